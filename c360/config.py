@@ -1,0 +1,146 @@
+"""Configuration: ``conf/base.yaml`` merged with a profile and environment overrides.
+
+This is the only place that reads ``C360_PROFILE`` and the other ``C360_*`` variables.
+Invalid configuration fails at start-up with a :class:`ConfigError` naming the key.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
+DEFAULT_PROFILE = "local"
+ENV_OVERRIDES = {
+    "C360_LAKEHOUSE": "lakehouse_root",
+    "C360_RAW": "raw_root",
+    "C360_TRUTH": "truth_root",
+}
+
+
+class ConfigError(ValueError):
+    """Configuration that cannot be used; the message names the offending key."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SparkSettings(_Section):
+    master: str = "local[*]"
+    app_name: str = "c360"
+    driver_memory: str = Field("4g", pattern=r"^\d+[kmgt]?$")
+    shuffle_partitions: int = Field(4, ge=1)
+    log_level: Literal["ALL", "DEBUG", "INFO", "WARN", "ERROR", "FATAL", "OFF"] = "ERROR"
+    extra_conf: dict[str, str] = Field(default_factory=dict)
+
+
+class StorageSettings(_Section):
+    writer: Literal["auto", "delta-rs", "delta-spark"] = "auto"
+    vacuum_retention_hours: int = Field(168, ge=0)
+
+
+class MatchingSettings(_Section):
+    backend: Literal["duckdb", "spark"] = "duckdb"
+    match_probability_threshold: float = Field(0.95, gt=0.0, lt=1.0)
+
+
+class QualitySettings(_Section):
+    fail_on_error_severity: bool = True
+
+
+class ScheduleSettings(_Section):
+    cron: str = "0 2 * * *"
+    timezone: str = "Asia/Ho_Chi_Minh"
+
+
+class Settings(_Section):
+    """Everything a run needs to know, resolved from ``conf/`` and the environment."""
+
+    profile: str = DEFAULT_PROFILE
+    lakehouse_root: Path
+    raw_root: Path
+    truth_root: Path | None = None
+    spark: SparkSettings = Field(default_factory=SparkSettings)
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+    matching: MatchingSettings = Field(default_factory=MatchingSettings)
+    quality: QualitySettings = Field(default_factory=QualitySettings)
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+
+
+def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(loaded, dict):
+        raise ConfigError(
+            f"{path}: expected a mapping at the top level, got {type(loaded).__name__}"
+        )
+    return loaded
+
+
+def _describe(error: ValidationError, source: str) -> str:
+    lines = []
+    for problem in error.errors():
+        key = ".".join(str(part) for part in problem["loc"])
+        lines.append(f"  {key}: {problem['msg']} (got {problem.get('input')!r})")
+    return f"invalid configuration ({source}):\n" + "\n".join(lines)
+
+
+def load_settings(
+    profile: str | None = None,
+    overrides: dict[str, Any] | None = None,
+    conf_dir: Path = CONF_DIR,
+    environ: dict[str, str] | None = None,
+) -> Settings:
+    """Resolve settings: base.yaml < <profile>.yaml < C360_* environment < ``overrides``.
+
+    Args:
+        profile: profile name; defaults to ``$C360_PROFILE`` or ``local``.
+        overrides: explicit values (e.g. from CLI flags), nested like the YAML.
+        conf_dir: folder holding ``base.yaml`` and the profile files.
+        environ: environment to read (defaults to ``os.environ``).
+
+    Raises:
+        ConfigError: unknown profile, unknown key, or a value of the wrong type or range.
+    """
+    env = os.environ if environ is None else environ
+    profile = profile or env.get("C360_PROFILE") or DEFAULT_PROFILE
+    profile_file = conf_dir / f"{profile}.yaml"
+    if profile == "base" or not profile_file.is_file():
+        known = sorted(p.stem for p in conf_dir.glob("*.yaml") if p.stem != "base")
+        raise ConfigError(f"C360_PROFILE: unknown profile {profile!r}; known profiles: {known}")
+    raw = _deep_merge(_read_yaml(conf_dir / "base.yaml"), _read_yaml(profile_file))
+    for variable, key in ENV_OVERRIDES.items():
+        if env.get(variable):
+            raw[key] = env[variable]
+    raw = _deep_merge(raw, overrides or {})
+    raw["profile"] = profile
+    try:
+        settings = Settings.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, f"profile {profile!r}")) from exc
+    return settings.model_copy(
+        update={
+            "lakehouse_root": settings.lakehouse_root.expanduser().absolute(),
+            "raw_root": settings.raw_root.expanduser().absolute(),
+            "truth_root": settings.truth_root.expanduser().absolute()
+            if settings.truth_root
+            else None,
+        }
+    )
