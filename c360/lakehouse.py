@@ -14,8 +14,8 @@ so tables written by either are readable by the other and by pandas, polars and 
 
 Example:
     >>> lake = Lakehouse(root, spark)                       # doctest: +SKIP
-    >>> lake.overwrite_partitions(bronze_df, BRONZE_TABLES["crm_contacts"],
-    ...                           {"_ingest_date": ["2026-11-01"]})
+    >>> lake.replace_where(bronze_df, BRONZE_TABLES["crm_contacts"],
+    ...                    {"_ingest_date": ["2026-11-01"]})
     >>> lake.read(BRONZE_TABLES["crm_contacts"]).count()
 """
 
@@ -159,7 +159,7 @@ class DeltaRsBackend(DeltaBackend):
             mode=mode,
             partition_by=list(partition_by) or None,
             predicate=predicate if exists else None,
-            schema_mode="merge" if exists and mode == "append" else None,
+            schema_mode="merge" if exists and (mode == "append" or predicate) else None,
         )
 
     def merge(self, data, path, keys) -> MergeResult:
@@ -356,20 +356,21 @@ class Lakehouse:
         """Replace the whole table (schema included) in one commit."""
         self._write(data, table, "overwrite")
 
-    def overwrite_partitions(
-        self, data: TableData, table: Table, partition_values: Mapping[str, Sequence[Any]]
+    def replace_where(
+        self, data: TableData, table: Table, values: Mapping[str, Sequence[Any]]
     ) -> None:
-        """Replace exactly the named partitions (replaceWhere); other partitions are untouched.
+        """Replace exactly the rows whose columns take the given values (replaceWhere).
 
-        Every row of ``data`` must fall inside the named partitions, otherwise the write is
-        rejected and the table is left as it was.
+        Typically one partition, e.g. ``{"_ingest_date": [day]}``; further columns narrow it
+        (``{"_ingest_date": [day], "table": ["crm_contacts"]}``). Other rows are untouched.
+        Every row of ``data`` must match, otherwise the write is rejected and the table is left
+        as it was. New columns in ``data`` are merged into the schema.
         """
-        unknown = set(partition_values) - set(table.partition_by)
-        if unknown:
-            raise LakehouseError(
-                table, "overwrite partitions", f"{sorted(unknown)} are not partition columns"
-            )
-        self._write(data, table, "overwrite", partition_predicate(partition_values))
+        if self.exists(table):
+            known = set(self.arrow_dataset(table).schema.names)
+            if unknown := set(values) - known:
+                raise LakehouseError(table, "replace", f"no such columns: {sorted(unknown)}")
+        self._write(data, table, "overwrite", partition_predicate(values))
 
     def merge(
         self, data: TableData, table: Table, keys: Sequence[str] | None = None

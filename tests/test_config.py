@@ -66,5 +66,5 @@ def test_invalid_values_fail_naming_the_key(overrides, key):
 def test_broken_yaml_names_the_file(tmp_path: Path):
     (tmp_path / "base.yaml").write_text((CONF_DIR / "base.yaml").read_text())
     (tmp_path / "local.yaml").write_text("spark: [unclosed\n")
-    with pytest.raises(ConfigError, match="local.yaml: not valid YAML"):
+    with pytest.raises(ConfigError, match=r"local\.yaml: not valid YAML"):
         load_settings(conf_dir=tmp_path, environ={})

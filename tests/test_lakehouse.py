@@ -121,9 +121,7 @@ def test_round_trip_every_column_type_through_every_reader(spark, rs_lake, sourc
 def test_partition_overwrite_replaces_only_that_partition(spark, rs_lake):
     rs_lake.overwrite(people_spark(spark), PEOPLE)
     replacement = dict(ROWS[0], person_id="crm:9", full_name="Lê Hoàng Yến")
-    rs_lake.overwrite_partitions(
-        people_spark(spark, [replacement]), PEOPLE, {"day": [date(2026, 11, 1)]}
-    )
+    rs_lake.replace_where(people_spark(spark, [replacement]), PEOPLE, {"day": [date(2026, 11, 1)]})
     ids = sorted(r.person_id for r in rs_lake.read(PEOPLE).collect())
     # crm:1 lived in the replaced partition; erp:K-002 (day 2) is untouched.
     assert ids == ["crm:9", "erp:K-002"]
@@ -137,9 +135,7 @@ def test_partition_overwrite_rejects_rows_outside_the_partition(spark, rs_lake):
     version_before = rs_lake.version(PEOPLE)
     stray = dict(ROWS[0], day=date(2026, 11, 5))
     with pytest.raises(LakehouseError, match="overwrite"):
-        rs_lake.overwrite_partitions(
-            people_spark(spark, [stray]), PEOPLE, {"day": [date(2026, 11, 1)]}
-        )
+        rs_lake.replace_where(people_spark(spark, [stray]), PEOPLE, {"day": [date(2026, 11, 1)]})
     assert rs_lake.version(PEOPLE) == version_before
     assert rs_lake.count(PEOPLE) == 2
 
@@ -147,9 +143,30 @@ def test_partition_overwrite_rejects_rows_outside_the_partition(spark, rs_lake):
 def test_rerunning_a_partition_overwrite_is_idempotent(spark, rs_lake):
     day_one = people_spark(spark, [ROWS[0]])
     for _ in range(3):
-        rs_lake.overwrite_partitions(day_one, PEOPLE, {"day": [date(2026, 11, 1)]})
+        rs_lake.replace_where(day_one, PEOPLE, {"day": [date(2026, 11, 1)]})
     assert rs_lake.count(PEOPLE) == 1
     assert [op["operation"] for op in rs_lake.history(PEOPLE)].count("WRITE") == 3
+
+
+def test_replace_where_narrows_by_non_partition_columns_and_merges_new_columns(spark, rs_lake):
+    rs_lake.overwrite(people_arrow(), PEOPLE)
+    replacement = pa.Table.from_pylist([dict(ROWS[0], full_name="Phạm Minh")], schema=ARROW_SCHEMA)
+    replacement = replacement.append_column("tier", pa.array(["gold"]))
+    rs_lake.replace_where(replacement, PEOPLE, {"day": [date(2026, 11, 1)], "person_id": ["crm:1"]})
+    rows = {r.person_id: (r.full_name, r.tier) for r in rs_lake.read(PEOPLE).collect()}
+    assert rows == {"crm:1": ("Phạm Minh", "gold"), "erp:K-002": ("Trần Văn Đức", None)}
+
+
+def test_replace_where_an_empty_frame_empties_the_partition(spark, rs_lake):
+    rs_lake.overwrite(people_arrow(), PEOPLE)
+    rs_lake.replace_where(people_arrow([]), PEOPLE, {"day": [date(2026, 11, 2)]})
+    assert [r.person_id for r in rs_lake.read(PEOPLE).collect()] == ["crm:1"]
+
+
+def test_replace_where_refuses_unknown_columns(spark, rs_lake):
+    rs_lake.overwrite(people_arrow(), PEOPLE)
+    with pytest.raises(LakehouseError, match=r"no such columns: \['dya'\]"):
+        rs_lake.replace_where(people_arrow([]), PEOPLE, {"dya": [date(2026, 11, 2)]})
 
 
 def test_append_adds_rows_and_merges_new_columns(spark, rs_lake):
