@@ -34,8 +34,8 @@ class SourceEntity:
 
     @property
     def name(self) -> str:
-        """Table-friendly name, e.g. ``crm_contacts``."""
-        return f"{self.source}_{self.entity}"
+        """Table-friendly name: ``crm_contacts``; just ``transactions`` when both agree."""
+        return self.source if self.source == self.entity else f"{self.source}_{self.entity}"
 
 
 CRM_CONTACTS = SourceEntity(

@@ -84,8 +84,12 @@ def _sql_literal(value: Any) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def partition_predicate(partition_values: Mapping[str, Sequence[Any]]) -> str:
-    """SQL predicate selecting the given partitions, e.g. ``d IN ('2026-11-01')``."""
+def partition_predicate(partition_values: Mapping[str, Sequence[Any]], quote: str = '"') -> str:
+    """SQL predicate selecting rows by column values, e.g. ``"d" IN ('2026-11-01')``.
+
+    ``quote`` wraps identifiers (``"`` for delta-rs, a backtick for Spark SQL), so columns
+    named like keywords (``table``) work.
+    """
     if not partition_values:
         raise ValueError("partition_values must name at least one partition column")
     clauses = []
@@ -93,7 +97,7 @@ def partition_predicate(partition_values: Mapping[str, Sequence[Any]]) -> str:
         if not values:
             raise ValueError(f"no values given for partition column {column!r}")
         literals = ", ".join(_sql_literal(v) for v in values)
-        clauses.append(f"{_check_identifier(column)} IN ({literals})")
+        clauses.append(f"{quote}{_check_identifier(column)}{quote} IN ({literals})")
     return " AND ".join(clauses)
 
 
@@ -101,6 +105,7 @@ class DeltaBackend(ABC):
     """What a Delta writer must do; :class:`Lakehouse` holds the shared behaviour."""
 
     name: str
+    identifier_quote: str
 
     def __init__(self, spark: SparkSession) -> None:
         self.spark = spark
@@ -132,6 +137,7 @@ class DeltaRsBackend(DeltaBackend):
     """delta-rs commits; Spark reads the live file list."""
 
     name = "delta-rs"
+    identifier_quote = '"'
 
     def _to_arrow(self, data: TableData) -> pa.Table:
         if isinstance(data, pa.Table):
@@ -190,6 +196,7 @@ class DeltaSparkBackend(DeltaBackend):
     """delta-spark, for sessions whose classpath holds the io.delta jars."""
 
     name = "delta-spark"
+    identifier_quote = "`"
 
     def _to_spark(self, data: TableData) -> DataFrame:
         if isinstance(data, DataFrame):
@@ -370,7 +377,8 @@ class Lakehouse:
             known = set(self.arrow_dataset(table).schema.names)
             if unknown := set(values) - known:
                 raise LakehouseError(table, "replace", f"no such columns: {sorted(unknown)}")
-        self._write(data, table, "overwrite", partition_predicate(values))
+        predicate = partition_predicate(values, self.backend.identifier_quote)
+        self._write(data, table, "overwrite", predicate)
 
     def merge(
         self, data: TableData, table: Table, keys: Sequence[str] | None = None

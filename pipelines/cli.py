@@ -1,0 +1,87 @@
+"""The `c360` command: `run` materialises every stage, `generate` writes sample extracts."""
+
+import argparse
+import logging
+import os
+import sys
+import warnings
+from datetime import date
+from pathlib import Path
+
+from c360.config import ConfigError
+
+
+def _run(args: argparse.Namespace) -> int:
+    from pipelines.runner import RunFailure, run_pipeline
+
+    overrides: dict = {}
+    if args.raw:
+        overrides["raw_root"] = str(Path(args.raw).absolute())
+    if args.lakehouse:
+        overrides["lakehouse_root"] = str(Path(args.lakehouse).absolute())
+    if args.truth:
+        overrides["truth_root"] = str(Path(args.truth).absolute())
+    days = [date.fromisoformat(d) for d in args.days.split(",")] if args.days else None
+    try:
+        summary = run_pipeline(overrides, days=days, progress=print)
+    except (RunFailure, ConfigError) as exc:
+        print(f"c360 run failed: {exc}", file=sys.stderr)
+        return 1
+    print(format_summary(summary))
+    return 0
+
+
+def format_summary(summary) -> str:
+    """The closing summary: rows per table, quarantined rows, checks, time per stage."""
+    lines = [f"c360 run: {len(summary.days)} days ({summary.days[0]} .. {summary.days[-1]})"]
+    lines.append(f"{'table':<32}{'rows':>12}{'quarantined':>14}")
+    for stage in summary.stages:
+        for asset in stage.assets:
+            rows = asset.metadata.get("table_rows_total", asset.metadata.get("rows", ""))
+            rejected = asset.metadata.get("rows_quarantined", "")
+            lines.append(f"{asset.asset:<32}{rows!s:>12}{rejected!s:>14}")
+    lines.append("stage          seconds   checks passed / failed")
+    for stage in summary.stages:
+        checks = f"{stage.checks_passed} / {stage.checks_failed}"
+        lines.append(f"{stage.stage:<14}{stage.seconds:>8.1f}   {checks}")
+    lines.append(f"total {summary.seconds:.1f} s")
+    return "\n".join(lines)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="c360", description=__doc__)
+    parser.add_argument("--profile", help="configuration profile (default: $C360_PROFILE or local)")
+    subparsers = parser.add_subparsers(dest="command", required=True)
+
+    run = subparsers.add_parser(
+        "run", help="materialise every asset for every complete day of the landing zone"
+    )
+    run.add_argument("--raw", help="landing-zone root (default: raw_root of the profile)")
+    run.add_argument("--lakehouse", help="lakehouse root (default: lakehouse_root of the profile)")
+    run.add_argument("--truth", help="ground-truth folder for match evaluation (optional)")
+    run.add_argument("--days", help="comma-separated YYYY-MM-DD days (default: all complete days)")
+    run.set_defaults(func=_run)
+
+    try:
+        from c360.sample import add_generate_command
+    except ImportError:  # the generator is optional at this layer
+        pass
+    else:
+        add_generate_command(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``c360`` console script."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # Dagster flags beta parameters (backfill_policy) on every load; users cannot act on it.
+    warnings.filterwarnings("ignore", module=r"dagster\..*")
+    warnings.filterwarnings("ignore", message=r".*is currently in beta.*")
+    args = build_parser().parse_args(argv)
+    if args.profile:
+        os.environ["C360_PROFILE"] = args.profile
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,24 @@
+"""The c360 code location: merges each layer's definitions with the profile's resources."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from assets.bronze import bronze_definitions
+from c360.config import load_settings
+from pipelines.resources import build_resources
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    """Loaded by ``workspace.yaml`` (and by ``c360 run`` in-process)."""
+    return build_definitions()
+
+
+def build_definitions(overrides: dict | None = None) -> dg.Definitions:
+    """Definitions for the active profile, with optional setting overrides (CLI flags)."""
+    settings = load_settings(overrides=overrides)
+    return dg.Definitions.merge(
+        bronze_definitions(),
+        dg.Definitions(resources=build_resources(settings)),
+    )

@@ -1,0 +1,81 @@
+"""Dagster resources, named by role: ``spark``, ``lakehouse``, ``landing_zone``.
+
+:func:`build_resources` is the one function that turns :class:`Settings` into resources; every
+profile gets the same keys. Nothing here starts Spark until an asset asks for a session.
+"""
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from pydantic import PrivateAttr
+from pyspark.sql import SparkSession
+
+from c360.config import Settings, SparkSettings
+from c360.contract import landed_days
+from c360.lakehouse import Lakehouse
+from c360.spark import build_spark_session
+
+
+class SparkResource(dg.ConfigurableResource):
+    """Hands assets the process's SparkSession, built on first use from the profile."""
+
+    master: str
+    app_name: str
+    driver_memory: str
+    shuffle_partitions: int
+    log_level: str
+    extra_conf: dict[str, str]
+
+    def session(self) -> SparkSession:
+        settings = SparkSettings.model_validate(self.model_dump())
+        return build_spark_session(settings)
+
+
+class LakehouseResource(dg.ConfigurableResource):
+    """The Delta lakehouse under ``root`` (see :class:`c360.lakehouse.Lakehouse`)."""
+
+    root: str
+    writer: str
+    vacuum_retention_hours: int
+    spark: dg.ResourceDependency[SparkResource]
+    _lake: Lakehouse | None = PrivateAttr(default=None)
+
+    def get(self) -> Lakehouse:
+        if self._lake is None:
+            self._lake = Lakehouse(
+                Path(self.root),
+                self.spark.session(),
+                writer=self.writer,  # type: ignore[arg-type]  # validated in c360.config
+                vacuum_retention_hours=self.vacuum_retention_hours,
+            )
+        return self._lake
+
+
+class LandingZoneResource(dg.ConfigurableResource):
+    """The raw extracts: ``<root>/<source>/<YYYY-MM-DD>/`` folders completed by ``_SUCCESS``."""
+
+    root: str
+
+    @property
+    def path(self) -> Path:
+        return Path(self.root)
+
+    def complete_days(self, source: str | None = None) -> list[date]:
+        return landed_days(self.path, source)
+
+
+def build_resources(settings: Settings) -> dict[str, Any]:
+    """Resources for the active profile; the same keys for every profile."""
+    spark = SparkResource(**settings.spark.model_dump())
+    return {
+        "spark": spark,
+        "lakehouse": LakehouseResource(
+            root=str(settings.lakehouse_root),
+            writer=settings.storage.writer,
+            vacuum_retention_hours=settings.storage.vacuum_retention_hours,
+            spark=spark,
+        ),
+        "landing_zone": LandingZoneResource(root=str(settings.raw_root)),
+    }

@@ -1,0 +1,158 @@
+"""Run every stage in-process through Dagster, for ``c360 run`` and the tests.
+
+Each stage is one Dagster run of a layer's job. Partitioned stages cover all requested
+landing days in a single run (single-run backfill policy), so a backfill is one Spark job.
+"""
+
+import logging
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import dagster as dg
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+)
+
+from assets.partitions import LANDING_DAYS
+from c360.config import load_settings
+from c360.contract import landed_days
+from pipelines.definitions import build_definitions
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One step of the daily run: a layer's job, partitioned by landing day or not."""
+
+    name: str
+    job_name: str
+    partitioned: bool
+
+
+# In run order. Later layers add their stage here once their assets exist.
+STAGES: tuple[Stage, ...] = (Stage("bronze", "bronze_job", partitioned=True),)
+
+
+class RunFailure(RuntimeError):
+    """A stage failed; the message is the one-line reason shown to the user."""
+
+
+@dataclass
+class AssetOutcome:
+    asset: str
+    metadata: dict[str, Any]
+
+
+@dataclass
+class StageOutcome:
+    stage: str
+    seconds: float
+    assets: list[AssetOutcome] = field(default_factory=list)
+    checks_passed: int = 0
+    checks_failed: int = 0
+
+
+@dataclass
+class RunSummary:
+    days: list[date]
+    stages: list[StageOutcome]
+
+    @property
+    def seconds(self) -> float:
+        return sum(s.seconds for s in self.stages)
+
+
+def _metadata_value(value: Any) -> Any:
+    return getattr(value, "value", value)
+
+
+def _failure_reason(result: dg.ExecuteInProcessResult) -> str:
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
+            error = event.step_failure_data.error
+            while error.cause is not None and error.cls_name in {
+                "DagsterExecutionStepExecutionError",
+                "DagsterUserCodeExecutionError",
+            }:
+                error = error.cause
+            message = error.message.strip().splitlines()[0] if error.message else error.cls_name
+            return f"{event.step_key}: {message}"
+    return "the run failed (see the Dagster event log)"
+
+
+def _instance() -> dg.DagsterInstance:
+    """The persistent instance when DAGSTER_HOME is set (runs show in `dagster dev`)."""
+    return (
+        dg.DagsterInstance.get()
+        if os.environ.get("DAGSTER_HOME")
+        else dg.DagsterInstance.ephemeral()
+    )
+
+
+def run_pipeline(
+    overrides: dict | None = None,
+    days: Sequence[date] | None = None,
+    progress: Callable[[str], None] = lambda line: None,
+) -> RunSummary:
+    """Materialise every stage for ``days`` (default: every complete landing-zone day).
+
+    Raises:
+        RunFailure: no complete day to run, or a stage failed (with the step's reason).
+    """
+    settings = load_settings(overrides=overrides)
+    complete = landed_days(settings.raw_root)
+    if not complete:
+        raise RunFailure(
+            f"no complete day in the landing zone {settings.raw_root}: expected folders "
+            "<source>/<YYYY-MM-DD>/ holding a _SUCCESS marker (try `c360 generate`)"
+        )
+    days = sorted(days) if days else complete
+    if missing := sorted(set(days) - set(complete)):
+        raise RunFailure(f"days not complete in {settings.raw_root}: {missing}")
+    defs = build_definitions(overrides)
+    instance = _instance()
+    keys = [d.isoformat() for d in days]
+    known = set(instance.get_dynamic_partitions(LANDING_DAYS.name))
+    instance.add_dynamic_partitions(LANDING_DAYS.name, [k for k in keys if k not in known])
+    ordered = [k for k in instance.get_dynamic_partitions(LANDING_DAYS.name) if k in set(keys)]
+    range_tags = {
+        ASSET_PARTITION_RANGE_START_TAG: ordered[0],
+        ASSET_PARTITION_RANGE_END_TAG: ordered[-1],
+    }
+    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    outcomes = []
+    for number, stage in enumerate(STAGES, start=1):
+        prefix = f"[{number}/{len(STAGES)}] {stage.name}"
+        progress(
+            f"{prefix}: running ({len(days)} days)" if stage.partitioned else f"{prefix}: running"
+        )
+        started = time.perf_counter()
+        result = defs.resolve_job_def(stage.job_name).execute_in_process(
+            instance=instance,
+            run_config=quiet,
+            tags=range_tags if stage.partitioned else None,
+            raise_on_error=False,
+        )
+        outcome = StageOutcome(stage.name, time.perf_counter() - started)
+        for event in result.get_asset_materialization_events():
+            materialization = event.event_specific_data.materialization
+            metadata = {k: _metadata_value(v) for k, v in materialization.metadata.items()}
+            outcome.assets.append(
+                AssetOutcome(materialization.asset_key.to_user_string(), metadata)
+            )
+        for evaluation in result.get_asset_check_evaluations():
+            if evaluation.passed:
+                outcome.checks_passed += 1
+            else:
+                outcome.checks_failed += 1
+        outcomes.append(outcome)
+        if not result.success:
+            raise RunFailure(f"stage {stage.name} failed: {_failure_reason(result)}")
+        progress(f"{prefix}: done in {outcome.seconds:.1f} s, {len(outcome.assets)} assets")
+    return RunSummary(days=list(days), stages=outcomes)

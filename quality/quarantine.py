@@ -1,0 +1,25 @@
+"""``quarantine/rejects``: where unusable rows go, with their raw text and the reasons."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from c360.lakehouse import Lakehouse
+from c360.tables import INGEST_DATE, QUARANTINE_REJECTS
+
+
+def replace_rejects(lake: Lakehouse, layer: str, table: str, day: date, rejects: pa.Table) -> None:
+    """Replace the rejects one (layer, table, day) produced; a re-run does not duplicate them."""
+    scope = {INGEST_DATE: [day], "layer": [layer], "table": [table]}
+    lake.replace_where(rejects, QUARANTINE_REJECTS, scope)
+
+
+def count_rejects(lake: Lakehouse, layer: str, table: str) -> int:
+    """Rejects currently held for one table of one layer."""
+    if not lake.exists(QUARANTINE_REJECTS):
+        return 0
+    dataset = lake.arrow_dataset(QUARANTINE_REJECTS)
+    return dataset.count_rows(filter=(pc.field("layer") == layer) & (pc.field("table") == table))
