@@ -79,3 +79,195 @@ QUARANTINE_SCHEMA = pa.schema(
         pa.field("detected_at", pa.timestamp("us", tz="UTC"), nullable=False),
     ]
 )
+
+
+def _schema(*fields: tuple[str, pa.DataType]) -> pa.Schema:
+    return pa.schema([pa.field(name, dtype) for name, dtype in fields])
+
+
+UTC_TIMESTAMP = pa.timestamp("us", tz="UTC")
+MONEY = pa.decimal128(18, 2)  # VND amounts; two decimals for other currencies
+
+# ---- silver ------------------------------------------------------------------------------
+# Standardised identity fields shared by every person-bearing silver table (ARCHITECTURE §5).
+# `*_raw` / `*_issue` pairs keep a bad field's landed value and the problem when the field is
+# nulled (the customer row is kept).
+IDENTITY_FIELDS: tuple[tuple[str, pa.DataType], ...] = (
+    ("full_name", pa.string()),  # NFC, single spaces, as written (diacritics kept)
+    ("full_name_folded", pa.string()),  # lower-case, diacritics folded: "nguyen van an"
+    ("family_name", pa.string()),  # folded; Vietnamese order: first token
+    ("middle_name", pa.string()),  # folded; tokens between family and given name, or null
+    ("given_name", pa.string()),  # folded; last token
+    ("gender", pa.string()),  # "male" | "female" | null
+    ("date_of_birth", pa.date32()),
+    ("phone_e164", pa.string()),  # "+84912345678"; old 11-digit mobile prefixes remapped
+    ("email", pa.string()),  # lower-cased, trimmed, syntactically valid
+    ("national_id", pa.string()),  # digits only
+    ("national_id_type", pa.string()),  # "cmnd" (9 digits) | "cccd" (12 digits)
+    ("address", pa.string()),  # NFC, single spaces
+    ("address_folded", pa.string()),
+    ("province", pa.string()),  # canonical 2025 name (old names mapped to merged units)
+    ("region", pa.string()),  # "north" | "centre" | "south"
+    ("field_issues", pa.list_(pa.string())),  # e.g. ["phone: not a phone number (raw kept)"]
+    ("raw_values", pa.map_(pa.string(), pa.string())),  # landed value of each nulled field
+)
+SOURCE_LINEAGE_FIELDS: tuple[tuple[str, pa.DataType], ...] = (
+    (INGEST_DATE, pa.date32()),
+    ("_source_file", pa.string()),
+    ("_row_number", pa.int64()),
+)
+
+SILVER_CRM_CONTACTS = Table("silver", "crm_contacts", keys=("contact_id",))
+SILVER_CRM_CONTACTS_SCHEMA = _schema(
+    ("contact_id", pa.string()),
+    *IDENTITY_FIELDS,
+    ("created_at", UTC_TIMESTAMP),
+    ("updated_at", UTC_TIMESTAMP),
+    *SOURCE_LINEAGE_FIELDS,
+)
+
+SILVER_ERP_CUSTOMERS = Table("silver", "erp_customers", keys=("customer_code",))
+SILVER_ERP_CUSTOMERS_SCHEMA = _schema(
+    ("customer_code", pa.string()),
+    *IDENTITY_FIELDS,
+    ("tax_code", pa.string()),
+    ("customer_type", pa.string()),
+    ("created_at", UTC_TIMESTAMP),  # landed as created_date
+    ("updated_at", UTC_TIMESTAMP),  # landed as modified_date
+    *SOURCE_LINEAGE_FIELDS,
+)
+
+SILVER_LOYALTY_MEMBERS = Table("silver", "loyalty_members", keys=("member_id",))
+SILVER_LOYALTY_MEMBERS_SCHEMA = _schema(
+    ("member_id", pa.string()),
+    *IDENTITY_FIELDS,
+    ("card_number", pa.string()),
+    ("tier", pa.string()),  # lower-case
+    ("status", pa.string()),  # lower-case
+    ("enrolled_at", UTC_TIMESTAMP),
+    ("updated_at", UTC_TIMESTAMP),
+    *SOURCE_LINEAGE_FIELDS,
+)
+
+SILVER_TRANSACTIONS = Table("silver", "transactions", keys=("transaction_id",))
+SILVER_TRANSACTIONS_SCHEMA = _schema(
+    ("transaction_id", pa.string()),
+    ("customer_ref_type", pa.string()),  # "crm" | "erp" | "loyalty" | null (guest)
+    ("customer_ref", pa.string()),
+    ("record_key", pa.string()),  # "<customer_ref_type>:<customer_ref>", null for guests
+    ("channel", pa.string()),  # lower-case
+    ("store_id", pa.string()),
+    ("product_sku", pa.string()),
+    ("product_category", pa.string()),  # lower-case
+    ("quantity", pa.int64()),
+    ("unit_price", MONEY),
+    ("discount", MONEY),
+    ("amount", MONEY),
+    ("currency", pa.string()),  # ISO 4217, upper-case
+    ("payment_method", pa.string()),  # lower-case
+    ("voucher_code", pa.string()),
+    ("transaction_ts", UTC_TIMESTAMP),
+    ("transaction_date", pa.date32()),  # local (Asia/Ho_Chi_Minh) calendar day
+    ("status", pa.string()),  # lower-case
+    *SOURCE_LINEAGE_FIELDS,
+)
+
+SILVER_LOYALTY_POINTS = Table("silver", "loyalty_points", keys=("entry_id",))
+SILVER_LOYALTY_POINTS_SCHEMA = _schema(
+    ("entry_id", pa.string()),
+    ("member_id", pa.string()),
+    ("record_key", pa.string()),  # "loyalty:<member_id>"
+    ("event_ts", UTC_TIMESTAMP),
+    ("event_date", pa.date32()),  # local calendar day
+    ("event_type", pa.string()),  # earn | redeem | expire | adjust
+    ("points", pa.int64()),  # signed as landed
+    ("reference", pa.string()),
+    *SOURCE_LINEAGE_FIELDS,
+)
+
+# Every person-bearing record from crm, erp and loyalty in one schema: Splink's input.
+SILVER_PERSON_RECORDS = Table("silver", "person_records", keys=("record_key",))
+SILVER_PERSON_RECORDS_SCHEMA = _schema(
+    ("record_key", pa.string()),  # "<source_system>:<source_record_id>"
+    ("source_system", pa.string()),  # "crm" | "erp" | "loyalty"
+    ("source_record_id", pa.string()),  # contact_id | customer_code | member_id
+    *[f for f in IDENTITY_FIELDS if f[0] not in {"field_issues", "raw_values"}],
+    # Consent as the source states it; null when the source says nothing (extra landed
+    # columns consent_email / consent_sms / consent_data_use with yes/no/true/false/1/0).
+    ("consent_email", pa.bool_()),
+    ("consent_sms", pa.bool_()),
+    ("consent_data_use", pa.bool_()),
+    ("created_at", UTC_TIMESTAMP),
+    ("updated_at", UTC_TIMESTAMP),
+)
+
+# ---- gold --------------------------------------------------------------------------------
+GOLD_IDENTITY_MAP = Table(
+    "gold", "identity_map", keys=("source_system", "source_record_id"),
+    description="one row per source record: its stable customer_id",
+)  # fmt: skip
+GOLD_IDENTITY_MAP_SCHEMA = _schema(
+    ("source_system", pa.string()),
+    ("source_record_id", pa.string()),
+    ("customer_id", pa.string()),
+    ("match_probability", pa.float64()),
+    ("first_seen", UTC_TIMESTAMP),
+    ("last_seen", UTC_TIMESTAMP),
+)
+GOLD_IDENTITY_HISTORY = Table(
+    "gold", "identity_history", keys=("run_id", "event", "customer_id"),
+    description="merges and splits of customer IDs, one row per event and affected ID",
+)  # fmt: skip
+GOLD_GOLDEN_RECORDS = Table("gold", "golden_records", keys=("customer_id",))
+# The columns every consumer may rely on; identity resolution may add more (e.g. more
+# provenance). Each surviving field `f` has `f_source`: the record_key it came from.
+GOLDEN_SURVIVING_FIELDS = (
+    "full_name", "gender", "date_of_birth", "phone_e164", "email", "national_id",
+    "national_id_type", "address", "province", "region",
+)  # fmt: skip
+GOLD_GOLDEN_RECORDS_SCHEMA = _schema(
+    ("customer_id", pa.string()),
+    ("full_name", pa.string()),
+    ("full_name_source", pa.string()),
+    ("gender", pa.string()),
+    ("gender_source", pa.string()),
+    ("date_of_birth", pa.date32()),
+    ("date_of_birth_source", pa.string()),
+    ("phone_e164", pa.string()),
+    ("phone_e164_source", pa.string()),
+    ("email", pa.string()),
+    ("email_source", pa.string()),
+    ("national_id", pa.string()),
+    ("national_id_source", pa.string()),
+    ("national_id_type", pa.string()),
+    ("national_id_type_source", pa.string()),
+    ("address", pa.string()),
+    ("address_source", pa.string()),
+    ("province", pa.string()),
+    ("province_source", pa.string()),
+    ("region", pa.string()),
+    ("region_source", pa.string()),
+    ("consent_email", pa.bool_()),  # false wins over true over null across linked records
+    ("consent_sms", pa.bool_()),
+    ("consent_data_use", pa.bool_()),
+    ("linked_records_crm", pa.int32()),
+    ("linked_records_erp", pa.int32()),
+    ("linked_records_loyalty", pa.int32()),
+    ("first_seen", UTC_TIMESTAMP),  # earliest created_at of its records
+    ("last_seen", UTC_TIMESTAMP),  # latest updated_at of its records
+)
+GOLD_CUSTOMER_FEATURES = Table(
+    "gold", "customer_features", partition_by=("as_of_date",), keys=("customer_id", "as_of_date")
+)
+GOLD_FEATURE_CATALOG = Table("gold", "feature_catalog", keys=("name",))
+GOLD_FEATURE_CATALOG_SCHEMA = _schema(
+    ("name", pa.string()),
+    ("family", pa.string()),
+    ("window_days", pa.int32()),  # null for lifetime / not windowed
+    ("slice", pa.string()),
+    ("measure", pa.string()),
+    ("dtype", pa.string()),
+    ("description_en", pa.string()),
+    ("description_vi", pa.string()),
+    ("version", pa.string()),
+)

@@ -66,6 +66,13 @@ class LandingZoneResource(dg.ConfigurableResource):
         return landed_days(self.path, source)
 
 
+class MatcherResource(dg.ConfigurableResource):
+    """Identity-resolution settings: Splink backend (DuckDB locally, Spark on a cluster)."""
+
+    backend: str
+    match_probability_threshold: float
+
+
 def build_resources(settings: Settings) -> dict[str, Any]:
     """Resources for the active profile; the same keys for every profile."""
     spark = SparkResource(**settings.spark.model_dump())
@@ -78,4 +85,5 @@ def build_resources(settings: Settings) -> dict[str, Any]:
             spark=spark,
         ),
         "landing_zone": LandingZoneResource(root=str(settings.raw_root)),
+        "matcher": MatcherResource(**settings.matching.model_dump()),
     }
