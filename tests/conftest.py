@@ -51,3 +51,25 @@ def rs_lake(spark, tmp_path: Path):
     from c360.lakehouse import Lakehouse
 
     return Lakehouse(tmp_path / "lakehouse-rs", spark, writer="delta-rs")
+
+
+@pytest.fixture
+def land(tmp_path: Path):
+    """Write one source's files for one day into a temporary landing zone.
+
+    ``land("crm", "2026-11-01", {"contacts.csv": "..."})`` returns the raw root; bytes are
+    written as is, text as UTF-8; ``complete=False`` leaves out the ``_SUCCESS`` marker.
+    """
+    raw_root = tmp_path / "raw"
+
+    def _land(source: str, day: str, files: dict[str, str | bytes], complete: bool = True) -> Path:
+        folder = raw_root / source / day
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, content in files.items():
+            data = content if isinstance(content, bytes) else content.encode("utf-8")
+            (folder / name).write_bytes(data)
+        if complete:
+            (folder / "_SUCCESS").touch()
+        return raw_root
+
+    return _land
