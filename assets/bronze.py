@@ -6,7 +6,7 @@ import dagster as dg
 
 from assets.partitions import LANDING_DAYS
 from c360.contract import SOURCE_ENTITIES, SourceEntity
-from c360.ingest import ingest_day
+from c360.ingest import IngestError, ingest_day
 from c360.tables import BRONZE_TABLES
 from pipelines.resources import LakehouseResource, LandingZoneResource
 
@@ -37,10 +37,13 @@ def bronze_asset(entity: SourceEntity) -> dg.AssetsDefinition:
         landing_zone: LandingZoneResource,
     ) -> dg.MaterializeResult:
         lake = lakehouse.get()
-        results = [
-            ingest_day(lake, landing_zone.path, entity, date.fromisoformat(key))
-            for key in sorted(context.partition_keys)
-        ]
+        try:
+            results = [
+                ingest_day(lake, landing_zone.path, entity, date.fromisoformat(key))
+                for key in sorted(context.partition_keys)
+            ]
+        except IngestError as exc:  # a contract violation: retrying cannot help
+            raise dg.Failure(str(exc), allow_retries=False) from exc
         for result in results:
             context.log.info(
                 f"{result.day}: {result.files} files, {result.rows_bronze} rows, "
