@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 
 from c360.config import ConfigError
+from c360.sample import add_generate_command
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -62,12 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--days", help="comma-separated YYYY-MM-DD days (default: all complete days)")
     run.set_defaults(func=_run)
 
-    try:
-        from c360.sample import add_generate_command
-    except ImportError:  # the generator is optional at this layer
-        pass
-    else:
-        add_generate_command(subparsers)
+    add_generate_command(subparsers)
     return parser
 
 

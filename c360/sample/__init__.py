@@ -1,0 +1,35 @@
+"""Sample data: realistic, noisy Vietnamese multi-source extracts with known truth (issue 3).
+
+Python API::
+
+    from c360.sample import GeneratorConfig, generate_landing_zone, load_noise_config
+
+CLI: ``add_generate_command(subparsers)`` registers ``c360 generate``.
+"""
+
+from c360.sample.cli import add_generate_command
+from c360.sample.config import (
+    DEFAULT_NOISE_CONFIG,
+    GeneratorConfig,
+    GeneratorInputError,
+    NoiseConfig,
+    PopulationConfig,
+    load_noise_config,
+)
+from c360.sample.generator import TRUTH_FILES, GenerationSummary, generate_landing_zone
+from c360.sample.noise import NOISE_TARGETS, SOURCE_FIELDS
+
+__all__ = [
+    "DEFAULT_NOISE_CONFIG",
+    "NOISE_TARGETS",
+    "SOURCE_FIELDS",
+    "TRUTH_FILES",
+    "GenerationSummary",
+    "GeneratorConfig",
+    "GeneratorInputError",
+    "NoiseConfig",
+    "PopulationConfig",
+    "add_generate_command",
+    "generate_landing_zone",
+    "load_noise_config",
+]

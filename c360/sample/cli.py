@@ -1,0 +1,119 @@
+"""The ``c360 generate`` subcommand."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import date
+from pathlib import Path
+
+from c360.sample.config import (
+    DEFAULT_NOISE_CONFIG,
+    TRANSACTION_FORMATS,
+    GeneratorConfig,
+    GeneratorInputError,
+    load_noise_config,
+)
+from c360.sample.generator import generate_landing_zone
+
+DEFAULT_START = date(2025, 10, 1)
+
+
+def add_generate_command(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``generate`` on a subparsers object; the handler is ``args.func(args) -> int``."""
+    parser = subparsers.add_parser(
+        "generate",
+        help="write sample extracts (landing zone) and their truth table",
+        description=(
+            "Write realistic, noisy Vietnamese customer extracts for crm, erp, transactions and "
+            "loyalty into RAW_DIR (one folder per source per day, each closed by _SUCCESS), and "
+            "the truth (which person every record belongs to, which noise it got) into TRUTH_DIR."
+        ),
+    )
+    parser.add_argument("--people", type=_positive, default=1000, help="people (default 1000)")
+    parser.add_argument("--days", type=_positive, default=3, help="landing days (default 3)")
+    parser.add_argument(
+        "--start", type=date.fromisoformat, default=DEFAULT_START,
+        help=f"first landing day, YYYY-MM-DD (default {DEFAULT_START})",
+    )  # fmt: skip
+    parser.add_argument("--out", type=Path, required=True, metavar="RAW_DIR", help="landing zone")
+    parser.add_argument(
+        "--truth", type=Path, required=True, metavar="TRUTH_DIR",
+        help="truth directory (outside RAW_DIR; the pipeline never reads it)",
+    )  # fmt: skip
+    parser.add_argument("--seed", type=_non_negative, default=42, help="random seed (default 42)")
+    parser.add_argument(
+        "--history-days", type=_non_negative, default=365,
+        help="days of transactions and points before --start, landed on day one (default 365)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--noise-config", type=Path, default=DEFAULT_NOISE_CONFIG,
+        help="YAML of noise rates (default conf/sample/noise.yaml)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--noise", action="append", default=[], metavar="KIND=RATE",
+        help="override one noise rate, e.g. --noise typo=0.2 (repeatable)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--transactions-format", choices=TRANSACTION_FORMATS, default="csv",
+        help="transactions file format (default csv)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--overwrite", action="store_true",
+        help="replace day folders and truth files from an earlier run",
+    )  # fmt: skip
+    parser.set_defaults(func=_run_generate)
+
+
+def _run_generate(args: argparse.Namespace) -> int:
+    try:
+        noise = load_noise_config(args.noise_config).with_overrides(_parse_overrides(args.noise))
+        config = GeneratorConfig(
+            people=args.people,
+            days=args.days,
+            start=args.start,
+            seed=args.seed,
+            noise=noise,
+            history_days=args.history_days,
+            transactions_format=args.transactions_format,
+        )
+        summary = generate_landing_zone(
+            config, args.out, args.truth, overwrite=args.overwrite, progress=print
+        )
+    except (GeneratorInputError, FileNotFoundError, FileExistsError) as error:
+        print(f"c360 generate: error: {error}")
+        return 2
+    per_entity = ", ".join(f"{name} {count:,}" for name, count in summary.rows.items())
+    rate = summary.people / summary.elapsed_seconds if summary.elapsed_seconds else 0.0
+    print(
+        f"[generate] done: {len(summary.files)} files, {summary.total_rows:,} rows ({per_entity}); "
+        f"{summary.truth_rows:,} truth rows; {summary.elapsed_seconds:.1f} s "
+        f"({rate:,.0f} people/s)"
+    )
+    return 0
+
+
+def _parse_overrides(pairs: list[str]) -> dict[str, float]:
+    overrides: dict[str, float] = {}
+    for pair in pairs:
+        kind, sep, value = pair.partition("=")
+        try:
+            overrides[kind.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep:
+            raise GeneratorInputError(f"--noise expects KIND=RATE (e.g. typo=0.2), got {pair!r}")
+    return overrides
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _non_negative(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value

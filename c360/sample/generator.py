@@ -1,0 +1,201 @@
+"""``generate_landing_zone``: people -> records -> activity -> extracts -> files and truth."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from c360.contract import (
+    LOYALTY_POINTS,
+    PERSON_SOURCES,
+    SOURCES,
+    TRANSACTIONS,
+    day_folder,
+)
+from c360.sample.activity import build_activity
+from c360.sample.config import GeneratorConfig, GeneratorInputError
+from c360.sample.extracts import master_extracts
+from c360.sample.noise import NoiseLog
+from c360.sample.people import build_population
+from c360.sample.records import Timeline, build_records
+from c360.sample.writer import clear_targets, mark_complete, write_csv, write_extract, write_json
+
+logger = logging.getLogger(__name__)
+
+# Files written to the truth directory (never inside the landing zone).
+PERSON_TRUTH_FILE = "person_truth.csv"  # source_system, source_record_id, person_id
+PERSONS_FILE = "persons.csv"  # the clean attributes of every person
+HARD_NEGATIVES_FILE = "hard_negatives.csv"  # person_id_a, person_id_b, relation
+NOISE_LOG_FILE = "noise_log.csv"  # source_system, source_record_id, field, noise_kind, day
+MANIFEST_FILE = "manifest.json"  # the configuration and row counts of the run
+TRUTH_FILES = (PERSON_TRUTH_FILE, PERSONS_FILE, HARD_NEGATIVES_FILE, NOISE_LOG_FILE, MANIFEST_FILE)
+
+
+@dataclass
+class GenerationSummary:
+    """What a generation run wrote, and how long it took."""
+
+    people: int
+    days: int
+    files: list[Path]
+    rows: dict[str, int]  # entity name (e.g. crm_contacts) -> rows over all days
+    truth_rows: int
+    noise_applications: dict[str, int]
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    elapsed_seconds: float = 0.0
+
+    @property
+    def total_rows(self) -> int:
+        """Rows over all landed files."""
+        return sum(self.rows.values())
+
+
+def generate_landing_zone(
+    config: GeneratorConfig,
+    out: Path,
+    truth: Path,
+    overwrite: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> GenerationSummary:
+    """Write a landing zone of sample extracts under ``out`` and its truth under ``truth``.
+
+    Args:
+        config: what to generate; the same config always gives the same bytes.
+        out: the landing-zone root (``<out>/<source>/<YYYY-MM-DD>/...``).
+        truth: the truth directory; must not be inside ``out``.
+        overwrite: replace day folders and truth files this run writes if they already exist.
+        progress: called with one line per stage (default: the module logger).
+
+    Returns:
+        Files written, rows per entity, truth rows and timings.
+
+    Example:
+        >>> from datetime import date
+        >>> from c360.sample import GeneratorConfig, load_noise_config
+        >>> cfg = GeneratorConfig(people=1000, days=3, start=date(2025, 10, 1), seed=7,
+        ...                       noise=load_noise_config(), history_days=90)
+        >>> generate_landing_zone(cfg, Path("raw"), Path("truth")).total_rows  # doctest: +SKIP
+        6930
+    """
+    out, truth = Path(out).resolve(), Path(truth).resolve()
+    if truth == out or out in truth.parents:
+        raise GeneratorInputError(f"truth directory {truth} must be outside the landing zone {out}")
+    say = progress or logger.info
+    timeline = Timeline(config.start, config.days, config.history_days)
+    day_dates = [timeline.day_date(d) for d in range(config.days)]
+    clear_targets(
+        [day_folder(out, source, day) for source in SOURCES for day in day_dates],
+        [truth / name for name in TRUTH_FILES],
+        overwrite,
+    )
+    started = time.perf_counter()
+    stages: dict[str, float] = {}
+
+    def stage(name: str, detail: str, since: float) -> float:
+        now = time.perf_counter()
+        stages[name] = round(now - since, 3)
+        say(f"[generate] {name:<12} {detail} ({now - since:.1f} s)")
+        return now
+
+    t = started
+    population = build_population(config.people, config.start, config.seed, config.population)
+    persons = population.persons
+    t = stage(
+        "people",
+        f"{len(persons):,} people, {len(population.hard_negatives):,} hard-negative pairs",
+        t,
+    )
+
+    records = build_records(persons, timeline, config.seed, config.population)
+    t = stage("records", ", ".join(f"{s} {len(r):,}" for s, r in records.items()), t)
+
+    activity = build_activity(persons, records, timeline, config.seed, config.population)
+    t = stage(
+        "activity",
+        f"{len(activity.transactions):,} transactions, {len(activity.points):,} point events",
+        t,
+    )
+
+    log = NoiseLog()
+    extracts = {
+        source: master_extracts(
+            source, persons, recs, activity.spend_12m_vnd, timeline, config.noise,
+            config.population, config.seed, log,
+        )
+        for source, recs in records.items()
+    }  # fmt: skip
+    noise_log = log.to_frame()
+    t = stage("noise", f"{len(noise_log):,} noise applications", t)
+
+    files: list[Path] = []
+    rows: dict[str, int] = {}
+    for day_index, day in enumerate(day_dates):
+        for source, by_day in extracts.items():
+            entity = PERSON_SOURCES[source]
+            frame = by_day[day_index]
+            files.append(write_extract(out, entity, day, frame, entity.file_format))
+            rows[entity.name] = rows.get(entity.name, 0) + len(frame)
+        for entity, frame, file_format in (
+            (TRANSACTIONS, activity.transactions, config.transactions_format),
+            (LOYALTY_POINTS, activity.points, "csv"),
+        ):
+            todays = frame.loc[frame["landed_day"] == day_index, list(entity.required_columns)]
+            files.append(write_extract(out, entity, day, todays, file_format))
+            rows[entity.name] = rows.get(entity.name, 0) + len(todays)
+        for source in SOURCES:
+            mark_complete(out, source, day)
+    t = stage("write", f"{len(files):,} files, {sum(rows.values()):,} rows under {out}", t)
+
+    person_ids = persons["person_id"].to_numpy(dtype=object)
+    person_truth = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "source_system": source,
+                    "source_record_id": recs["record_id"],
+                    "person_id": person_ids[recs["person_idx"].to_numpy()],
+                }
+            )
+            for source, recs in records.items()
+        ],
+        ignore_index=True,
+    ).sort_values(["source_system", "source_record_id"], ignore_index=True)
+    write_csv(person_truth, truth / PERSON_TRUTH_FILE)
+    write_csv(persons.drop(columns="province_idx"), truth / PERSONS_FILE)
+    write_csv(population.hard_negatives, truth / HARD_NEGATIVES_FILE)
+    write_csv(noise_log, truth / NOISE_LOG_FILE)
+    noise_counts = noise_log["noise_kind"].value_counts().sort_index().to_dict()
+    write_json(
+        {
+            "config": {
+                "people": config.people,
+                "days": config.days,
+                "start": config.start.isoformat(),
+                "seed": config.seed,
+                "history_days": config.history_days,
+                "transactions_format": config.transactions_format,
+                "noise": config.noise.as_dict(),
+                "population": asdict(config.population),
+            },
+            "rows": rows,
+            "truth_rows": len(person_truth),
+            "noise_applications": noise_counts,
+        },
+        truth / MANIFEST_FILE,
+    )
+    t = stage("truth", f"{len(person_truth):,} truth rows under {truth}", t)
+    return GenerationSummary(
+        people=len(persons),
+        days=config.days,
+        files=files,
+        rows=rows,
+        truth_rows=len(person_truth),
+        noise_applications={k: int(v) for k, v in noise_counts.items()},
+        stage_seconds=stages,
+        elapsed_seconds=round(time.perf_counter() - started, 3),
+    )

@@ -1,0 +1,293 @@
+"""The true population: people in households, with clean identity attributes and hard negatives.
+
+Everything is drawn with numpy over whole arrays. A person's clean attributes are the truth the
+source records are later derived from (and distorted by ``noise``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from c360.reference_data import (
+    CARRIER_MARKET_SHARE,
+    MOBILE_PREFIXES_BY_CARRIER,
+    PROVINCES_PRE_2025,
+)
+from c360.sample.config import PopulationConfig
+from c360.sample.geography import build_district_table, random_addresses
+from c360.sample.names import (
+    EMAIL_DOMAINS,
+    FAMILY_NAMES,
+    GIVEN_NAMES,
+    MIDDLE_NAMES,
+    TRADITIONAL_MIDDLE_NAME,
+)
+from c360.sample.text import digits, fold_array, stage_rng, unique_with_digits, zero_pad
+
+GENDERS = np.array(["M", "F"], dtype=object)
+
+
+@dataclass(frozen=True)
+class Population:
+    """The people (one row each) and the pairs of distinct people that look alike."""
+
+    persons: pd.DataFrame
+    hard_negatives: pd.DataFrame  # person_id_a, person_id_b, relation
+
+
+def _weighted(rng: np.random.Generator, table: tuple[tuple[str, float], ...], n: int) -> np.ndarray:
+    values = np.array([v for v, _ in table], dtype=object)
+    weights = np.array([w for _, w in table], dtype=float)
+    return values[rng.choice(len(values), size=n, p=weights / weights.sum())]
+
+
+def _by_gender(
+    rng: np.random.Generator, tables: dict[str, tuple[tuple[str, float], ...]], gender: np.ndarray
+) -> np.ndarray:
+    out = np.empty(len(gender), dtype=object)
+    for g in ("M", "F"):
+        mask = gender == g
+        out[mask] = _weighted(rng, tables[g], int(mask.sum()))
+    return out
+
+
+def build_population(n_people: int, start: date, seed: int, cfg: PopulationConfig) -> Population:
+    """Draw ``n_people`` people living in households.
+
+    Args:
+        n_people: how many people.
+        start: the first landing day; ages are measured at this date.
+        seed: the generator seed.
+        cfg: population shape.
+
+    Returns:
+        The people (``persons``: person_id, household_id, role, names, gender, date_of_birth,
+        phone, email, cccd, cmnd, tax_code, province, address, ...) and the hard negatives.
+    """
+    rng = stage_rng(seed, "people")
+
+    # Households: sizes drawn until they cover n_people; the last one is cut to fit.
+    sizes_table = np.array([s for s, _ in cfg.household_sizes])
+    size_weights = np.array([w for _, w in cfg.household_sizes], dtype=float)
+    draws = rng.choice(sizes_table, size=n_people, p=size_weights / size_weights.sum())
+    cum = np.cumsum(draws)
+    n_households = int(np.searchsorted(cum, n_people) + 1)
+    hh_size = draws[:n_households].copy()
+    hh_size[-1] -= cum[n_households - 1] - n_people
+    hh_first = np.concatenate([[0], np.cumsum(hh_size)[:-1]])
+    household = np.repeat(np.arange(n_households), hh_size)
+    position = np.arange(n_people) - hh_first[household]  # 0 head, 1 spouse, 2+ children
+    size = hh_size[household]
+    head = hh_first[household]
+
+    # Genders: head mostly male, spouse the other gender, children either.
+    head_male = rng.random(n_households) < 0.65
+    gender = np.where(rng.random(n_people) < 0.5, "M", "F").astype(object)
+    gender[position == 0] = np.where(head_male, "M", "F")[household[position == 0]]
+    gender[position == 1] = np.where(head_male, "F", "M")[household[position == 1]]
+
+    # Ages at the start date (years, fractional).
+    age = 18 + rng.beta(2.0, 3.0, n_people) * 62
+    head_age = np.where(hh_size >= 3, rng.uniform(45, 75, n_households), age[hh_first])
+    age[position == 0] = head_age[household[position == 0]]
+    spouse = position == 1
+    age[spouse] = np.clip(head_age[household[spouse]] + rng.normal(-2, 3, spouse.sum()), 18, 85)
+    child = position >= 2
+    age[child] = np.clip(head_age[household[child]] - rng.uniform(20, 32, child.sum()), 16, None)
+    start_day = np.datetime64(start, "D")
+    dob = start_day - np.round(age * 365.25).astype("timedelta64[D]")
+
+    # Province and address: one per household.
+    weights = np.array([p.population_millions for p in PROVINCES_PRE_2025])
+    hh_province = rng.choice(len(weights), size=n_households, p=weights / weights.sum())
+    hh_address = random_addresses(rng, hh_province, build_district_table())
+    province_idx = hh_province[household]
+
+    # Names: family name of the father (children), own family name (spouse), middle by cohort.
+    family = _weighted(rng, FAMILY_NAMES, n_people)
+    father = np.where(gender[head] == "M", head, np.minimum(head + 1, head + size - 1))
+    family[child] = family[father[child]]
+    birth_year = dob.astype("datetime64[Y]").astype(int) + 1970
+    p_traditional = np.select(
+        [birth_year < 1975, birth_year < 1990, birth_year < 2000], [0.65, 0.45, 0.25], 0.12
+    )
+    middle = _by_gender(rng, MIDDLE_NAMES, gender)
+    traditional = rng.random(n_people) < p_traditional
+    middle[traditional] = np.where(
+        gender[traditional] == "M", TRADITIONAL_MIDDLE_NAME["M"], TRADITIONAL_MIDDLE_NAME["F"]
+    )
+    given = _by_gender(rng, GIVEN_NAMES, gender)
+
+    # Twins: the first two children share a birth date and middle name, not a given name.
+    twin_household = (hh_size >= 4) & (rng.random(n_households) < cfg.twin_rate)
+    twin_a = hh_first[twin_household] + 2
+    twin_b = twin_a + 1
+    dob[twin_b] = dob[twin_a]
+    middle[twin_b] = middle[twin_a]
+    gender_b = gender[twin_b]
+    for _ in range(10):  # redraw a twin's given name while it equals the other twin's
+        same = given[twin_b] == given[twin_a]
+        if not same.any():
+            break
+        given[twin_b[same]] = _by_gender(rng, GIVEN_NAMES, gender_b[same])
+    birth_year = dob.astype("datetime64[Y]").astype(int) + 1970
+
+    # Namesakes: people living alone who share the full name and birth year of someone else.
+    alone = np.flatnonzero(hh_size[household] == 1)
+    n_namesakes = min(round(cfg.namesake_rate * n_people), len(alone))
+    namesake = np.sort(rng.choice(alone, size=n_namesakes, replace=False))
+    original = rng.integers(0, n_people, n_namesakes)
+    keep = (household[original] != household[namesake]) & ~np.isin(original, namesake)
+    namesake, original = namesake[keep], original[keep]
+    for column in (family, middle, given, gender):
+        column[namesake] = column[original]
+    month_day = dob[namesake] - dob[namesake].astype("datetime64[Y]")
+    month_day = np.minimum(month_day, np.timedelta64(364, "D"))  # 29 Feb -> 30 Dec at worst
+    dob[namesake] = (birth_year[original] - 1970).astype("datetime64[Y]").astype(
+        "datetime64[D]"
+    ) + month_day
+    birth_year = dob.astype("datetime64[Y]").astype(int) + 1970
+
+    full_name = family + " " + middle + " " + given
+
+    # Phones: own number by carrier share; some household members give the head's number.
+    carriers = list(CARRIER_MARKET_SHARE)
+    share = np.array([CARRIER_MARKET_SHARE[c] for c in carriers])
+    carrier = rng.choice(len(carriers), size=n_people, p=share / share.sum())
+    prefix = np.empty(n_people, dtype=object)
+    for i, name in enumerate(carriers):
+        mask = carrier == i
+        options = np.array(MOBILE_PREFIXES_BY_CARRIER[name], dtype=object)
+        prefix[mask] = options[rng.integers(0, len(options), mask.sum())]
+    own_phone = unique_with_digits(rng, prefix, 7)
+    shares_phone = (position > 0) & (rng.random(n_people) < cfg.shared_phone_rate)
+    phone = np.where(shares_phone, own_phone[head], own_phone)
+
+    # Emails from folded names, made unique with a counter.
+    email = _emails(rng, family, middle, given, birth_year, cfg.email_rate)
+
+    # National IDs: CCCD for everyone; the older 9-digit CMND for most people born before 2004.
+    registered = np.where(
+        rng.random(n_people) < 0.85, province_idx, rng.integers(0, len(weights), n_people)
+    )
+    codes = np.array([p.cccd_code for p in PROVINCES_PRE_2025], dtype=object)[registered]
+    century_digit = np.where(birth_year >= 2000, 2, 0) + (gender == "F")
+    cccd_prefix = codes + century_digit.astype(str) + zero_pad(birth_year % 100, 2)
+    cccd = unique_with_digits(rng, cccd_prefix, 6)
+    has_cmnd = (birth_year < 2004) & (rng.random(n_people) < 0.8)
+    cmnd_all = unique_with_digits(rng, rng.integers(0, 4, n_people).astype(str).astype(object), 8)
+    cmnd = np.where(has_cmnd, cmnd_all, "")
+    has_tax_code = rng.random(n_people) < 0.35
+    tax_code = np.where(
+        has_tax_code, unique_with_digits(rng, np.full(n_people, "8", object), 9), ""
+    )
+
+    persons = pd.DataFrame(
+        {
+            "person_id": _ids("P", np.arange(1, n_people + 1), 7),
+            "household_id": _ids("H", household + 1, 7),
+            "household_role": np.select(
+                [position == 0, position == 1], ["head", "spouse"], "child"
+            ),
+            "family_name": family,
+            "middle_name": middle,
+            "given_name": given,
+            "full_name": full_name,
+            "gender": gender,
+            "date_of_birth": pd.to_datetime(dob).strftime("%Y-%m-%d"),
+            "phone": phone,
+            "email": email,
+            "cccd": cccd,
+            "cmnd": cmnd,
+            "tax_code": tax_code,
+            "province": np.array([p.name for p in PROVINCES_PRE_2025], dtype=object)[province_idx],
+            "province_2025": np.array([p.merged_into for p in PROVINCES_PRE_2025], dtype=object)[
+                province_idx
+            ],
+            "address": hh_address[household],
+        }
+    )
+    persons["province_idx"] = province_idx
+    hard_negatives = _hard_negatives(persons, hh_first, hh_size, twin_a, namesake, original)
+    return Population(persons=persons, hard_negatives=hard_negatives)
+
+
+def _ids(prefix: str, numbers: np.ndarray, width: int) -> np.ndarray:
+    return prefix + zero_pad(numbers, width)
+
+
+def _emails(
+    rng: np.random.Generator,
+    family: np.ndarray,
+    middle: np.ndarray,
+    given: np.ndarray,
+    birth_year: np.ndarray,
+    email_rate: float,
+) -> np.ndarray:
+    n = len(family)
+    f, m, g = (
+        np.char.lower(fold_array(a).astype(str)).astype(object) for a in (family, middle, given)
+    )
+    yy = zero_pad(birth_year % 100, 2)
+    yyyy = birth_year.astype(str).astype(object)
+    patterns = np.stack(
+        [f + m + g + yy, g + "." + f, g + f + yyyy, f + g + yy, g + m + f, f + "." + g + "." + yy]
+    )
+    local = patterns[rng.integers(0, len(patterns), n), np.arange(n)]
+    domain = _weighted(rng, EMAIL_DOMAINS, n)
+    email = pd.Series(local + "@" + domain)
+    counter = email.groupby(email, sort=False).cumcount().to_numpy()
+    clash = counter > 0
+    email_arr = email.to_numpy(dtype=object)
+    email_arr[clash] = (
+        local[clash] + (counter[clash] + 1).astype(str).astype(object) + "@" + domain[clash]
+    )
+    # A counter-made address can still equal someone else's; fall back to random digits.
+    while True:
+        dup = pd.Series(email_arr).duplicated().to_numpy()
+        if not dup.any():
+            break
+        email_arr[dup] = local[dup] + digits(rng, int(dup.sum()), 4) + "@" + domain[dup]
+    return np.where(rng.random(n) < email_rate, email_arr, "")
+
+
+def _hard_negatives(
+    persons: pd.DataFrame,
+    hh_first: np.ndarray,
+    hh_size: np.ndarray,
+    twin_a: np.ndarray,
+    namesake: np.ndarray,
+    original: np.ndarray,
+) -> pd.DataFrame:
+    """Pairs of different people easy to mistake for one: family, twins, namesakes."""
+    pid = persons["person_id"].to_numpy()
+    family = persons["family_name"].to_numpy()
+    frames = [pd.DataFrame({"person_id_a": [], "person_id_b": []}, dtype=object)]
+    twins = set(zip(pid[twin_a], pid[twin_a + 1], strict=True))
+    max_size = int(hh_size.max())
+    for i in range(max_size):
+        for j in range(i + 1, max_size):
+            has_pair = hh_size > j
+            a = hh_first[has_pair] + i
+            b = hh_first[has_pair] + j
+            same_family = family[a] == family[b]
+            frames.append(
+                pd.DataFrame(
+                    {"person_id_a": pid[a][same_family], "person_id_b": pid[b][same_family]}
+                )
+            )
+    family_pairs = pd.concat(frames, ignore_index=True)
+    is_twin = [
+        pair in twins
+        for pair in zip(family_pairs["person_id_a"], family_pairs["person_id_b"], strict=True)
+    ]
+    family_pairs["relation"] = np.where(is_twin, "twin", "household")
+    a, b = np.minimum(namesake, original), np.maximum(namesake, original)
+    namesakes = pd.DataFrame({"person_id_a": pid[a], "person_id_b": pid[b], "relation": "namesake"})
+    out = pd.concat([family_pairs, namesakes], ignore_index=True)
+    out = out.drop_duplicates(["person_id_a", "person_id_b", "relation"])
+    return out.sort_values(["person_id_a", "person_id_b", "relation"], ignore_index=True)
