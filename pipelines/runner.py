@@ -140,12 +140,14 @@ def run_pipeline(
             raise_on_error=False,
         )
         outcome = StageOutcome(stage.name, time.perf_counter() - started)
+        by_asset: dict[str, AssetOutcome] = {}
         for event in result.get_asset_materialization_events():
+            # a range run records one materialisation per partition, all with run-level metadata
             materialization = event.event_specific_data.materialization
+            asset = materialization.asset_key.to_user_string()
             metadata = {k: _metadata_value(v) for k, v in materialization.metadata.items()}
-            outcome.assets.append(
-                AssetOutcome(materialization.asset_key.to_user_string(), metadata)
-            )
+            by_asset[asset] = AssetOutcome(asset, metadata)
+        outcome.assets = list(by_asset.values())
         for evaluation in result.get_asset_check_evaluations():
             if evaluation.passed:
                 outcome.checks_passed += 1

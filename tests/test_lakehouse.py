@@ -231,12 +231,12 @@ def test_empty_table_reads_with_its_schema(spark, rs_lake):
 @pytest.mark.parametrize(
     ("values", "expected"),
     [
-        ({"day": [date(2026, 11, 1)]}, "day IN ('2026-11-01')"),
-        ({"src": ["o'hara", "crm"], "n": [3]}, "src IN ('o''hara', 'crm') AND n IN (3)"),
+        ({"day": [date(2026, 11, 1)]}, "`day` IN ('2026-11-01')"),
+        ({"src": ["o'hara", "crm"], "n": [3]}, "`src` IN ('o''hara', 'crm') AND `n` IN (3)"),
     ],
 )
 def test_partition_predicate_quotes_values(values, expected):
-    assert partition_predicate(values) == expected
+    assert partition_predicate(values, quote="`") == expected
 
 
 def test_partition_predicate_refuses_injection_in_column_names():
