@@ -1,4 +1,5 @@
-"""Configuration: ``conf/base.yaml`` merged with a profile and environment overrides.
+"""Configuration: ``conf/base.yaml`` merged with a profile (``conf/profiles/<name>.yaml``)
+and environment overrides.
 
 This is the only place that reads ``C360_PROFILE`` and the other ``C360_*`` variables.
 Invalid configuration fails at start-up with a :class:`ConfigError` naming the key.
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
 DEFAULT_PROFILE = "local"
@@ -31,12 +32,27 @@ class _Section(BaseModel):
 
 
 class SparkSettings(_Section):
+    """How to build the SparkSession (see c360.spark)."""
+
     master: str = "local[*]"
     app_name: str = "c360"
     driver_memory: str = Field("4g", pattern=r"^\d+[kmgt]?$")
-    shuffle_partitions: int = Field(4, ge=1)
+    # "auto": twice the cores of the driver machine (local mode); set a number on a cluster
+    shuffle_partitions: int | Literal["auto"] = "auto"
     log_level: Literal["ALL", "DEBUG", "INFO", "WARN", "ERROR", "FATAL", "OFF"] = "ERROR"
     extra_conf: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("shuffle_partitions")
+    @classmethod
+    def _positive(cls, value: int | str) -> int | str:
+        if isinstance(value, int) and value < 1:
+            raise ValueError("must be a positive integer or 'auto'")
+        return value
+
+    def resolved_shuffle_partitions(self) -> int:
+        if self.shuffle_partitions == "auto":
+            return max(2, 2 * (os.cpu_count() or 1))
+        return int(self.shuffle_partitions)
 
 
 class StorageSettings(_Section):
@@ -113,7 +129,7 @@ def load_settings(
     Args:
         profile: profile name; defaults to ``$C360_PROFILE`` or ``local``.
         overrides: explicit values (e.g. from CLI flags), nested like the YAML.
-        conf_dir: folder holding ``base.yaml`` and the profile files.
+        conf_dir: folder holding ``base.yaml`` and ``profiles/<profile>.yaml``.
         environ: environment to read (defaults to ``os.environ``).
 
     Raises:
@@ -121,9 +137,9 @@ def load_settings(
     """
     env = os.environ if environ is None else environ
     profile = profile or env.get("C360_PROFILE") or DEFAULT_PROFILE
-    profile_file = conf_dir / f"{profile}.yaml"
-    if profile == "base" or not profile_file.is_file():
-        known = sorted(p.stem for p in conf_dir.glob("*.yaml") if p.stem != "base")
+    profile_file = conf_dir / "profiles" / f"{profile}.yaml"
+    if not profile_file.is_file():
+        known = sorted(p.stem for p in (conf_dir / "profiles").glob("*.yaml"))
         raise ConfigError(f"C360_PROFILE: unknown profile {profile!r}; known profiles: {known}")
     raw = _deep_merge(_read_yaml(conf_dir / "base.yaml"), _read_yaml(profile_file))
     for variable, key in ENV_OVERRIDES.items():

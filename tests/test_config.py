@@ -21,10 +21,16 @@ def test_cluster_profile_overrides_base_values():
     settings = load_settings(environ={"C360_PROFILE": "cluster"})
     assert settings.profile == "cluster"
     assert settings.matching.backend == "spark"
-    # base.yaml sets 4; the cluster profile raises it for a real cluster
+    # base.yaml sizes it by the machine ("auto"); the cluster profile sets it for a real cluster
     assert settings.spark.shuffle_partitions == 64
+    assert load_settings(environ={}).spark.shuffle_partitions == "auto"
     # keys the profile does not mention keep their base value
     assert settings.schedule.timezone == "Asia/Ho_Chi_Minh"
+
+
+def test_auto_shuffle_partitions_follow_the_cores(monkeypatch):
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    assert load_settings(environ={}).spark.resolved_shuffle_partitions() == 4
 
 
 def test_environment_overrides_roots(tmp_path: Path):
@@ -65,6 +71,7 @@ def test_invalid_values_fail_naming_the_key(overrides, key):
 
 def test_broken_yaml_names_the_file(tmp_path: Path):
     (tmp_path / "base.yaml").write_text((CONF_DIR / "base.yaml").read_text())
-    (tmp_path / "local.yaml").write_text("spark: [unclosed\n")
+    (tmp_path / "profiles").mkdir()
+    (tmp_path / "profiles" / "local.yaml").write_text("spark: [unclosed\n")
     with pytest.raises(ConfigError, match=r"local\.yaml: not valid YAML"):
         load_settings(conf_dir=tmp_path, environ={})
