@@ -111,6 +111,13 @@ IDENTITY_FIELDS: tuple[tuple[str, pa.DataType], ...] = (
     ("field_issues", pa.list_(pa.string())),  # e.g. ["phone: not a phone number (raw kept)"]
     ("raw_values", pa.map_(pa.string(), pa.string())),  # landed value of each nulled field
 )
+# Consent as the source states it; null when the source says nothing. Landed as optional extra
+# columns consent_email / consent_sms / consent_data_use (yes/no, true/false, 1/0, có/không).
+CONSENT_FIELDS: tuple[tuple[str, pa.DataType], ...] = (
+    ("consent_email", pa.bool_()),
+    ("consent_sms", pa.bool_()),
+    ("consent_data_use", pa.bool_()),
+)
 SOURCE_LINEAGE_FIELDS: tuple[tuple[str, pa.DataType], ...] = (
     (INGEST_DATE, pa.date32()),
     ("_source_file", pa.string()),
@@ -123,6 +130,7 @@ SILVER_CRM_CONTACTS_SCHEMA = _schema(
     *IDENTITY_FIELDS,
     ("created_at", UTC_TIMESTAMP),
     ("updated_at", UTC_TIMESTAMP),
+    *CONSENT_FIELDS,
     *SOURCE_LINEAGE_FIELDS,
 )
 
@@ -134,6 +142,7 @@ SILVER_ERP_CUSTOMERS_SCHEMA = _schema(
     ("customer_type", pa.string()),
     ("created_at", UTC_TIMESTAMP),  # landed as created_date
     ("updated_at", UTC_TIMESTAMP),  # landed as modified_date
+    *CONSENT_FIELDS,
     *SOURCE_LINEAGE_FIELDS,
 )
 
@@ -146,6 +155,7 @@ SILVER_LOYALTY_MEMBERS_SCHEMA = _schema(
     ("status", pa.string()),  # lower-case
     ("enrolled_at", UTC_TIMESTAMP),
     ("updated_at", UTC_TIMESTAMP),
+    *CONSENT_FIELDS,
     *SOURCE_LINEAGE_FIELDS,
 )
 
@@ -192,11 +202,7 @@ SILVER_PERSON_RECORDS_SCHEMA = _schema(
     ("source_system", pa.string()),  # "crm" | "erp" | "loyalty"
     ("source_record_id", pa.string()),  # contact_id | customer_code | member_id
     *[f for f in IDENTITY_FIELDS if f[0] not in {"field_issues", "raw_values"}],
-    # Consent as the source states it; null when the source says nothing (extra landed
-    # columns consent_email / consent_sms / consent_data_use with yes/no/true/false/1/0).
-    ("consent_email", pa.bool_()),
-    ("consent_sms", pa.bool_()),
-    ("consent_data_use", pa.bool_()),
+    *CONSENT_FIELDS,
     ("created_at", UTC_TIMESTAMP),
     ("updated_at", UTC_TIMESTAMP),
 )
@@ -218,6 +224,16 @@ GOLD_IDENTITY_HISTORY = Table(
     "gold", "identity_history", keys=("run_id", "event", "customer_id"),
     description="merges and splits of customer IDs, one row per event and affected ID",
 )  # fmt: skip
+GOLD_IDENTITY_HISTORY_SCHEMA = _schema(
+    ("run_id", pa.string()),
+    ("event", pa.string()),  # "new" | "merge" | "split"
+    # new: the new ID; merge: the retired ID; split: the ID carved out of related_customer_id
+    ("customer_id", pa.string()),
+    ("related_customer_id", pa.string()),  # merge: the surviving ID; split: the origin; new: null
+    ("records_moved", pa.int64()),  # records that came with customer_id into the event
+    ("customer_records", pa.int64()),  # records of the resulting customer after the run
+    ("at", UTC_TIMESTAMP),
+)
 GOLD_GOLDEN_RECORDS = Table("gold", "golden_records", keys=("customer_id",))
 # The columns every consumer may rely on; identity resolution may add more (e.g. more
 # provenance). Each surviving field `f` has `f_source`: the record_key it came from.

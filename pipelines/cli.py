@@ -73,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     # Dagster flags beta parameters (backfill_policy) on every load; users cannot act on it.
     warnings.filterwarnings("ignore", module=r"dagster\..*")
     warnings.filterwarnings("ignore", message=r".*is currently in beta.*")
+    # pyspark logs every analysis error as a multi-kilobyte JSON line; the step error says it
+    logging.getLogger("DataFrameQueryContextLogger").setLevel(logging.CRITICAL)
     args = build_parser().parse_args(argv)
     if args.profile:
         os.environ["C360_PROFILE"] = args.profile

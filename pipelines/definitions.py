@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from assets.bronze import bronze_definitions
+from assets.silver import silver_definitions
 from c360.config import load_settings
 from pipelines.resources import build_resources
 
@@ -20,5 +21,6 @@ def build_definitions(overrides: dict | None = None) -> dg.Definitions:
     settings = load_settings(overrides=overrides)
     return dg.Definitions.merge(
         bronze_definitions(),
+        silver_definitions(),
         dg.Definitions(resources=build_resources(settings)),
     )

@@ -75,7 +75,10 @@ class MatcherResource(dg.ConfigurableResource):
 
 def build_resources(settings: Settings) -> dict[str, Any]:
     """Resources for the active profile; the same keys for every profile."""
-    spark = SparkResource(**settings.spark.model_dump())
+    spark = SparkResource(
+        **settings.spark.model_dump()
+        | {"shuffle_partitions": settings.spark.resolved_shuffle_partitions()}
+    )
     return {
         "spark": spark,
         "lakehouse": LakehouseResource(

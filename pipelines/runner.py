@@ -36,7 +36,10 @@ class Stage:
 
 
 # In run order. Later layers add their stage here once their assets exist.
-STAGES: tuple[Stage, ...] = (Stage("bronze", "bronze_job", partitioned=True),)
+STAGES: tuple[Stage, ...] = (
+    Stage("bronze", "bronze_job", partitioned=True),
+    Stage("silver", "silver_job", partitioned=False),
+)
 
 
 class RunFailure(RuntimeError):

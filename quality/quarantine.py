@@ -7,7 +7,7 @@ from datetime import date
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from c360.lakehouse import Lakehouse
+from c360.lakehouse import Lakehouse, TableData
 from c360.tables import INGEST_DATE, QUARANTINE_REJECTS
 
 
@@ -15,6 +15,11 @@ def replace_rejects(lake: Lakehouse, layer: str, table: str, day: date, rejects:
     """Replace the rejects one (layer, table, day) produced; a re-run does not duplicate them."""
     scope = {INGEST_DATE: [day], "layer": [layer], "table": [table]}
     lake.replace_where(rejects, QUARANTINE_REJECTS, scope)
+
+
+def replace_silver_rejects(lake: Lakehouse, table: str, rejects: TableData) -> None:
+    """Replace every silver reject of ``table`` (silver is rebuilt from all of bronze)."""
+    lake.replace_where(rejects, QUARANTINE_REJECTS, {"layer": ["silver"], "table": [table]})
 
 
 def count_rejects(lake: Lakehouse, layer: str, table: str) -> int:

@@ -41,6 +41,7 @@ class NoiseConfig:
     address_abbreviation: float
     province_new_name: float
     empty_field: float
+    consent_invalid: float
     address_change: float
     phone_change: float
 
@@ -116,6 +117,15 @@ class PopulationConfig:
     # Share of people given the exact name and birth year of an unrelated person.
     namesake_rate: float = 0.02
     email_rate: float = 0.85
+    # Consent (crm and loyalty only): share of people whose current answer is yes, per flag.
+    consent_email_rate: float = 0.45
+    consent_sms_rate: float = 0.55
+    consent_data_use_rate: float = 0.70
+    # Per person and flag: changed the answer in the three years before the first landing day;
+    # a source whose record was last updated before the change still holds the old answer.
+    consent_change_rate: float = 0.08
+    # Per record and flag: the source never asked, so the value lands blank.
+    consent_unknown_rate: float = 0.10
     # Share of records first landed on a later day (spread evenly over the later days).
     late_record_rate: float = 0.03
     # Per existing record and later day: re-sent with nothing but updated_at changed.

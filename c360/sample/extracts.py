@@ -36,12 +36,16 @@ def master_extracts(
     population: PopulationConfig,
     seed: int,
     log: NoiseLog,
+    extra: pd.DataFrame | None = None,
 ) -> dict[int, pd.DataFrame]:
     """The rows ``source`` lands on each day, with the contract's columns in contract order.
 
     Day 0 holds every record created by the end of the start date; each later day holds the
     records created that day plus existing records that changed that day (address or phone
     change, or a re-send), with ``updated_at`` moved to that day.
+
+    ``extra`` (row for row with ``recs``, e.g. the consent columns) is landed unchanged after the
+    contract's columns, in its own column order.
     """
     entity = PERSON_SOURCES[source]
     rng = stage_rng(seed, f"noise:{source}")
@@ -60,6 +64,10 @@ def master_extracts(
     )
     state[entity.key_column] = record_id
     _add_source_columns(source, state, persons, person_idx, landed_day, spend_12m_vnd, rng)
+    extra_columns = [] if extra is None else list(extra.columns)
+    if extra_columns:
+        state[extra_columns] = extra.to_numpy(dtype=object)
+    columns = [*entity.required_columns, *extra_columns]
     created = recs["created_s"].to_numpy().copy()
     updated = recs["updated_s"].to_numpy().copy()
 
@@ -71,7 +79,9 @@ def master_extracts(
     prefixes = np.array(
         [p for carrier in MOBILE_PREFIXES_BY_CARRIER.values() for p in carrier], dtype=object
     )
-    out: dict[int, pd.DataFrame] = {0: _emit(source, state, created, updated, landed_day == 0)}
+    out: dict[int, pd.DataFrame] = {
+        0: _emit(source, state, columns, created, updated, landed_day == 0)
+    }
     for day in range(1, timeline.days):
         existing = landed_day < day
         changed = np.zeros(n, dtype=bool)
@@ -105,7 +115,7 @@ def master_extracts(
         changed[pick(change_rng, existing, population.touch_rate)] = True
         day_start = timeline.start_s + day * SECONDS_PER_DAY
         updated[changed] = day_start + change_rng.integers(6 * 3600, 22 * 3600, int(changed.sum()))
-        out[day] = _emit(source, state, created, updated, changed | (landed_day == day))
+        out[day] = _emit(source, state, columns, created, updated, changed | (landed_day == day))
     return out
 
 
@@ -138,9 +148,14 @@ def _add_source_columns(
 
 
 def _emit(
-    source: str, state: pd.DataFrame, created: np.ndarray, updated: np.ndarray, rows: np.ndarray
+    source: str,
+    state: pd.DataFrame,
+    columns: list[str],
+    created: np.ndarray,
+    updated: np.ndarray,
+    rows: np.ndarray,
 ) -> pd.DataFrame:
-    """The selected records as landed: timestamps formatted, contract columns, sorted by key."""
+    """The selected records as landed: timestamps formatted, ``columns`` only, sorted by key."""
     entity = PERSON_SOURCES[source]
     frame = state.loc[rows].copy()
     created_s, updated_s = created[rows], updated[rows]
@@ -154,5 +169,5 @@ def _emit(
     else:
         frame["enrolled_at"] = iso_timestamps(created_s, offset=False)
         frame["updated_at"] = iso_timestamps(updated_s, offset=False)
-    frame = frame[list(entity.required_columns)]
+    frame = frame[columns]
     return frame.sort_values(entity.key_column, ignore_index=True)

@@ -19,6 +19,7 @@ from c360.contract import (
 )
 from c360.sample.activity import build_activity
 from c360.sample.config import GeneratorConfig, GeneratorInputError
+from c360.sample.consent import CONSENT_SOURCES, build_person_consent, record_consent
 from c360.sample.extracts import master_extracts
 from c360.sample.noise import NoiseLog
 from c360.sample.people import build_population
@@ -33,7 +34,12 @@ PERSONS_FILE = "persons.csv"  # the clean attributes of every person
 HARD_NEGATIVES_FILE = "hard_negatives.csv"  # person_id_a, person_id_b, relation
 NOISE_LOG_FILE = "noise_log.csv"  # source_system, source_record_id, field, noise_kind, day
 MANIFEST_FILE = "manifest.json"  # the configuration and row counts of the run
-TRUTH_FILES = (PERSON_TRUTH_FILE, PERSONS_FILE, HARD_NEGATIVES_FILE, NOISE_LOG_FILE, MANIFEST_FILE)
+# source_system, source_record_id, consent_email, consent_sms, consent_data_use (true/false/"")
+CONSENT_FILE = "consent.csv"
+TRUTH_FILES = (
+    PERSON_TRUTH_FILE, PERSONS_FILE, HARD_NEGATIVES_FILE, NOISE_LOG_FILE, CONSENT_FILE,
+    MANIFEST_FILE,
+)  # fmt: skip
 
 
 @dataclass
@@ -122,10 +128,19 @@ def generate_landing_zone(
     )
 
     log = NoiseLog()
+    person_consent = build_person_consent(len(persons), timeline, config.seed, config.population)
+    consent = {
+        source: record_consent(
+            source, person_consent, records[source], timeline, config.noise, config.population,
+            config.seed, log,
+        )
+        for source in CONSENT_SOURCES
+    }  # fmt: skip
     extracts = {
         source: master_extracts(
             source, persons, recs, activity.spend_12m_vnd, timeline, config.noise,
             config.population, config.seed, log,
+            extra=consent[source].landed if source in consent else None,
         )
         for source, recs in records.items()
     }  # fmt: skip
@@ -169,6 +184,11 @@ def generate_landing_zone(
     write_csv(persons.drop(columns="province_idx"), truth / PERSONS_FILE)
     write_csv(population.hard_negatives, truth / HARD_NEGATIVES_FILE)
     write_csv(noise_log, truth / NOISE_LOG_FILE)
+    consent_truth = pd.concat([c.truth for c in consent.values()], ignore_index=True)
+    consent_truth = consent_truth.sort_values(
+        ["source_system", "source_record_id"], ignore_index=True
+    )
+    write_csv(consent_truth, truth / CONSENT_FILE)
     noise_counts = noise_log["noise_kind"].value_counts().sort_index().to_dict()
     write_json(
         {

@@ -22,12 +22,17 @@ from c360.sample.text import fold_array, typo_array
 NAME, PHONE, EMAIL, NATIONAL_ID, DOB, GENDER, ADDRESS, PROVINCE = (
     "name", "phone", "email", "national_id", "date_of_birth", "gender", "address", "province",
 )  # fmt: skip
+# Consent roles, landed under their own names as optional extra columns (c360/sample/consent.py).
+CONSENT_EMAIL, CONSENT_SMS, CONSENT_DATA_USE = "consent_email", "consent_sms", "consent_data_use"
+CONSENT_ROLES = (CONSENT_EMAIL, CONSENT_SMS, CONSENT_DATA_USE)  # also their landed order
+_CONSENT_FIELDS = {role: role for role in CONSENT_ROLES}
 
 # Role -> landed column, per source (checked against the contract below).
 SOURCE_FIELDS: dict[str, dict[str, str]] = {
     CRM_CONTACTS.source: {
         NAME: "full_name", GENDER: "gender", DOB: "date_of_birth", PHONE: "phone",
         EMAIL: "email", NATIONAL_ID: "national_id", ADDRESS: "address", PROVINCE: "province",
+        **_CONSENT_FIELDS,
     },
     ERP_CUSTOMERS.source: {
         NAME: "name", NATIONAL_ID: "national_id", PHONE: "phone", EMAIL: "email",
@@ -35,11 +40,21 @@ SOURCE_FIELDS: dict[str, dict[str, str]] = {
     },
     LOYALTY_MEMBERS.source: {
         NAME: "full_name", PHONE: "phone", EMAIL: "email", DOB: "date_of_birth", GENDER: "gender",
+        **_CONSENT_FIELDS,
     },
 }  # fmt: skip
+# Optional columns a source lands after the contract's required ones, in this order.
+EXTRA_COLUMNS: dict[str, tuple[str, ...]] = {
+    source: tuple(fields[role] for role in CONSENT_ROLES if role in fields)
+    for source, fields in SOURCE_FIELDS.items()
+}
 
 for _entity in (CRM_CONTACTS, ERP_CUSTOMERS, LOYALTY_MEMBERS):
-    _unknown = set(SOURCE_FIELDS[_entity.source].values()) - set(_entity.required_columns)
+    _unknown = (
+        set(SOURCE_FIELDS[_entity.source].values())
+        - set(_entity.required_columns)
+        - set(EXTRA_COLUMNS[_entity.source])
+    )
     assert not _unknown, f"{_entity.name}: {_unknown} not in the landing-zone contract"
 
 # Noise kind -> the roles it touches (in every source that carries the role).
@@ -56,6 +71,7 @@ NOISE_TARGETS: dict[str, tuple[str, ...]] = {
     "address_abbreviation": (ADDRESS,),
     "province_new_name": (PROVINCE,),
     "empty_field": (PHONE, EMAIL, NATIONAL_ID, DOB, GENDER, ADDRESS),
+    "consent_invalid": CONSENT_ROLES,
     "address_change": (ADDRESS,),
     "phone_change": (PHONE,),
 }
@@ -80,8 +96,13 @@ class NoiseLog:
 
     frames: list[pd.DataFrame] = field(default_factory=list)
 
-    def add(self, source: str, record_ids: np.ndarray, column: str, kind: str, day: str) -> None:
-        """Record that ``kind`` was applied to ``column`` of these records, landing on ``day``."""
+    def add(
+        self, source: str, record_ids: np.ndarray, column: str, kind: str, day: str | np.ndarray
+    ) -> None:
+        """Record that ``kind`` was applied to ``column`` of these records, landing on ``day``.
+
+        ``day`` is one ISO date for all of them, or an array with each record's landing day.
+        """
         if len(record_ids):
             self.frames.append(
                 pd.DataFrame(

@@ -19,6 +19,7 @@ from c360.contract import (
     landed_days,
 )
 from c360.sample import TRUTH_FILES, GeneratorConfig, generate_landing_zone, load_noise_config
+from c360.sample.noise import EXTRA_COLUMNS
 
 
 def test_one_complete_folder_per_source_per_day(landing):
@@ -51,9 +52,16 @@ def test_every_file_matches_a_contract_pattern_and_each_entity_lands_daily(landi
 
 @pytest.mark.parametrize("entity", SOURCE_ENTITIES, ids=lambda e: e.name)
 def test_files_have_exactly_the_required_columns_in_order(landing, entity):
+    # Person sources may add optional columns after the contract's (crm and loyalty: consent).
+    extra = EXTRA_COLUMNS.get(entity.source, ()) if entity in PERSON_SOURCES.values() else ()
     for day in landing.days:
         frame = landing.read(entity, day)
-        assert tuple(frame.columns) == entity.required_columns
+        assert tuple(frame.columns) == entity.required_columns + extra
+
+
+def test_only_crm_and_loyalty_members_carry_consent_columns():
+    consent = ("consent_email", "consent_sms", "consent_data_use")
+    assert {"crm": consent, "erp": (), "loyalty": consent} == EXTRA_COLUMNS
 
 
 @pytest.mark.parametrize("entity", SOURCE_ENTITIES, ids=lambda e: e.name)

@@ -31,9 +31,12 @@ CASES = [
 
 @pytest.fixture(scope="module")
 def first_rows(landing) -> dict[str, pd.DataFrame]:
-    """Each record as it first landed, joined to its clean person (columns prefixed `true_`)."""
+    """Each record as it first landed, joined to its clean person and, where the source carries
+    consent, to its consent truth (both with columns prefixed `true_`)."""
     truth = landing.truth_csv("person_truth.csv")
     persons = landing.truth_csv("persons.csv").add_prefix("true_")
+    consent = landing.truth_csv("consent.csv")
+    consent = consent.set_index(["source_system", "source_record_id"]).add_prefix("true_")
     out = {}
     for source, entity in PERSON_SOURCES.items():
         rows = landing.read_all(entity).sort_values("_day", kind="stable")
@@ -41,7 +44,10 @@ def first_rows(landing) -> dict[str, pd.DataFrame]:
             columns={entity.key_column: "source_record_id"}
         )
         rows = rows.merge(truth[truth["source_system"] == source], on="source_record_id")
-        out[source] = rows.merge(persons, left_on="person_id", right_on="true_person_id")
+        rows = rows.merge(persons, left_on="person_id", right_on="true_person_id")
+        out[source] = rows.merge(
+            consent, how="left", left_on=["source_system", "source_record_id"], right_index=True
+        )
     return out
 
 
@@ -70,6 +76,8 @@ def _eligible(kind: str, role: str, rows: pd.DataFrame) -> pd.Series:
         return (dob.dt.day <= 12) & (dob.dt.day != dob.dt.month)
     if kind == "province_new_name":
         return rows["true_province"] != rows["true_province_2025"]
+    if kind == "consent_invalid":  # known answers (true / false), not blanks
+        return rows[f"true_{role}"] != ""
     return everyone
 
 

@@ -1,0 +1,207 @@
+"""Text: Unicode normalisation, diacritics folding, Vietnamese names and addresses."""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+import unicodedata
+
+from unidecode import unidecode
+
+from c360.standardise.rules import StandardiseRules, default_rules
+
+_CACHE_SIZE = 1 << 16
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")  # zero-width, BOM, soft hyphen
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+_HAS_LETTER = re.compile(r"[a-z]")
+_ALNUM = re.compile(r"[^\W_]")  # a Unicode letter or digit
+_DIGIT = re.compile(r"\d")
+
+
+def _fold_table() -> dict[int, str]:
+    """Precomposed Latin letters with diacritics -> their ASCII base letter; đ/Đ -> d/D."""
+    table: dict[int, str] = {ord("đ"): "d", ord("Đ"): "D"}
+    for code in range(0x00C0, 0x1F00):
+        char = chr(code)
+        base = "".join(
+            c for c in unicodedata.normalize("NFD", char) if not unicodedata.combining(c)
+        )
+        if base != char and len(base) == 1 and base.isascii():
+            table[code] = base
+    return table
+
+
+_FOLD = _fold_table()
+
+
+def as_text(value: object) -> str | None:
+    """A landed value as a string: None / NaN / pandas NA -> None, other non-strings -> ``str``.
+
+    Whole floats lose their ``.0`` (a column of numbers with gaps is read as floats).
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float):
+        if math.isnan(value):
+            return None
+        if value.is_integer():  # a numeric ID or phone read as float: 912345678.0
+            return str(int(value))
+    if type(value).__name__ in {"NAType", "NaTType"}:
+        return None
+    return str(value)
+
+
+def normalise_text(text: object) -> str | None:
+    """Unicode NFC, invisible characters removed, whitespace collapsed and trimmed.
+
+    Example:
+        >>> normalise_text("  Nguyễn   Văn  An ")
+        'Nguyễn Văn An'
+        >>> normalise_text("   ") is None
+        True
+    """
+    value = as_text(text)
+    if value is None:
+        return None
+    if not value.isascii():
+        value = unicodedata.normalize("NFC", _INVISIBLE.sub("", value))
+    # str.split() splits on any Unicode whitespace (tabs, NBSP, ...), dropping both ends.
+    return " ".join(value.split()) or None
+
+
+def fold(text: object) -> str | None:
+    """Lower-case ASCII folding: diacritics removed, đ -> d, punctuation -> space.
+
+    Example:
+        >>> fold("Nguyễn Thị Ánh")
+        'nguyen thi anh'
+        >>> fold("Đặng-Hữu  Phước!")
+        'dang huu phuoc'
+    """
+    value = normalise_text(text)
+    return None if value is None else fold_normalised(value)
+
+
+@functools.lru_cache(maxsize=_CACHE_SIZE)
+def fold_normalised(value: str) -> str | None:
+    """:func:`fold` of a text already through :func:`normalise_text`."""
+    if not value.isascii():
+        value = value.translate(_FOLD)
+        if not value.isascii():
+            value = unidecode(value)
+    value = _NON_ALNUM.sub(" ", value.lower()).strip()
+    return value or None
+
+
+def clean_text(value: object, rules: StandardiseRules) -> str | None:
+    """:func:`normalise_text`, and None for placeholders ("N/A", "null", "-", "không có").
+
+    A text without any letter or digit is a placeholder too.
+    """
+    text = normalise_text(value)
+    if text is None:
+        return None
+    if _ALNUM.search(text) is None:
+        return None
+    if len(text) <= rules.longest_placeholder and not (
+        rules.placeholders_without_digits and _DIGIT.search(text)
+    ):
+        return None if fold_normalised(text) in rules.null_placeholders else text
+    return text
+
+
+def has_letter(folded: str) -> bool:
+    """True when a folded text holds at least one letter."""
+    return _HAS_LETTER.search(folded) is not None
+
+
+@functools.lru_cache(maxsize=_CACHE_SIZE)
+def split_folded_name(
+    folded: str, rules: StandardiseRules
+) -> tuple[str | None, str | None, str | None]:
+    tokens = folded.split()
+    if not tokens:
+        return None, None, None
+    if len(tokens) == 1:
+        return None, None, tokens[0]
+    family_share, common_family, given_names = rules.family_names
+    first, last = tokens[0], tokens[-1]
+    first_is_family, last_is_family = first in family_share, last in family_share
+    middle = " ".join(tokens[1:-1]) or None
+    # "An Văn Nguyễn" (given ... family): a common family name last, no family name first.
+    if last in common_family and not first_is_family:
+        return last, middle, first
+    # "An Nguyễn Văn" (given, family, middle): the given name moved to the front.
+    if len(tokens) >= 3 and not first_is_family and tokens[1] in common_family:
+        return tokens[1], " ".join(tokens[2:]), first
+    # "Nga Thị Lý": a rarer family name last, a given name (and no family name) first.
+    if last_is_family and not first_is_family and first in given_names:
+        return last, middle, first
+    # "Hoàng Văn Nguyễn": the first token is a given name as well as a family name, the last
+    # only a family name, and a more frequent one.
+    if (
+        last_is_family
+        and last not in given_names
+        and first in given_names
+        and family_share.get(first, 0.0) < family_share[last]
+    ):
+        return last, middle, first
+    return first, middle, last
+
+
+def split_vietnamese_name(
+    full_name: object, rules: StandardiseRules | None = None
+) -> tuple[str | None, str | None, str | None]:
+    """Folded (family, middle, given) of a name in Vietnamese order, or reversed Western order.
+
+    Vietnamese order is family, middle, given. The Western orders "given middle family" and
+    "given family middle" are recognised from the family-name frequency list and the given-name
+    list of :mod:`c360.sample.names`: a family name last and none first (common family names
+    such as Nguyễn always; rarer ones when the first token is a known given name), or a first
+    token that is both a given and a rarer family name ("Hoàng Văn Nguyễn"). Names whose first
+    and last tokens are both family and given names ("Vân Vũ") are read in Vietnamese order.
+    ``names.reversal_min_family_share_percent`` in ``conf/standardise.yaml`` sets "common".
+
+    Args:
+        full_name: the name as landed.
+        rules: standardisation rules; ``conf/standardise.yaml`` when omitted.
+
+    Example:
+        >>> split_vietnamese_name("Nguyễn Văn An")
+        ('nguyen', 'van', 'an')
+        >>> split_vietnamese_name("An Van Nguyen")
+        ('nguyen', 'van', 'an')
+        >>> split_vietnamese_name("Nguyễn An")
+        ('nguyen', None, 'an')
+    """
+    folded = fold(full_name)
+    if folded is None:
+        return None, None, None
+    return split_folded_name(folded, rules or default_rules())
+
+
+@functools.lru_cache(maxsize=_CACHE_SIZE)
+def _fold_address(address: str, rules: StandardiseRules) -> str | None:
+    patterns = rules.address_abbreviation_pattern
+    if patterns is not None:
+        dotted, numbered = patterns
+        expansion = rules.address_expansion
+        address = dotted.sub(lambda m: expansion[m.group(1).lower()] + " ", address)
+        address = numbered.sub(lambda m: f"{expansion[m.group(1).lower()]} {m.group(2)}", address)
+    return fold(address)
+
+
+def fold_address(address: object, rules: StandardiseRules | None = None) -> str | None:
+    """Folded address with administrative abbreviations written out.
+
+    Example:
+        >>> fold_address("12 Lê Lợi, P. Bến Nghé, Q1, TP.HCM")
+        '12 le loi phuong ben nghe quan 1 thanh pho hcm'
+    """
+    text = normalise_text(address)
+    if text is None:
+        return None
+    return _fold_address(text, rules or default_rules())
