@@ -134,3 +134,70 @@ def test_reference_flags_mark_unknown_members(spark):
         ("E1", True),
         ("E2", False),
     ]
+
+
+CONTACT = {
+    "contact_id": "C1", "full_name": "Nguyễn Văn An", "gender": "Nam",
+    "date_of_birth": "15/03/1990", "phone": "0912 345 678", "email": "An.Nguyen@Gmail.com",
+    "national_id": "001090000001", "address": "12 Lê Lợi, Q1", "province": "Bình Dương",
+    "created_at": "2025-01-01T09:00:00+07:00", "updated_at": "2025-01-01T09:00:00+07:00",
+}  # fmt: skip
+
+
+def crm_bronze(spark, rows: list[dict], extra: tuple[str, ...] = ()):
+    from c360.contract import CRM_CONTACTS
+
+    schema = bronze_schema(CRM_CONTACTS, list(extra))
+    filled = []
+    for number, row in enumerate(rows, start=2):
+        record = dict.fromkeys(schema.names[: len(schema) - 5], "")
+        record |= {"_ingest_date": date(2026, 11, 1), "_source_file": "crm.csv",
+                   "_row_number": number, "_ingested_at": datetime(2026, 11, 1, tzinfo=UTC),
+                   "_record_hash": "h"}  # fmt: skip
+        filled.append(record | row)
+    return spark.createDataFrame(pa.Table.from_pylist(filled, schema=schema))
+
+
+def test_person_table_keeps_the_latest_version_and_flags_bad_fields(spark):
+    from c360.silver import build_person_table, person_sources
+
+    older = CONTACT | {"phone": "0900000000", "updated_at": "2024-06-01T00:00:00+07:00"}
+    newer = CONTACT | {"phone": "not a phone", "consent_sms": "maybe", "consent_email": "yes"}
+    no_key = CONTACT | {"contact_id": ""}
+    bronze = crm_bronze(spark, [newer, older, no_key], extra=("consent_email", "consent_sms"))
+    build = build_person_table(bronze, person_sources()["crm"])
+
+    [row] = build.rows.collect()
+    # the version updated on 2025-01-01 beats the one of 2024-06-01, whatever the file order
+    assert row.contact_id == "C1"
+    assert row.phone_e164 is None  # a bad field is nulled ...
+    assert row.raw_values["phone"] == "not a phone"  # ... its landed value kept ...
+    assert any(issue.startswith("phone:") for issue in row.field_issues)  # ... and flagged
+    assert "consent_sms: not yes/no" in row.field_issues
+    assert (row.consent_email, row.consent_sms, row.consent_data_use) == (True, None, None)
+    assert (row.email, row.gender, row.date_of_birth) == (
+        "an.nguyen@gmail.com",
+        "male",
+        date(1990, 3, 15),
+    )
+    assert (row.province, row.region) == ("Hồ Chí Minh", "south")  # merged in 2025
+    assert (row.family_name, row.middle_name, row.given_name) == ("nguyen", "van", "an")
+    assert row.updated_at.astimezone(UTC) == datetime(2025, 1, 1, 2, 0, tzinfo=UTC)
+
+    [reject] = build.rejects.collect()
+    assert list(reject.reasons) == ["expect_column_values_to_not_be_null: contact_id"]
+    assert build.account(bronze_rows=3) == {
+        "rows_bronze": 3, "rows_silver": 1, "rows_quarantined": 1, "rows_superseded": 1,
+    }  # fmt: skip
+
+
+def test_person_records_unions_the_sources_under_record_keys(spark):
+    from c360.silver import build_person_records, build_person_table, person_sources
+    from c360.tables import SILVER_PERSON_RECORDS_SCHEMA
+
+    crm = build_person_table(crm_bronze(spark, [CONTACT]), person_sources()["crm"]).rows
+    records = build_person_records({"crm": crm})
+    assert records.columns == SILVER_PERSON_RECORDS_SCHEMA.names
+    [row] = records.collect()
+    assert (row.record_key, row.source_system, row.source_record_id) == ("crm:C1", "crm", "C1")
+    assert row.phone_e164 == "+84912345678"
