@@ -7,6 +7,7 @@ import dagster as dg
 from assets.bronze import bronze_definitions
 from assets.silver import silver_definitions
 from c360.config import load_settings
+from pipelines.automation import build_daily_schedule, landing_zone_sensor, stage_chain_sensors
 from pipelines.resources import build_resources
 
 
@@ -19,8 +20,11 @@ def defs() -> dg.Definitions:
 def build_definitions(overrides: dict | None = None) -> dg.Definitions:
     """Definitions for the active profile, with optional setting overrides (CLI flags)."""
     settings = load_settings(overrides=overrides)
-    return dg.Definitions.merge(
-        bronze_definitions(),
-        silver_definitions(),
-        dg.Definitions(resources=build_resources(settings)),
+    layers = dg.Definitions.merge(bronze_definitions(), silver_definitions())
+    jobs = {job.name: job for job in layers.jobs or []}
+    automation = dg.Definitions(
+        schedules=[build_daily_schedule(settings.schedule)],
+        sensors=[landing_zone_sensor, *stage_chain_sensors(jobs)],
+        resources=build_resources(settings),
     )
+    return dg.Definitions.merge(layers, automation)

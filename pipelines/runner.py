@@ -22,24 +22,9 @@ from assets.partitions import LANDING_DAYS
 from c360.config import load_settings
 from c360.contract import landed_days
 from pipelines.definitions import build_definitions
+from pipelines.stages import STAGES
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Stage:
-    """One step of the daily run: a layer's job, partitioned by landing day or not."""
-
-    name: str
-    job_name: str
-    partitioned: bool
-
-
-# In run order. Later layers add their stage here once their assets exist.
-STAGES: tuple[Stage, ...] = (
-    Stage("bronze", "bronze_job", partitioned=True),
-    Stage("silver", "silver_job", partitioned=False),
-)
 
 
 class RunFailure(RuntimeError):

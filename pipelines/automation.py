@@ -1,0 +1,98 @@
+"""Schedule and sensors: start a run when a landing day completes, nightly at 02:00 in Vietnam,
+and chain the stages (each stage's success starts the next stage's job)."""
+
+from datetime import date, datetime, timedelta
+from itertools import pairwise
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+)
+
+from assets.partitions import LANDING_DAYS
+from c360.config import ScheduleSettings
+from pipelines.resources import LandingZoneResource
+from pipelines.stages import STAGES
+
+FIRST_STAGE = STAGES[0]
+
+
+def _range_request(keys: list[str], run_key: str | None) -> dg.RunRequest:
+    """One run over consecutive landing days (single-run backfill), not one run per day."""
+    return dg.RunRequest(
+        run_key=run_key,
+        job_name=FIRST_STAGE.job_name,
+        tags={ASSET_PARTITION_RANGE_START_TAG: keys[0], ASSET_PARTITION_RANGE_END_TAG: keys[-1]},
+    )
+
+
+@dg.sensor(
+    name="landing_zone_sensor",
+    job_name=FIRST_STAGE.job_name,
+    minimum_interval_seconds=60,
+    description="Registers each landing-zone day as soon as its _SUCCESS marker exists and "
+    "starts one bronze run over all newly completed days.",
+)
+def landing_zone_sensor(
+    context: dg.SensorEvaluationContext, landing_zone: LandingZoneResource
+) -> dg.SensorResult | dg.SkipReason:
+    complete = [day.isoformat() for day in landing_zone.complete_days()]
+    known = set(context.instance.get_dynamic_partitions(LANDING_DAYS.name))
+    new_days = [day for day in complete if day not in known]
+    if not new_days:
+        return dg.SkipReason(f"no new complete day in {landing_zone.root}")
+    return dg.SensorResult(
+        run_requests=[_range_request(new_days, run_key=f"landing:{new_days[0]}:{new_days[-1]}")],
+        dynamic_partitions_requests=[LANDING_DAYS.build_add_request(new_days)],
+    )
+
+
+def build_daily_schedule(settings: ScheduleSettings) -> dg.ScheduleDefinition:
+    """Nightly run of yesterday's landing day (local time), re-running every stage after it."""
+
+    @dg.schedule(
+        name="daily_schedule",
+        cron_schedule=settings.cron,
+        execution_timezone=settings.timezone,
+        job_name=FIRST_STAGE.job_name,
+        description="Every night: ingest yesterday's landing day (idempotent if the sensor "
+        "already did) and rebuild every later stage.",
+    )
+    def daily_schedule(
+        context: dg.ScheduleEvaluationContext, landing_zone: LandingZoneResource
+    ) -> dg.RunRequest | dg.SkipReason:
+        scheduled = context.scheduled_execution_time or datetime.now(ZoneInfo(settings.timezone))
+        local_day = scheduled.astimezone(ZoneInfo(settings.timezone)).date()
+        day = (local_day - timedelta(days=1)).isoformat()
+        if date.fromisoformat(day) not in landing_zone.complete_days():
+            return dg.SkipReason(f"landing day {day} is not complete yet (no _SUCCESS)")
+        if day not in context.instance.get_dynamic_partitions(LANDING_DAYS.name):
+            context.instance.add_dynamic_partitions(LANDING_DAYS.name, [day])
+        return _range_request([day], run_key=None)
+
+    return daily_schedule
+
+
+def stage_chain_sensors(jobs: dict[str, object]) -> list[dg.RunStatusSensorDefinition]:
+    """A sensor per stage boundary: when stage N's job succeeds, run stage N+1's job.
+
+    Args:
+        jobs: the stage jobs by name (as defined by the asset modules).
+    """
+    sensors = []
+    for upstream, downstream in pairwise(STAGES):
+
+        @dg.run_status_sensor(
+            name=f"after_{upstream.name}_run_{downstream.name}",
+            run_status=dg.DagsterRunStatus.SUCCESS,
+            monitored_jobs=[jobs[upstream.job_name]],
+            request_job=jobs[downstream.job_name],
+            description=f"Starts {downstream.job_name} when {upstream.job_name} succeeds.",
+        )
+        def _next_stage(context: dg.RunStatusSensorContext) -> dg.RunRequest:
+            return dg.RunRequest(run_key=f"after:{context.dagster_run.run_id}")
+
+        sensors.append(_next_stage)
+    return sensors

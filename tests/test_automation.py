@@ -1,0 +1,93 @@
+"""The landing-zone sensor, the nightly schedule and the stage chain, through Dagster's
+testing APIs."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+import pytest
+
+from assets.partitions import LANDING_DAYS
+from c360.config import ScheduleSettings
+from pipelines.automation import build_daily_schedule, landing_zone_sensor
+from pipelines.definitions import build_definitions
+from pipelines.resources import LandingZoneResource
+
+RANGE_START = "dagster/asset_partition_range_start"
+RANGE_END = "dagster/asset_partition_range_end"
+
+
+@pytest.fixture
+def landing_zone(land):
+    land("crm", "2026-11-01", {"contacts.csv": ""})
+    land("erp", "2026-11-02", {"customers.jsonl": ""})
+    raw = land("crm", "2026-11-03", {"contacts.csv": ""}, complete=False)  # still landing
+    return LandingZoneResource(root=str(raw))
+
+
+def test_sensor_registers_new_complete_days_and_starts_one_bronze_run(landing_zone):
+    instance = dg.DagsterInstance.ephemeral()
+    context = dg.build_sensor_context(instance=instance, resources={"landing_zone": landing_zone})
+    result = landing_zone_sensor(context)
+    [request] = result.run_requests
+    assert request.job_name == "bronze_job"
+    # one run over both new days; the incomplete 2026-11-03 is not touched
+    assert (request.tags[RANGE_START], request.tags[RANGE_END]) == ("2026-11-01", "2026-11-02")
+    [added] = result.dynamic_partitions_requests
+    assert list(added.partition_keys) == ["2026-11-01", "2026-11-02"]
+
+    instance.add_dynamic_partitions(LANDING_DAYS.name, list(added.partition_keys))
+    again = landing_zone_sensor(
+        dg.build_sensor_context(instance=instance, resources={"landing_zone": landing_zone})
+    )
+    assert isinstance(again, dg.SkipReason)
+
+
+def _schedule_at(local_time: str, landing_zone, instance):
+    schedule = build_daily_schedule(ScheduleSettings())
+    when = datetime.fromisoformat(local_time).replace(tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
+    context = dg.build_schedule_context(
+        instance=instance, scheduled_execution_time=when, resources={"landing_zone": landing_zone}
+    )
+    return schedule, schedule(context)
+
+
+def test_schedule_runs_yesterdays_day_at_two_in_the_morning_vietnam_time(landing_zone):
+    with dg.instance_for_test() as instance:
+        schedule, request = _schedule_at("2026-11-03T02:00:00", landing_zone, instance)
+        assert "2026-11-02" in instance.get_dynamic_partitions(LANDING_DAYS.name)
+    assert (schedule.cron_schedule, schedule.execution_timezone) == (
+        "0 2 * * *",
+        "Asia/Ho_Chi_Minh",
+    )
+    assert (request.tags[RANGE_START], request.tags[RANGE_END]) == ("2026-11-02", "2026-11-02")
+
+
+def test_schedule_skips_a_day_that_is_not_complete(landing_zone):
+    with dg.instance_for_test() as instance:
+        _, result = _schedule_at("2026-11-04T02:00:00", landing_zone, instance)
+    assert isinstance(result, dg.SkipReason)
+    assert "2026-11-03 is not complete" in result.skip_message
+
+
+@pytest.mark.spark
+def test_a_successful_bronze_run_starts_the_silver_job(land, tmp_path, spark):
+    raw = land("crm", "2026-11-01", {"contacts.csv": ""})
+    defs = build_definitions({"raw_root": str(raw), "lakehouse_root": str(tmp_path / "lake")})
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions(LANDING_DAYS.name, ["2026-11-01"])
+        result = defs.resolve_job_def("bronze_job").execute_in_process(
+            instance=instance, partition_key="2026-11-01"
+        )
+        assert result.success
+        sensor = next(s for s in defs.sensors if s.name == "after_bronze_run_silver")
+        context = dg.build_run_status_sensor_context(
+            sensor_name=sensor.name,
+            dagster_event=result.get_run_success_event(),
+            dagster_instance=instance,
+            dagster_run=result.dagster_run,
+        )
+        request = sensor(context)
+    assert isinstance(request, dg.RunRequest)
+    assert request.run_key == f"after:{result.run_id}"
+    assert [target.job_name for target in sensor.targets] == ["silver_job"]
