@@ -69,8 +69,8 @@ def _failure_reason(result: dg.ExecuteInProcessResult) -> str:
                 "DagsterUserCodeExecutionError",
             }:
                 error = error.cause
-            message = error.message.strip().splitlines()[0] if error.message else error.cls_name
-            return f"{event.step_key}: {message}"
+            message = " ".join(error.message.split()) if error.message else error.cls_name
+            return f"{event.step_key}: {message[:400]}"
     return "the run failed (see the Dagster event log)"
 
 

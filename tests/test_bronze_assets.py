@@ -8,7 +8,7 @@ import pytest
 from assets.bronze import BRONZE_ASSETS
 from assets.partitions import LANDING_DAYS
 from c360.config import load_settings
-from c360.contract import CRM_CONTACTS, LOYALTY_POINTS
+from c360.contract import CRM_CONTACTS, LOYALTY_MEMBERS, LOYALTY_POINTS
 from c360.lakehouse import Lakehouse
 from c360.tables import BRONZE_TABLES, QUARANTINE_REJECTS
 from pipelines.cli import main
@@ -32,9 +32,12 @@ def crm_day(*ids: str, broken: int = 0) -> str:
 def two_days(land):
     land("crm", "2026-11-01", {"contacts.csv": crm_day("C1", "C2", broken=1)})
     land("crm", "2026-11-02", {"contacts.csv": crm_day("C3")})
-    return land(
-        "loyalty", "2026-11-02", {"points.csv": POINTS_HEADER + "\nE1,M1,2026-11-02,earn,5,\n"}
-    )
+    member = "M1,CARD1,Lê Thị Hồng,0901234567,,1990-05-06,Nữ,gold,active,2026-01-01,2026-01-01"
+    files = {
+        "points.csv": POINTS_HEADER + "\nE1,M1,2026-11-02,earn,5,\n",
+        "members.csv": ",".join(LOYALTY_MEMBERS.required_columns) + "\n" + member + "\n",
+    }
+    return land("loyalty", "2026-11-02", files)
 
 
 def test_materialising_a_partition_range_in_one_run(two_days, tmp_path, spark):
@@ -70,6 +73,7 @@ def test_materialising_a_partition_range_in_one_run(two_days, tmp_path, spark):
     assert days == [date(2026, 11, 1)] * 2 + [date(2026, 11, 2)]
     # erp landed nothing: an empty table, not a crash
     assert lake.count(BRONZE_TABLES["erp_customers"]) == 0
+    assert lake.count(BRONZE_TABLES["loyalty_members"]) == 1
 
 
 def test_c360_run_materialises_every_complete_day_and_summarises(two_days, tmp_path, capsys):
@@ -77,7 +81,8 @@ def test_c360_run_materialises_every_complete_day_and_summarises(two_days, tmp_p
     argv = ["run", "--raw", str(two_days), "--lakehouse", str(lake_root)]
     assert main(argv) == 0
     out = capsys.readouterr().out
-    assert "[1/1] bronze: running (2 days)" in out
+    assert "[1/2] bronze: running (2 days)" in out
+    assert "[2/2] silver: running" in out
     assert "c360 run: 2 days (2026-11-01 .. 2026-11-02)" in out
     crm_line = next(line for line in out.splitlines() if line.startswith("bronze/crm_contacts"))
     assert crm_line.split()[1:] == ["3", "1"]  # rows in the table, rows quarantined
