@@ -32,6 +32,18 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+# Figures worth a line in the closing summary, when an asset reports them.
+HIGHLIGHTS = (
+    "customers", "customers_new", "customers_merged", "customers_split",
+    "match_precision", "match_recall", "match_f1", "match_persons_split",
+    "match_clusters_merging_persons", "features", "features_non_constant", "customers_scored",
+)  # fmt: skip
+
+
+def _format_figure(value: object) -> str:
+    return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
 def format_summary(summary) -> str:
     """The closing summary: rows per table, quarantined rows, checks, time per stage."""
     lines = [f"c360 run: {len(summary.days)} days ({summary.days[0]} .. {summary.days[-1]})"]
@@ -41,6 +53,15 @@ def format_summary(summary) -> str:
             rows = asset.metadata.get("table_rows_total", asset.metadata.get("rows", ""))
             rejected = asset.metadata.get("rows_quarantined", "")
             lines.append(f"{asset.asset:<32}{rows!s:>12}{rejected!s:>14}")
+    for stage in summary.stages:
+        for asset in stage.assets:
+            figures = [
+                f"{key}={_format_figure(asset.metadata[key])}"
+                for key in HIGHLIGHTS
+                if key in asset.metadata
+            ]
+            if figures:
+                lines.append(f"{asset.asset}: " + ", ".join(figures))
     lines.append("stage          seconds   checks passed / failed")
     for stage in summary.stages:
         checks = f"{stage.checks_passed} / {stage.checks_failed}"
@@ -75,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", message=r".*is currently in beta.*")
     # pyspark logs every analysis error as a multi-kilobyte JSON line; the step error says it
     logging.getLogger("DataFrameQueryContextLogger").setLevel(logging.CRITICAL)
+    # Splink warns about every untrained level; the identity stage's metadata reports the model
+    logging.getLogger("splink").setLevel(logging.ERROR)
     args = build_parser().parse_args(argv)
     if args.profile:
         os.environ["C360_PROFILE"] = args.profile

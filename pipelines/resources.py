@@ -71,6 +71,7 @@ class MatcherResource(dg.ConfigurableResource):
 
     backend: str
     match_probability_threshold: float
+    truth_root: str | None = None  # ground truth for match evaluation (never read by ingest)
 
 
 def build_resources(settings: Settings) -> dict[str, Any]:
@@ -88,5 +89,8 @@ def build_resources(settings: Settings) -> dict[str, Any]:
             spark=spark,
         ),
         "landing_zone": LandingZoneResource(root=str(settings.raw_root)),
-        "matcher": MatcherResource(**settings.matching.model_dump()),
+        "matcher": MatcherResource(
+            **settings.matching.model_dump(),
+            truth_root=str(settings.truth_root) if settings.truth_root else None,
+        ),
     }

@@ -19,4 +19,5 @@ class Stage:
 STAGES: tuple[Stage, ...] = (
     Stage("bronze", "bronze_job", partitioned=True),
     Stage("silver", "silver_job", partitioned=False),
+    Stage("identity", "identity_job", partitioned=False),
 )

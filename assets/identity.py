@@ -1,0 +1,147 @@
+"""Identity assets: silver/person_records -> gold/identity_map + history -> golden_records."""
+
+import uuid
+from datetime import UTC, datetime
+
+import dagster as dg
+
+from c360.tables import (
+    GOLD_GOLDEN_RECORDS,
+    GOLD_IDENTITY_HISTORY,
+    GOLD_IDENTITY_MAP,
+    SILVER_PERSON_RECORDS,
+)
+from pipelines.resources import LakehouseResource, MatcherResource
+from resolution.golden import build_golden_records
+from resolution.linker import make_backend
+from resolution.run import previous_identity, resolve_identities
+from resolution.settings import load_matching_config
+
+PERSON_RECORDS_KEY = dg.AssetKey(["silver", "person_records"])
+IDENTITY_MAP_KEY = dg.AssetKey(["gold", "identity_map"])
+IDENTITY_HISTORY_KEY = dg.AssetKey(["gold", "identity_history"])
+PREVIEW_COLUMNS = [
+    "customer_id",
+    "full_name_source",
+    "phone_e164_source",
+    "linked_records_crm",
+    "linked_records_erp",
+    "linked_records_loyalty",
+]
+
+
+class IdentityRunConfig(dg.Config):
+    """Run options: retrain the Splink model; evaluate against a truth folder."""
+
+    retrain: bool = False
+    truth_root: str | None = None
+
+
+def _truth_root(config: IdentityRunConfig, matcher: MatcherResource) -> str | None:
+    # `c360 run --truth DIR` (or C360_TRUTH) reaches the matcher resource; run config wins.
+    return config.truth_root or matcher.truth_root
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            IDENTITY_MAP_KEY,
+            deps=[PERSON_RECORDS_KEY],
+            description="One row per source record with its stable customer_id.",
+            metadata={"table": GOLD_IDENTITY_MAP.qualified_name},
+            kinds={"delta", "splink"},
+            owners=["team:data-engineering"],
+            group_name="identity",
+        ),
+        dg.AssetSpec(
+            IDENTITY_HISTORY_KEY,
+            deps=[PERSON_RECORDS_KEY],
+            description="Customer IDs created, merged and split, one row per event and ID.",
+            metadata={"table": GOLD_IDENTITY_HISTORY.qualified_name},
+            kinds={"delta"},
+            owners=["team:data-engineering"],
+            group_name="identity",
+        ),
+    ],
+)
+def identity_map(
+    context: dg.AssetExecutionContext,
+    config: IdentityRunConfig,
+    lakehouse: LakehouseResource,
+    matcher: MatcherResource,
+):
+    """Splink matching (model in _models/splink, reused unless retrained), guarded clustering,
+    stable customer IDs; charts under _reports/<run_id>/."""
+    lake = lakehouse.get()
+    matching = load_matching_config()
+    previous, issued = previous_identity(lake)
+    run = resolve_identities(
+        lake.read_arrow(SILVER_PERSON_RECORDS),
+        previous,
+        issued,
+        make_backend(matcher.backend, lake.spark),
+        matching,
+        matcher.match_probability_threshold,
+        run_id=context.run_id or uuid.uuid4().hex,
+        at=datetime.now(UTC),
+        models_dir=lake.models_dir(),
+        reports_dir=lake.reports_dir(context.run_id),
+        retrain=config.retrain or matching.model.retrain,
+        truth_root=_truth_root(config, matcher),
+    )
+    lake.overwrite(run.identity_map, GOLD_IDENTITY_MAP)
+    lake.append(run.history, GOLD_IDENTITY_HISTORY)
+    charts = {f"chart_{k}": dg.MetadataValue.path(str(v)) for k, v in run.charts.items()}
+    yield dg.MaterializeResult(
+        asset_key=IDENTITY_MAP_KEY,
+        metadata={**run.metadata(), **charts, "rows": run.identity_map.num_rows},
+    )
+    yield dg.MaterializeResult(
+        asset_key=IDENTITY_HISTORY_KEY,
+        metadata={
+            "rows_this_run": run.history.num_rows,
+            "table_rows_total": lake.count(GOLD_IDENTITY_HISTORY),
+        },
+    )
+
+
+@dg.asset(
+    key=["gold", "golden_records"],
+    deps=[PERSON_RECORDS_KEY, IDENTITY_MAP_KEY],
+    group_name="identity",
+    kinds={"delta"},
+    owners=["team:data-engineering"],
+    description=(
+        "One row per customer: each field chosen by conf/survivorship.yaml with its source "
+        "record (`<field>_source`), consent (false > true > null), linked-record counts."
+    ),
+    metadata={"table": GOLD_GOLDEN_RECORDS.qualified_name},
+)
+def golden_records(lakehouse: LakehouseResource, matcher: MatcherResource) -> dg.MaterializeResult:
+    lake = lakehouse.get()
+    golden = build_golden_records(
+        lake.read_arrow(SILVER_PERSON_RECORDS),
+        lake.read_arrow(GOLD_IDENTITY_MAP),
+        make_backend(matcher.backend, lake.spark),
+    )
+    lake.overwrite(golden, GOLD_GOLDEN_RECORDS)
+    return dg.MaterializeResult(
+        metadata={
+            "rows": golden.num_rows,
+            # No personal data in the UI: ids, provenance and counts only.
+            "preview": dg.MetadataValue.md(
+                golden.select(PREVIEW_COLUMNS).slice(0, 5).to_pandas().to_markdown()
+            ),
+        }
+    )
+
+
+IDENTITY_JOB = dg.define_asset_job(
+    "identity_job",
+    selection=dg.AssetSelection.groups("identity"),
+    description="Match person records, assign stable customer IDs, build golden records.",
+)
+
+
+def identity_definitions() -> dg.Definitions:
+    return dg.Definitions(assets=[identity_map, golden_records], jobs=[IDENTITY_JOB])

@@ -1,0 +1,189 @@
+"""Where Splink runs: one small interface, two backends (DuckDB locally, Spark on a cluster).
+
+Everything above this module (training, prediction, clustering, golden records) talks to a
+:class:`MatchingBackend`: register an Arrow table, run portable SQL, get Arrow back. The Splink
+settings and the saved model are the same for both; only the SQL dialect differs, and
+:mod:`resolution.model` re-targets a saved model to the backend's dialect.
+
+Example:
+    >>> backend = make_backend("duckdb")                        # doctest: +SKIP
+    >>> frame = backend.register(records, "records")
+    >>> backend.to_arrow(frame.query_sql("select count(*) as n from {this}"))
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from abc import ABC, abstractmethod
+from typing import Any
+
+import pyarrow as pa
+from splink import Linker, SettingsCreator
+from splink.internals.splink_dataframe import SplinkDataFrame
+
+log = logging.getLogger(__name__)
+
+# Splink's Spark similarity UDFs, with a probe and its expected value: registration failures
+# are only logged by Splink, so the Spark backend checks them before any work.
+SPARK_SIMILARITY_PROBES: dict[str, tuple[str, float]] = {
+    "jaro_winkler": ("jaro_winkler('martha', 'marhta')", 0.9611),
+    "jaro_sim": ("jaro_sim('martha', 'marhta')", 0.9444),
+    "damerau_levenshtein": ("damerau_levenshtein('martha', 'marhta')", 1.0),
+    "jaccard": ("jaccard('martha', 'marhta')", 1.0),
+}
+
+
+class MatchingBackendError(RuntimeError):
+    """The matching backend cannot be used (e.g. Splink's Spark functions are missing)."""
+
+
+class MatchingBackend(ABC):
+    """A Splink database API plus Arrow in and out."""
+
+    name: str
+    dialect: str
+
+    def __init__(self) -> None:
+        self._registered = 0
+
+    @property
+    @abstractmethod
+    def db_api(self) -> Any:
+        """The Splink ``DatabaseAPI`` this backend wraps."""
+
+    def register(self, table: pa.Table, name: str) -> SplinkDataFrame:
+        """Make ``table`` queryable by Splink as ``name`` (suffixed to stay unique)."""
+        self._registered += 1
+        return self.db_api.register(self._input(table), table_name=f"{name}_{self._registered}")
+
+    def _input(self, table: pa.Table) -> Any:
+        return table
+
+    @abstractmethod
+    def to_arrow(self, frame: SplinkDataFrame) -> pa.Table:
+        """The rows of a Splink table as Arrow (bounded outputs: clusters, edges, samples)."""
+
+    def linker(self, records: SplinkDataFrame, settings: SettingsCreator | dict) -> Linker:
+        """A Splink linker over registered ``records`` (Splink logs through the app's logging)."""
+        return Linker(records, settings, log_level=None)
+
+    def query(self, sql: str) -> SplinkDataFrame:
+        """Run ``sql`` (portable SQL over registered tables' physical names) into a new table."""
+        return self.db_api.query_sql(sql)
+
+    @abstractmethod
+    def sql_to_arrow(self, sql: str, tables: dict[str, pa.Table]) -> pa.Table:
+        """Run ``sql`` over Arrow ``tables`` (visible under their keys) and return Arrow."""
+
+    def scalar(self, frame: SplinkDataFrame, sql: str) -> Any:
+        """First value of ``sql`` over ``frame`` (referred to as ``{this}``)."""
+        result = frame.query_sql(sql)
+        rows = result.as_record_list(limit=1)
+        result.drop_table_from_database_and_remove_from_cache()
+        return next(iter(rows[0].values())) if rows else None
+
+
+class DuckDBBackend(MatchingBackend):
+    """Splink on an in-process DuckDB (the embedded default)."""
+
+    name = "duckdb"
+    dialect = "duckdb"
+
+    def __init__(self) -> None:
+        super().__init__()
+        from splink import DuckDBAPI
+
+        self._db_api = DuckDBAPI()
+
+    @property
+    def db_api(self) -> Any:
+        return self._db_api
+
+    def to_arrow(self, frame: SplinkDataFrame) -> pa.Table:
+        return frame.as_pyarrow_table()
+
+    def sql_to_arrow(self, sql: str, tables: dict[str, pa.Table]) -> pa.Table:
+        import duckdb
+
+        with duckdb.connect() as connection:
+            connection.execute("SET TimeZone = 'UTC'")
+            for name, table in tables.items():
+                connection.register(name, table)
+            return connection.sql(sql).to_arrow_table()
+
+
+class SparkBackend(MatchingBackend):
+    """Splink on Spark; the session must carry Splink's similarity jar (``c360.spark``)."""
+
+    name = "spark"
+    dialect = "spark"
+
+    def __init__(self, spark: Any) -> None:
+        super().__init__()
+        from splink import SparkAPI
+
+        self.spark = spark
+        # Splink breaks long lineages between steps by checkpointing (``persist`` ran out of
+        # driver memory here); a session without a checkpoint dir gets a local temporary one.
+        # On a cluster, set spark.checkpoint.dir (or setCheckpointDir) to shared storage.
+        if not spark.sparkContext.getCheckpointDir():
+            folder = tempfile.mkdtemp(prefix="c360-splink-checkpoints-")
+            log.warning("Spark has no checkpoint directory; Splink will use %s", folder)
+            spark.sparkContext.setCheckpointDir(folder)
+        self._db_api = SparkAPI(spark_session=spark, break_lineage_method="checkpoint")
+        if missing := missing_spark_functions(spark):
+            raise MatchingBackendError(
+                f"Splink's Spark similarity functions are not usable: {missing}. Build the "
+                "session with c360.spark.build_spark_session (it puts "
+                "splink.backends.spark.similarity_jar_location() on spark.jars)."
+            )
+
+    @property
+    def db_api(self) -> Any:
+        return self._db_api
+
+    def _input(self, table: pa.Table) -> Any:
+        return self.spark.createDataFrame(table)
+
+    def to_arrow(self, frame: SplinkDataFrame) -> pa.Table:
+        return frame.as_spark_dataframe().toArrow()
+
+    def sql_to_arrow(self, sql: str, tables: dict[str, pa.Table]) -> pa.Table:
+        for name, table in tables.items():
+            self.spark.createDataFrame(table).createOrReplaceTempView(name)
+        try:
+            return self.spark.sql(sql).toArrow()
+        finally:
+            for name in tables:
+                self.spark.catalog.dropTempView(name)
+
+
+def missing_spark_functions(spark: Any) -> list[str]:
+    """Splink similarity functions that do not answer correctly in ``spark`` (empty: all good).
+
+    Splink only logs a warning when it cannot register them, and every fuzzy comparison then
+    fails later with UNRESOLVED_ROUTINE; this probes each one with a known value.
+    """
+    missing = []
+    for name, (expression, expected) in SPARK_SIMILARITY_PROBES.items():
+        try:
+            value = spark.sql(f"SELECT {expression} AS v").collect()[0]["v"]
+        except Exception as exc:  # py4j / AnalysisException: the function is not there
+            log.warning("Spark function %s unavailable: %s", name, str(exc).splitlines()[0])
+            missing.append(name)
+            continue
+        if value is None or abs(float(value) - expected) > 1e-3:
+            missing.append(f"{name} (returned {value}, expected {expected})")
+    return missing
+
+
+def make_backend(name: str, spark: Any = None) -> MatchingBackend:
+    """The backend named in the profile (``matching.backend``): ``duckdb`` or ``spark``."""
+    if name == "duckdb":
+        return DuckDBBackend()
+    if name == "spark":
+        if spark is None:
+            raise MatchingBackendError("the spark matching backend needs a SparkSession")
+        return SparkBackend(spark)
+    raise MatchingBackendError(f"unknown matching backend {name!r}; expected duckdb or spark")

@@ -1,0 +1,374 @@
+"""Matching configuration (``conf/matching.yaml``) and its compiler to Splink settings.
+
+The YAML declares blocking rules, comparisons (as named levels), training choices and the
+over-merging guard; :func:`build_settings` turns it into a Splink :class:`SettingsCreator` using
+only Splink's dialect-neutral creators (or portable SQL), so the same settings run on DuckDB and
+on Spark. Comparisons and blocking rules whose columns are empty in the whole input are left out
+(:func:`populated_columns`), so an extract without birth dates still trains.
+
+Example:
+    >>> config = load_matching_config()                       # doctest: +SKIP
+    >>> creator = build_settings(config, populated_columns(records, config))
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any, Literal
+
+import pyarrow as pa
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from splink import SettingsCreator, block_on
+from splink import comparison_level_library as cll
+from splink.blocking_rule_library import CustomRule
+from splink.comparison_library import CustomComparison
+from splink.internals.blocking_rule_creator import BlockingRuleCreator
+from splink.internals.column_expression import ColumnExpression
+from splink.internals.comparison_creator import ComparisonCreator
+from splink.internals.comparison_level_creator import ComparisonLevelCreator
+
+from c360.config import CONF_DIR
+
+log = logging.getLogger(__name__)
+
+MATCHING_CONFIG_FILE = CONF_DIR / "matching.yaml"
+UNIQUE_ID_COLUMN = "record_key"
+# Columns every record keeps through Splink (for charts, cluster studio and the guard).
+RETAINED_COLUMNS = ("source_system", "source_record_id")
+ELSE_LEVEL = "else"
+
+
+class MatchingConfigError(ValueError):
+    """``conf/matching.yaml`` cannot be used; the message names the key."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ModelConfig(_Section):
+    retrain: bool = False
+
+
+class PrepareConfig(_Section):
+    address_drop_phrases: tuple[str, ...] = ()
+    address_drop_words: tuple[str, ...] = ()
+    max_records_per_identifier: int | None = Field(None, ge=2)
+    identifier_columns: tuple[str, ...] = ()
+
+
+class TrainingConfig(_Section):
+    seed: int = 42
+    u_max_pairs: float = Field(3e6, gt=0)
+    deterministic_rules: tuple[tuple[str, ...], ...]
+    deterministic_recall: float = Field(0.8, gt=0, le=1)
+    em_blocking_rules: tuple[tuple[str, ...], ...]
+    em_max_iterations: int = Field(25, ge=1)
+    em_convergence: float = Field(1e-4, gt=0)
+    m_probability_floor: float = Field(1e-6, gt=0, lt=1)
+    min_populated_share: float = Field(0.001, ge=0, lt=1)
+
+
+LevelKind = Literal[
+    "exact",
+    "reversed",
+    "reversed_fuzzy",
+    "jaro_winkler",
+    "damerau_levenshtein",
+    "day_month_swapped",
+    "same_year",
+    "date_within_days",
+    "local_part_exact",
+    "sql",
+]
+
+
+class LevelSpec(_Section):
+    """One comparison level; ``column`` defaults to the comparison's column."""
+
+    name: str
+    kind: LevelKind
+    column: str | None = None
+    other: str | None = None
+    threshold: float | None = None
+    distance: int | None = None
+    days: int | None = None
+    sql: str | None = None
+    tf: bool = False
+
+    @model_validator(mode="after")
+    def _check_arguments(self) -> LevelSpec:
+        needed = {
+            "reversed": "other",
+            "reversed_fuzzy": "other",
+            "jaro_winkler": "threshold",
+            "damerau_levenshtein": "distance",
+            "date_within_days": "days",
+            "sql": "sql",
+        }.get(self.kind)
+        if needed and getattr(self, needed) is None:
+            raise ValueError(f"level {self.name!r} of kind {self.kind!r} needs `{needed}`")
+        if self.kind == "reversed_fuzzy" and self.threshold is None:
+            raise ValueError(f"level {self.name!r} of kind reversed_fuzzy needs `threshold`")
+        if self.tf and self.kind != "exact":
+            raise ValueError(f"level {self.name!r}: tf adjustments only on kind exact")
+        return self
+
+
+class ComparisonSpec(_Section):
+    name: str
+    column: str
+    null_when: Literal["any_null", "different_length"] = "any_null"
+    levels: tuple[LevelSpec, ...]
+
+    def columns(self) -> set[str]:
+        """Every input column the comparison reads."""
+        used = {self.column}
+        for level in self.levels:
+            used |= {c for c in (level.column, level.other) if c}
+        return used
+
+
+class SqlRule(_Section):
+    sql: str
+    columns: tuple[str, ...] = ()  # columns the rule reads (to leave it out when they are empty)
+
+
+LevelsByComparison = dict[str, tuple[str, ...]]
+
+
+class GuardConfig(_Section):
+    # Any one of these holds: each maps comparisons to levels, all of which must hold.
+    personal_evidence: tuple[LevelsByComparison, ...]
+    contradictions: LevelsByComparison = Field(default_factory=dict)
+    contradiction_overridden_by: LevelsByComparison = Field(default_factory=dict)
+    split_conflicting_clusters: bool = True
+    conflict_threshold: float = Field(0.999, gt=0, lt=1)
+
+
+class MatchingConfig(_Section):
+    """The whole of ``conf/matching.yaml``."""
+
+    model: ModelConfig = Field(default_factory=ModelConfig)
+    prepare: PrepareConfig = Field(default_factory=PrepareConfig)
+    training: TrainingConfig
+    blocking_rules: tuple[tuple[str, ...] | SqlRule, ...]
+    comparisons: tuple[ComparisonSpec, ...]
+    guard: GuardConfig
+
+    @model_validator(mode="after")
+    def _check_guard(self) -> MatchingConfig:
+        by_name = {c.name: c for c in self.comparisons}
+        guard = self.guard
+        groups = [("personal_evidence", g) for g in guard.personal_evidence] + [
+            ("contradictions", guard.contradictions),
+            ("contradiction_overridden_by", guard.contradiction_overridden_by),
+        ]
+        for key, group in groups:
+            for comparison, levels in group.items():
+                if comparison not in by_name:
+                    raise ValueError(f"guard.{key}: no comparison named {comparison!r}")
+                known = set(level_values(by_name[comparison]))
+                if unknown := set(levels) - known:
+                    raise ValueError(f"guard.{key}.{comparison}: unknown levels {sorted(unknown)}")
+        return self
+
+
+def load_matching_config(path: Path | None = None) -> MatchingConfig:
+    """Read and validate ``conf/matching.yaml`` (or ``path``).
+
+    Raises:
+        MatchingConfigError: the file is missing, not YAML, or a key is wrong.
+    """
+    path = Path(path) if path is not None else MATCHING_CONFIG_FILE
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return MatchingConfig.model_validate(raw)
+    except FileNotFoundError as exc:
+        raise MatchingConfigError(f"{path}: matching configuration not found") from exc
+    except yaml.YAMLError as exc:
+        raise MatchingConfigError(f"{path}: not valid YAML: {exc}") from exc
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        raise MatchingConfigError(f"{path}: {problems}") from exc
+
+
+def config_from_dict(raw: dict[str, Any]) -> MatchingConfig:
+    """Validate a matching configuration given as a mapping (as stored inside a model file)."""
+    return MatchingConfig.model_validate(raw)
+
+
+# ---- which columns are usable ---------------------------------------------------------------
+def populated_columns(records: pa.Table, min_share: float) -> set[str]:
+    """Columns of ``records`` populated on at least ``min_share`` of rows (and on one row)."""
+    rows = max(records.num_rows, 1)
+    usable = set()
+    for name in records.column_names:
+        filled = records.num_rows - records.column(name).null_count
+        if filled > 0 and filled / rows >= min_share:
+            usable.add(name)
+    return usable
+
+
+def usable_comparisons(config: MatchingConfig, available: set[str]) -> list[ComparisonSpec]:
+    """Comparisons whose main column has data; levels reading an empty column are dropped."""
+    kept = []
+    for spec in config.comparisons:
+        if spec.column not in available:
+            log.warning("comparison %s left out: column %s is empty", spec.name, spec.column)
+            continue
+        levels = tuple(
+            lv for lv in spec.levels if {c for c in (lv.column, lv.other) if c} <= available
+        )
+        kept.append(spec.model_copy(update={"levels": levels}))
+    return kept
+
+
+def _rule_columns(rule: tuple[str, ...] | SqlRule) -> set[str]:
+    return set(rule.columns) if isinstance(rule, SqlRule) else set(rule)
+
+
+def _blocking_rule(rule: tuple[str, ...] | SqlRule) -> BlockingRuleCreator:
+    if isinstance(rule, SqlRule):
+        return CustomRule(rule.sql)
+    return block_on(*rule)
+
+
+def usable_rules(
+    rules: tuple[tuple[str, ...] | SqlRule, ...], available: set[str]
+) -> list[BlockingRuleCreator]:
+    """Blocking rules whose columns all have data, as Splink creators."""
+    kept = []
+    for rule in rules:
+        if _rule_columns(rule) <= available:
+            kept.append(_blocking_rule(rule))
+        else:
+            log.warning("blocking rule %s left out: a column is empty", rule)
+    return kept
+
+
+def usable_rule_specs(
+    rules: tuple[tuple[str, ...] | SqlRule, ...], available: set[str]
+) -> list[tuple[str, ...] | SqlRule]:
+    """The configured rules (as declared) whose columns all have data."""
+    return [rule for rule in rules if _rule_columns(rule) <= available]
+
+
+# ---- comparisons ----------------------------------------------------------------------------
+class ReversedJaroWinklerLevel(ComparisonLevelCreator):
+    """Both columns swapped and similar: ``jw(a_l, b_r) >= t AND jw(b_l, a_r) >= t``.
+
+    For a family name and a given name written in the other order with a typo.
+    """
+
+    def __init__(self, column: str, other: str, threshold: float) -> None:
+        self.column = column
+        self.other = other
+        self.threshold = threshold
+
+    def create_sql(self, sql_dialect: Any) -> str:
+        jw = sql_dialect.jaro_winkler_function_name
+        a, b, t = self.column, self.other, self.threshold
+        return f"{jw}({a}_l, {b}_r) >= {t} AND {jw}({b}_l, {a}_r) >= {t}"
+
+    def create_label_for_charts(self) -> str:
+        return f"{self.column} and {self.other} swapped, Jaro-Winkler >= {self.threshold}"
+
+
+def _level(spec: LevelSpec, default_column: str) -> ComparisonLevelCreator:
+    column = spec.column or default_column
+    level: ComparisonLevelCreator
+    if spec.kind == "exact":
+        level = cll.ExactMatchLevel(column, term_frequency_adjustments=spec.tf)
+    elif spec.kind == "reversed":
+        level = cll.ColumnsReversedLevel(column, spec.other, symmetrical=True)
+    elif spec.kind == "reversed_fuzzy":
+        level = ReversedJaroWinklerLevel(column, spec.other, spec.threshold)
+    elif spec.kind == "jaro_winkler":
+        level = cll.JaroWinklerLevel(column, spec.threshold)
+    elif spec.kind == "damerau_levenshtein":
+        level = cll.DamerauLevenshteinLevel(column, spec.distance)
+    elif spec.kind == "day_month_swapped":
+        level = cll.CustomLevel(
+            f"EXTRACT(MONTH FROM {column}_l) = EXTRACT(DAY FROM {column}_r)"
+            f" AND EXTRACT(DAY FROM {column}_l) = EXTRACT(MONTH FROM {column}_r)"
+            f" AND EXTRACT(YEAR FROM {column}_l) = EXTRACT(YEAR FROM {column}_r)"
+        )
+    elif spec.kind == "same_year":
+        level = cll.CustomLevel(f"EXTRACT(YEAR FROM {column}_l) = EXTRACT(YEAR FROM {column}_r)")
+    elif spec.kind == "date_within_days":
+        level = cll.AbsoluteDateDifferenceLevel(
+            column, input_is_string=False, threshold=spec.days, metric="day"
+        )
+    elif spec.kind == "local_part_exact":
+        level = cll.ExactMatchLevel(ColumnExpression(column).regex_extract("^[^@]+"))
+    else:  # sql
+        level = cll.CustomLevel(spec.sql)
+    return level.configure(label_for_charts=spec.name)
+
+
+def _null_level(spec: ComparisonSpec) -> ComparisonLevelCreator:
+    column = spec.column
+    if spec.null_when == "different_length":
+        return cll.CustomLevel(
+            f"{column}_l IS NULL OR {column}_r IS NULL OR length({column}_l) <> length({column}_r)"
+        ).configure(is_null_level=True, label_for_charts="null or not comparable")
+    return cll.NullLevel(column).configure(label_for_charts="null")
+
+
+def build_comparison(spec: ComparisonSpec) -> ComparisonCreator:
+    """One Splink comparison: a null level, the configured levels, an else level."""
+    levels = [_null_level(spec)]
+    levels += [_level(lv, spec.column) for lv in spec.levels]
+    levels.append(cll.ElseLevel().configure(label_for_charts=ELSE_LEVEL))
+    return CustomComparison(levels, output_column_name=spec.name)
+
+
+def level_values(spec: ComparisonSpec) -> dict[str, int]:
+    """Splink's comparison-vector value (``gamma_<name>``) of each named level.
+
+    Splink numbers the non-null levels from ``len(levels)`` down to 0 (the else level, named
+    ``else``); the null level is -1.
+    """
+    count = len(spec.levels)
+    values = {lv.name: count - position for position, lv in enumerate(spec.levels)}
+    values[ELSE_LEVEL] = 0
+    return values
+
+
+def build_settings(
+    config: MatchingConfig, available: set[str], model_version: str = "untrained"
+) -> SettingsCreator:
+    """The Splink settings for records whose populated columns are ``available``.
+
+    Args:
+        config: the matching configuration.
+        available: columns with data (see :func:`populated_columns`).
+        model_version: recorded in the settings as ``linker_uid``.
+
+    Raises:
+        MatchingConfigError: no comparison or no blocking rule is usable on this data.
+    """
+    comparisons = usable_comparisons(config, available)
+    rules = usable_rules(config.blocking_rules, available)
+    if not comparisons or not rules:
+        raise MatchingConfigError(
+            f"nothing to match on: usable comparisons {[c.name for c in comparisons]}, "
+            f"usable blocking rules {len(rules)}; populated columns: {sorted(available)}"
+        )
+    return SettingsCreator(
+        link_type="dedupe_only",
+        unique_id_column_name=UNIQUE_ID_COLUMN,
+        comparisons=[build_comparison(spec) for spec in comparisons],
+        blocking_rules_to_generate_predictions=rules,
+        additional_columns_to_retain=list(RETAINED_COLUMNS),
+        retain_intermediate_calculation_columns=True,  # waterfall charts, cluster studio
+        retain_matching_columns=True,
+        em_convergence=config.training.em_convergence,
+        max_iterations=config.training.em_max_iterations,
+        linker_uid=model_version,
+    )

@@ -1,0 +1,125 @@
+"""Training: the prior from deterministic rules, u by random sampling, m by EM.
+
+Real extracts leave comparison levels unobserved (a column empty in one source, a level no true
+pair reaches). Splink 5 then either has nothing to estimate (it keeps its "not observed" marker,
+fine) or lets EM drive a level's m-probability to exactly 0.0, which its validation rejects with
+``ValueError: m_probability value 0.0 is below the minimum allowed value of 1e-300`` and the run
+dies. :func:`m_probability_floor` raises every m-probability EM computes to a floor (the 1e-6
+Splink itself assumes for unobserved levels) so training finishes; the floored levels are logged
+and returned in the training summary.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pyarrow as pa
+from splink.internals import expectation_maximisation as splink_em
+
+from resolution.linker import MatchingBackend
+from resolution.model import TrainedModel, new_version
+from resolution.settings import (
+    MatchingConfig,
+    build_settings,
+    populated_columns,
+    usable_rule_specs,
+    usable_rules,
+)
+
+log = logging.getLogger(__name__)
+
+
+@contextlib.contextmanager
+def m_probability_floor(floor: float, floored: list[str]) -> Iterator[None]:
+    """Within the block, EM's new m-probabilities are at least ``floor``.
+
+    Wraps the one function of Splink's EM that turns expected counts into probabilities, so a
+    level whose expected match count underflows to 0.0 gets ``floor`` instead of crashing the
+    maximisation step. Each floored ``comparison/level`` is appended to ``floored``.
+    """
+    original = splink_em.compute_proportions_for_new_parameters
+
+    def floored_proportions(df_params: Any) -> list[dict[str, Any]]:
+        records = original(df_params)
+        for record in records:
+            if record["output_column_name"] == "_probability_two_random_records_match":
+                continue
+            m = record.get("m_probability")
+            if m is not None and m < floor:
+                record["m_probability"] = floor
+                label = f"{record['output_column_name']}/{record['comparison_vector_value']}"
+                if label not in floored:
+                    floored.append(label)
+        return records
+
+    splink_em.compute_proportions_for_new_parameters = floored_proportions
+    try:
+        yield
+    finally:
+        splink_em.compute_proportions_for_new_parameters = original
+
+
+def train_model(
+    records: pa.Table, backend: MatchingBackend, config: MatchingConfig
+) -> TrainedModel:
+    """Train a model on prepared ``records`` (see :func:`resolution.prepare.prepare_records`).
+
+    Args:
+        records: the linking view of silver/person_records.
+        backend: where Splink runs.
+        config: the matching configuration.
+
+    Returns:
+        The trained model (not yet saved), with a summary of what training did.
+    """
+    started = time.perf_counter()
+    available = populated_columns(records, config.training.min_populated_share)
+    creator = build_settings(config, available)
+    linker = backend.linker(backend.register(records, "training_records"), creator)
+    training = config.training
+    summary: dict[str, Any] = {"records": records.num_rows, "em_sessions": []}
+
+    deterministic = usable_rules(tuple(training.deterministic_rules), available)
+    if deterministic:
+        linker.training.estimate_probability_two_random_records_match(
+            deterministic, recall=training.deterministic_recall
+        )
+    linker.training.estimate_u_using_random_sampling(
+        max_pairs=training.u_max_pairs, seed=training.seed
+    )
+    floored: list[str] = []
+    for rule_spec, rule in zip(
+        usable_rule_specs(tuple(training.em_blocking_rules), available),
+        usable_rules(tuple(training.em_blocking_rules), available),
+        strict=True,
+    ):
+        with m_probability_floor(training.m_probability_floor, floored):
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                rule, estimate_without_term_frequencies=True
+            )
+        summary["em_sessions"].append(list(rule_spec))
+    if floored:
+        log.warning("EM left levels unobserved; m floored for: %s", ", ".join(floored))
+    summary["m_floored_levels"] = floored
+    summary["probability_two_random_records_match"] = (
+        linker._settings_obj._probability_two_random_records_match
+    )
+    summary["seconds"] = round(time.perf_counter() - started, 3)
+    splink_model = linker.misc.save_model_to_json()
+    trained_at = datetime.now(UTC)
+    version = new_version(splink_model, trained_at)
+    splink_model["linker_uid"] = version
+    return TrainedModel(
+        version=version,
+        splink_model=splink_model,
+        config=config,
+        available_columns=sorted(available),
+        trained_on=backend.dialect,
+        trained_at=trained_at.isoformat(),
+        training_summary=summary,
+    )

@@ -1,0 +1,250 @@
+"""Splink on DuckDB end to end, the saved model, training on awkward data, the guard."""
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+from splink.clustering import cluster_pairwise_predictions_at_threshold
+
+from resolution.clustering import cluster_records, guard_sql
+from resolution.evaluation import evaluate_clusters
+from resolution.linker import DuckDBBackend
+from resolution.model import latest_version, load_model, save_model
+from resolution.pipeline import match_records
+from resolution.prepare import prepare_records
+from resolution.settings import build_settings, populated_columns
+from resolution.training import m_probability_floor, train_model
+
+THRESHOLD = 0.95
+
+
+def truth_frame(truth: dict[str, str]) -> pd.DataFrame:
+    return pd.DataFrame({"record_id": list(truth), "person_id": list(truth.values())})
+
+
+def test_end_to_end_f1_on_synthetic_records(synthetic_records, matching_config, tmp_path):
+    records, truth = synthetic_records
+    result = match_records(
+        records, DuckDBBackend(), matching_config, THRESHOLD, models_dir=tmp_path
+    )
+    predicted = result.clusters.to_pandas().rename(columns={"record_key": "record_id"})
+    metrics = evaluate_clusters(predicted, truth_frame(truth))
+    # Measured 0.9985 (one person split, no false merge) with seed 7; 0.98 is the issue's goal.
+    assert metrics.f1 >= 0.98, metrics
+    assert metrics.clusters_merging_persons <= 1, metrics
+    assert result.trained and latest_version(tmp_path) == result.model.version
+    assert result.clusters.num_rows == records.num_rows
+    assert result.pairs_scored > result.clustering.edges_above_threshold > 0
+    # The second run reuses the saved model instead of training.
+    again = match_records(records, DuckDBBackend(), matching_config, THRESHOLD, tmp_path)
+    assert not again.trained and again.model.version == result.model.version
+
+
+def _scores(result) -> dict[tuple[str, str], float]:
+    table = result.predictions.as_pyarrow_table()
+    return {
+        (left, right): round(p, 12)
+        for left, right, p in zip(
+            table.column("record_key_l").to_pylist(),
+            table.column("record_key_r").to_pylist(),
+            table.column("match_probability").to_pylist(),
+            strict=True,
+        )
+    }
+
+
+def test_model_round_trips_through_json(
+    synthetic_records, matching_config, trained_model, tmp_path
+):
+    records, _ = synthetic_records
+    save_model(trained_model, tmp_path)
+    loaded = load_model(tmp_path)
+    assert loaded.version == trained_model.version
+    assert loaded.splink_model == trained_model.splink_model
+    in_memory = match_records(
+        records, DuckDBBackend(), matching_config, THRESHOLD, model=trained_model
+    )
+    from_json = match_records(records, DuckDBBackend(), matching_config, THRESHOLD, model=loaded)
+    assert _scores(in_memory) == _scores(from_json)
+    assert len(_scores(in_memory)) == in_memory.pairs_scored > 0
+    assert in_memory.clusters.equals(from_json.clusters)
+
+
+def test_plain_splink_em_crashes_where_ours_survives(synthetic_records, matching_config):
+    records, _ = synthetic_records
+    prepared = prepare_records(records, matching_config.prepare)
+    creator = build_settings(matching_config, populated_columns(prepared, 0.001))
+    backend = DuckDBBackend()
+
+    def fresh_linker():
+        linker = backend.linker(backend.register(prepared, "em"), creator)
+        linker.training.estimate_u_using_random_sampling(max_pairs=1e5, seed=1)
+        return linker
+
+    # Splink alone: among pairs blocked on birth date, levels only non-matches reach see their
+    # m driven to 0.0 by EM, which Splink then refuses (seen here on every run of this data).
+    with pytest.raises(ValueError, match="below the minimum allowed"):
+        fresh_linker().training.estimate_parameters_using_expectation_maximisation(
+            "l.date_of_birth = r.date_of_birth", estimate_without_term_frequencies=True
+        )
+    floored: list[str] = []
+    with m_probability_floor(1e-6, floored):
+        linker = fresh_linker()
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            "l.date_of_birth = r.date_of_birth", estimate_without_term_frequencies=True
+        )
+    assert floored  # the levels that would have crashed the run, e.g. "given_name/0"
+    model = linker.misc.save_model_to_json()
+    m_values = [
+        level["m_probability"]
+        for comparison in model["comparisons"]
+        for level in comparison["comparison_levels"]
+        if isinstance(level.get("m_probability"), float)
+    ]
+    assert min(m_values) >= 1e-6
+
+
+def test_training_survives_a_column_empty_in_the_whole_input(synthetic_records, matching_config):
+    records, truth = synthetic_records
+    no_dob = records.set_column(
+        records.schema.get_field_index("date_of_birth"),
+        "date_of_birth",
+        pa.nulls(records.num_rows, pa.date32()),
+    )
+    prepared = prepare_records(no_dob, matching_config.prepare)
+    model = train_model(prepared, DuckDBBackend(), matching_config)
+    names = {c["output_column_name"] for c in model.splink_model["comparisons"]}
+    assert "date_of_birth" not in names and "given_name" in names
+    assert "date_of_birth" not in model.available_columns
+    result = match_records(no_dob, DuckDBBackend(), matching_config, THRESHOLD, model=model)
+    predicted = result.clusters.to_pandas().rename(columns={"record_key": "record_id"})
+    assert evaluate_clusters(predicted, truth_frame(truth)).f1 > 0.9
+
+
+def test_blank_strings_are_null_before_linking(matching_config):
+    records = pa.table(
+        {
+            "record_key": ["crm:1", "crm:2"],
+            "given_name": ["", "  an "],
+            "email": ["   ", None],
+            "address_folded": ["p. ben thanh, q. 1", "phuong ben thanh, quan 1"],
+        }
+    )
+    prepared = prepare_records(records, matching_config.prepare)
+    assert prepared.column("given_name").to_pylist() == [None, "an"]
+    assert prepared.column("email").null_count == 2
+    assert prepared.column("date_of_birth").null_count == 2  # missing column -> all null
+    # Administrative words dropped: both spellings give the same key.
+    assert prepared.column("address_key").to_pylist() == ["ben thanh 1", "ben thanh 1"]
+
+
+def _guard_inputs(backend, rows, pairs):
+    records = backend.register(
+        pa.table(
+            {
+                "record_key": [r[0] for r in rows],
+                "national_id": pa.array([r[1] for r in rows], pa.string()),
+                "date_of_birth": pa.array([r[2] for r in rows], pa.date32()),
+            }
+        ),
+        "guard_records",
+    )
+    predictions = backend.register(
+        pa.table(
+            {
+                "record_key_l": [p[0] for p in pairs],
+                "record_key_r": [p[1] for p in pairs],
+                "match_probability": [p[2] for p in pairs],
+                "match_weight": [10.0] * len(pairs),
+                "gamma_given_name": [p[3] for p in pairs],
+                "gamma_family_name": [p[4] for p in pairs],
+                "gamma_national_id": [-1] * len(pairs),
+                "gamma_date_of_birth": [p[5] for p in pairs],
+            }
+        ),
+        "guard_predictions",
+    )
+    return records, predictions
+
+
+def _groups(clusters) -> set[frozenset[str]]:
+    frame = clusters.as_pandas_dataframe()
+    return {frozenset(g["record_key"]) for _, g in frame.groupby("cluster_id")}
+
+
+def test_shared_family_phone_does_not_chain_people(matching_config):
+    backend = DuckDBBackend()
+    # gamma values: given_name exact=5 ... else=0; family exact=5; date_of_birth exact=4, null=-1.
+    rows = [("a1", None, None), ("a2", None, None), ("b", None, None), ("c", None, None)]
+    pairs = [
+        ("a1", "a2", 0.9999, 5, 5, -1),  # the same person: name agrees
+        ("a1", "b", 0.999, 0, 5, -1),  # father and son: family phone + address, names differ
+        ("b", "c", 0.999, 0, 5, -1),  # son and mother
+        ("a2", "c", 0.99, 2, 0, -1),  # a one-letter given-name difference, other family name
+    ]
+    records, predictions = _guard_inputs(backend, rows, pairs)
+    in_model = {"given_name", "family_name", "national_id", "date_of_birth"}
+    clusters, _, counts = cluster_records(
+        backend, records, predictions, matching_config, in_model, THRESHOLD
+    )
+    assert _groups(clusters) == {frozenset({"a1", "a2"}), frozenset({"b"}), frozenset({"c"})}
+    assert counts.edges_above_threshold == 4 and counts.edges_refused_by_guard == 3
+    # Plain threshold clustering would have chained all four into one customer.
+    plain = cluster_pairwise_predictions_at_threshold(
+        records, predictions, db_api=backend.db_api, node_id_column_name="record_key",
+        threshold_match_probability=THRESHOLD,
+    )  # fmt: skip
+    assert _groups(plain) == {frozenset({"a1", "a2", "b", "c"})}
+
+
+def test_conflicting_birth_dates_split_a_chained_cluster(matching_config):
+    from datetime import date
+
+    backend = DuckDBBackend()
+    rows = [("x", None, date(1990, 5, 1)), ("y", None, None), ("z", None, date(1960, 3, 9))]
+    pairs = [
+        ("x", "y", 0.9999, 5, 5, -1),  # strong: y (no birth date) is x
+        ("y", "z", 0.97, 5, 5, -1),  # a namesake reached through y's missing birth date
+    ]
+    records, predictions = _guard_inputs(backend, rows, pairs)
+    in_model = {"given_name", "family_name", "national_id", "date_of_birth"}
+    clusters, _, counts = cluster_records(
+        backend, records, predictions, matching_config, in_model, THRESHOLD
+    )
+    assert _groups(clusters) == {frozenset({"x", "y"}), frozenset({"z"})}
+    assert (counts.conflicting_clusters, counts.conflicting_clusters_left) == (1, 0)
+    best = {r["record_key"]: r["match_probability"] for r in clusters.as_record_list()}
+    assert best == {"x": 0.9999, "y": 0.9999, "z": None}
+
+
+def test_guard_sql_skips_comparisons_missing_from_the_model(matching_config):
+    assert guard_sql(matching_config, {"phone", "email"}) == "FALSE"
+    sql = guard_sql(matching_config, {"given_name", "family_name"})
+    assert "gamma_national_id" not in sql and "gamma_given_name IN (3, 4, 5)" in sql
+
+
+def test_overused_identifier_is_ignored_for_matching(matching_config):
+    keys = [f"crm:{i}" for i in range(20)]
+    records = pa.table({"record_key": keys, "email": ["none@x.vn"] * 15 + ["a@x.vn"] * 5})
+    prepared = prepare_records(records, matching_config.prepare)
+    # 15 records share "none@x.vn": above max_records_per_identifier (12), a placeholder.
+    assert pc.count(prepared.column("email")).as_py() == 5
+
+
+def test_saved_model_is_retrained_when_comparisons_change(
+    small_records, matching_config, trained_model, tmp_path
+):
+    records, _ = small_records
+    save_model(trained_model, tmp_path)
+    same = match_records(records, DuckDBBackend(), matching_config, THRESHOLD, tmp_path)
+    assert not same.trained and same.model.version == trained_model.version
+    fewer = matching_config.model_copy(
+        update={
+            "comparisons": tuple(c for c in matching_config.comparisons if c.name != "province")
+        }
+    )
+    changed = match_records(records, DuckDBBackend(), fewer, THRESHOLD, tmp_path)
+    assert changed.trained and latest_version(tmp_path) == changed.model.version
+    assert "province" not in {
+        c["output_column_name"] for c in changed.model.splink_model["comparisons"]
+    }
