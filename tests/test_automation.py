@@ -52,10 +52,19 @@ def _schedule_at(local_time: str, landing_zone, instance):
     return schedule, schedule(context)
 
 
-def test_schedule_runs_yesterdays_day_at_two_in_the_morning_vietnam_time(landing_zone):
-    with dg.instance_for_test() as instance:
-        schedule, request = _schedule_at("2026-11-03T02:00:00", landing_zone, instance)
-        assert "2026-11-02" in instance.get_dynamic_partitions(LANDING_DAYS.name)
+def _instance(tmp_path) -> dg.DagsterInstance:
+    # A persistent instance (schedule contexts need an instance reference). Not entered as a
+    # context manager: Dagster's `instance_for_test` leaves a process-wide defs-state storage
+    # pointing at the closed instance, which breaks every later Definitions load.
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    return dg.DagsterInstance.local_temp(tempdir=str(home))
+
+
+def test_schedule_runs_yesterdays_day_at_two_in_the_morning_vietnam_time(landing_zone, tmp_path):
+    instance = _instance(tmp_path)
+    schedule, request = _schedule_at("2026-11-03T02:00:00", landing_zone, instance)
+    assert "2026-11-02" in instance.get_dynamic_partitions(LANDING_DAYS.name)
     assert (schedule.cron_schedule, schedule.execution_timezone) == (
         "0 2 * * *",
         "Asia/Ho_Chi_Minh",
@@ -63,9 +72,8 @@ def test_schedule_runs_yesterdays_day_at_two_in_the_morning_vietnam_time(landing
     assert (request.tags[RANGE_START], request.tags[RANGE_END]) == ("2026-11-02", "2026-11-02")
 
 
-def test_schedule_skips_a_day_that_is_not_complete(landing_zone):
-    with dg.instance_for_test() as instance:
-        _, result = _schedule_at("2026-11-04T02:00:00", landing_zone, instance)
+def test_schedule_skips_a_day_that_is_not_complete(landing_zone, tmp_path):
+    _, result = _schedule_at("2026-11-04T02:00:00", landing_zone, _instance(tmp_path))
     assert isinstance(result, dg.SkipReason)
     assert "2026-11-03 is not complete" in result.skip_message
 
@@ -74,20 +82,20 @@ def test_schedule_skips_a_day_that_is_not_complete(landing_zone):
 def test_a_successful_bronze_run_starts_the_silver_job(land, tmp_path, spark):
     raw = land("crm", "2026-11-01", {"contacts.csv": ""})
     defs = build_definitions({"raw_root": str(raw), "lakehouse_root": str(tmp_path / "lake")})
-    with dg.instance_for_test() as instance:
-        instance.add_dynamic_partitions(LANDING_DAYS.name, ["2026-11-01"])
-        result = defs.resolve_job_def("bronze_job").execute_in_process(
-            instance=instance, partition_key="2026-11-01"
-        )
-        assert result.success
-        sensor = next(s for s in defs.sensors if s.name == "after_bronze_run_silver")
-        context = dg.build_run_status_sensor_context(
-            sensor_name=sensor.name,
-            dagster_event=result.get_run_success_event(),
-            dagster_instance=instance,
-            dagster_run=result.dagster_run,
-        )
-        request = sensor(context)
+    instance = _instance(tmp_path)
+    instance.add_dynamic_partitions(LANDING_DAYS.name, ["2026-11-01"])
+    result = defs.resolve_job_def("bronze_job").execute_in_process(
+        instance=instance, partition_key="2026-11-01"
+    )
+    assert result.success
+    sensor = next(s for s in defs.sensors if s.name == "after_bronze_run_silver")
+    context = dg.build_run_status_sensor_context(
+        sensor_name=sensor.name,
+        dagster_event=result.get_run_success_event(),
+        dagster_instance=instance,
+        dagster_run=result.dagster_run,
+    )
+    request = sensor(context)
     assert isinstance(request, dg.RunRequest)
     assert request.run_key == f"after:{result.run_id}"
     assert [target.job_name for target in sensor.targets] == ["silver_job"]
