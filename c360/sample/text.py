@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import unicodedata
 import zlib
 
 import numpy as np
+
+from c360.standardise.text import diacritics_fold_table
 
 
 def stage_rng(seed: int, stage: str) -> np.random.Generator:
@@ -13,19 +14,8 @@ def stage_rng(seed: int, stage: str) -> np.random.Generator:
     return np.random.default_rng([seed, zlib.crc32(stage.encode("utf-8"))])
 
 
-def _fold_table() -> dict[int, str]:
-    table: dict[int, str] = {ord("đ"): "d", ord("Đ"): "D"}
-    for code in range(0x00C0, 0x1F00):
-        char = chr(code)
-        base = "".join(
-            c for c in unicodedata.normalize("NFD", char) if not unicodedata.combining(c)
-        )
-        if base != char and base.isascii() and len(base) == 1:
-            table[code] = base
-    return table
-
-
-_FOLD = _fold_table()
+# The same folding the silver layer applies (dropping diacritics is a noise kind here).
+_FOLD = diacritics_fold_table()
 
 
 def fold_diacritics(text: str) -> str:

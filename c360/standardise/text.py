@@ -19,7 +19,7 @@ _ALNUM = re.compile(r"[^\W_]")  # a Unicode letter or digit
 _DIGIT = re.compile(r"\d")
 
 
-def _fold_table() -> dict[int, str]:
+def diacritics_fold_table() -> dict[int, str]:
     """Precomposed Latin letters with diacritics -> their ASCII base letter; đ/Đ -> d/D."""
     table: dict[int, str] = {ord("đ"): "d", ord("Đ"): "D"}
     for code in range(0x00C0, 0x1F00):
@@ -32,7 +32,7 @@ def _fold_table() -> dict[int, str]:
     return table
 
 
-_FOLD = _fold_table()
+_FOLD = diacritics_fold_table()
 
 
 def as_text(value: object) -> str | None:
