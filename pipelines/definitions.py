@@ -29,5 +29,7 @@ def build_definitions(overrides: dict | None = None) -> dg.Definitions:
         schedules=[build_daily_schedule(settings.schedule)],
         sensors=[landing_zone_sensor, *stage_chain_sensors(jobs)],
         resources=build_resources(settings),
+        # One process per run: a multiprocess executor would start a SparkSession per step.
+        executor=dg.in_process_executor,
     )
     return dg.Definitions.merge(layers, automation)
