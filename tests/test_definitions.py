@@ -85,7 +85,10 @@ def test_dagster_dev_serves_the_asset_graph(tmp_path):
         preexec_fn=_reset_signals,
         start_new_session=True,
     )
-    query = "{ assetNodes { assetKey { path } groupName dependencyKeys { path } } }"
+    query = (
+        "{ assetNodes { assetKey { path } groupName dependencyKeys { path } "
+        "assetChecksOrError { ... on AssetChecks { checks { name blocking } } } } }"
+    )
     try:
         deadline = time.monotonic() + 180
         answer = None
@@ -103,6 +106,10 @@ def test_dagster_dev_serves_the_asset_graph(tmp_path):
         assert {f"bronze/{e}" for e in ("erp_customers", "transactions", "loyalty_points")} <= set(
             nodes
         )
+        # silver tables carry their Great Expectations suite as a blocking asset check
+        checks = nodes["silver/transactions"]["assetChecksOrError"]["checks"]
+        assert checks == [{"name": "great_expectations", "blocking": True}]
+        assert nodes["gold/golden_records"]["groupName"] == "identity"
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         try:
