@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from assets.bronze import bronze_definitions
+from assets.features import features_definitions
 from assets.identity import identity_definitions
 from assets.silver import silver_definitions
 from c360.config import load_settings
@@ -22,7 +23,7 @@ def build_definitions(overrides: dict | None = None) -> dg.Definitions:
     """Definitions for the active profile, with optional setting overrides (CLI flags)."""
     settings = load_settings(overrides=overrides)
     layers = dg.Definitions.merge(
-        bronze_definitions(), silver_definitions(), identity_definitions()
+        bronze_definitions(), silver_definitions(), identity_definitions(), features_definitions()
     )
     jobs = {job.name: job for job in layers.jobs or []}
     automation = dg.Definitions(

@@ -1,0 +1,179 @@
+"""Gold feature assets: ``gold/feature_catalog`` and ``gold/customer_features`` per as-of date.
+
+``gold/customer_features`` is partitioned by ``as_of_date`` (a dynamic partition per snapshot
+day, added when a run asks for it, e.g. by ``c360 run`` with :func:`default_as_of_date`): any
+past day can be (re)built for training sets, and a snapshot for D only reads events before D.
+Dynamic rather than daily partitions because the first day depends on the data, not the code.
+"""
+
+from collections.abc import Iterable
+from datetime import date, timedelta
+
+import dagster as dg
+
+from c360.tables import GOLD_CUSTOMER_FEATURES, GOLD_FEATURE_CATALOG
+from features.catalog import catalog_table
+from features.checks import FeatureCheckReport, check_feature_table, snapshot_batches
+from features.compiler import build_customer_features
+from features.events import read_feature_inputs
+from features.spec import expand, load_spec
+from pipelines.resources import LakehouseResource
+
+AS_OF_DATES = dg.DynamicPartitionsDefinition(name="as_of_date")
+FEATURES_GROUP = "gold_features"
+CHECK_NAME = "feature_columns_valid"
+INPUT_ASSETS = [
+    dg.AssetKey(["silver", "transactions"]),
+    dg.AssetKey(["silver", "loyalty_points"]),
+    dg.AssetKey(["silver", "loyalty_members"]),
+    dg.AssetKey(["gold", "identity_map"]),
+    dg.AssetKey(["gold", "golden_records"]),
+]
+CATALOG_KEY = dg.AssetKey(["gold", "feature_catalog"])
+FEATURES_KEY = dg.AssetKey(["gold", "customer_features"])
+
+
+def default_as_of_date(landed_days: Iterable[date]) -> date:
+    """The as-of date of a run: the day after the last landed day (so every landed event counts).
+
+    Raises:
+        ValueError: no landed day.
+    """
+    days = list(landed_days)
+    if not days:
+        raise ValueError("no landed day: cannot choose an as-of date for the features")
+    return max(days) + timedelta(days=1)
+
+
+def as_of_partition_key(as_of: date) -> str:
+    """The ``as_of_date`` partition key of a snapshot day (``YYYY-MM-DD``)."""
+    return as_of.isoformat()
+
+
+class FeatureSpecConfig(dg.Config):
+    """Which feature spec to build (default ``conf/features.yaml``)."""
+
+    spec_path: str = ""
+
+
+@dg.asset(
+    key=CATALOG_KEY,
+    group_name=FEATURES_GROUP,
+    kinds={"delta", "python"},
+    owners=["team:data-engineering"],
+    description=(
+        "One row per feature column of gold/customer_features: family, window, slice, measure, "
+        "dtype, English and Vietnamese descriptions, spec version. Built from the spec alone."
+    ),
+    metadata={"table": GOLD_FEATURE_CATALOG.qualified_name},
+)
+def feature_catalog(
+    config: FeatureSpecConfig, lakehouse: LakehouseResource
+) -> dg.MaterializeResult:
+    spec = load_spec(config.spec_path or None)
+    catalog = catalog_table(spec)
+    lake = lakehouse.get()
+    lake.overwrite(catalog, GOLD_FEATURE_CATALOG)
+    families = catalog.group_by("family").aggregate([("name", "count")]).to_pylist()
+    return dg.MaterializeResult(
+        metadata={
+            "features": catalog.num_rows,
+            "version": spec.version,
+            "per_family": {row["family"]: row["name_count"] for row in families},
+            "preview": dg.MetadataValue.md(catalog.slice(0, 10).to_pandas().to_markdown()),
+            "location": dg.MetadataValue.path(lake.location(GOLD_FEATURE_CATALOG)),
+        }
+    )
+
+
+def _check_result(report: FeatureCheckReport) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        check_name=CHECK_NAME,
+        asset_key=FEATURES_KEY,
+        passed=report.passed,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=report.summary(),
+        metadata={
+            "customers": report.rows,
+            "feature_columns": report.feature_columns,
+            "non_constant": report.non_constant,
+            "defects": len(report.defects),
+            "defect_columns": dg.MetadataValue.json(dict(list(report.defects.items())[:200])),
+            "tolerated": dg.MetadataValue.json(report.tolerated),
+        },
+    )
+
+
+@dg.asset(
+    key=FEATURES_KEY,
+    group_name=FEATURES_GROUP,
+    partitions_def=AS_OF_DATES,
+    deps=[*INPUT_ASSETS, CATALOG_KEY],
+    check_specs=[
+        dg.AssetCheckSpec(
+            CHECK_NAME,
+            asset=FEATURES_KEY,
+            blocking=True,
+            description=(
+                "Fails when a feature column is all-null or constant over the snapshot's "
+                "customers, has no catalog row, or a catalog row has no column."
+            ),
+        )
+    ],
+    kinds={"delta", "spark"},
+    owners=["team:data-engineering"],
+    retry_policy=dg.RetryPolicy(max_retries=1, delay=30),
+    description=(
+        "1,500+ documented indicators per customer as of the partition's date: only events "
+        "dated before it are used. Re-materialising a date replaces that snapshot."
+    ),
+    metadata={"table": GOLD_CUSTOMER_FEATURES.qualified_name},
+)
+def customer_features(
+    context: dg.AssetExecutionContext, config: FeatureSpecConfig, lakehouse: LakehouseResource
+) -> dg.MaterializeResult:
+    as_of = date.fromisoformat(context.partition_key)
+    spec = load_spec(config.spec_path or None)
+    features = expand(spec)
+    lake = lakehouse.get()
+    with build_customer_features(read_feature_inputs(lake), spec, as_of, features) as built:
+        lake.replace_where(built.frame, GOLD_CUSTOMER_FEATURES, {"as_of_date": [as_of]})
+    report = check_feature_table(lake, as_of, features)
+    context.log.info(f"{as_of}: {report.summary()}")
+    batches = snapshot_batches(lake.arrow_dataset(GOLD_CUSTOMER_FEATURES), as_of)
+    first = next(iter(batches), None)
+    preview = first.slice(0, 5).select(first.schema.names[:12]).to_pandas() if first else None
+    return dg.MaterializeResult(
+        metadata={
+            "as_of_date": as_of.isoformat(),
+            "features": len(features),
+            "customers": report.rows,
+            "non_constant_features": report.non_constant,
+            "spec_version": spec.version,
+            "preview": dg.MetadataValue.md(preview.to_markdown() if preview is not None else ""),
+            "location": dg.MetadataValue.path(lake.location(GOLD_CUSTOMER_FEATURES)),
+        },
+        check_results=[_check_result(report)],
+    )
+
+
+FEATURES_JOB = dg.define_asset_job(
+    "features_job",
+    selection=dg.AssetSelection.assets(CATALOG_KEY, FEATURES_KEY),
+    partitions_def=AS_OF_DATES,
+    description="Write the feature catalog and the customer features as of the partition's date.",
+)
+
+
+def features_definitions() -> dg.Definitions:
+    """The feature assets, their check and ``features_job`` (partitioned by ``as_of_date``)."""
+    return dg.Definitions(assets=[feature_catalog, customer_features], jobs=[FEATURES_JOB])
+
+
+__all__ = [
+    "AS_OF_DATES",
+    "FEATURES_JOB",
+    "as_of_partition_key",
+    "default_as_of_date",
+    "features_definitions",
+]

@@ -1,0 +1,155 @@
+"""Checks of one ``gold/customer_features`` snapshot: degenerate columns and catalog coverage.
+
+A feature column is a defect when, over the snapshot's population, it is
+
+- ``all_null``: no customer has a value, or
+- ``constant``: every customer has the same value and none is null,
+
+or when it has no ``gold/feature_catalog`` row (``no_catalog_row``); a catalog row whose column
+is missing is a ``missing_column`` defect. A null counts as a value of its own: a column that
+is 5 for some customers and null for the rest still tells them apart. Features the spec marks
+``tolerate_degenerate`` (consent flags, which some sources never send) are reported separately
+and do not fail the check.
+
+The profile streams the snapshot's Arrow batches (null count, min and max per column), so it
+needs neither Spark nor the whole table in memory.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as pads
+
+from c360.lakehouse import Lakehouse
+from c360.tables import GOLD_CUSTOMER_FEATURES, GOLD_FEATURE_CATALOG
+from features.spec import FeatureDefinition
+
+log = logging.getLogger(__name__)
+
+KEY_COLUMNS = ("customer_id", "as_of_date")
+
+
+@dataclass
+class ColumnProfile:
+    """Null count and value range of one column, accumulated over batches."""
+
+    nulls: int = 0
+    low: object = None
+    high: object = None
+
+    def add(self, array: pa.Array) -> None:
+        self.nulls += array.null_count
+        if array.null_count == len(array):
+            return
+        bounds = pc.min_max(array)
+        low, high = bounds["min"].as_py(), bounds["max"].as_py()
+        self.low = low if self.low is None else min(self.low, low)
+        self.high = high if self.high is None else max(self.high, high)
+
+
+@dataclass
+class FeatureCheckReport:
+    """What :func:`profile_snapshot` found; ``passed`` is what the asset check reports."""
+
+    rows: int
+    feature_columns: int
+    non_constant: int
+    defects: dict[str, str] = field(default_factory=dict)  # column -> kind
+    tolerated: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return self.rows > 0 and not self.defects
+
+    def summary(self) -> str:
+        """One line for logs and the check's description."""
+        if self.rows == 0:
+            return "the snapshot holds no customers"
+        counts: dict[str, int] = {}
+        for kind in self.defects.values():
+            counts[kind] = counts.get(kind, 0) + 1
+        found = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())) or "no defects"
+        return (
+            f"{self.non_constant:,} of {self.feature_columns:,} feature columns vary over "
+            f"{self.rows:,} customers; {found}; {len(self.tolerated)} tolerated"
+        )
+
+
+def profile_batches(batches: Iterable[pa.RecordBatch], columns: list[str]) -> tuple[int, dict]:
+    """Row count and a :class:`ColumnProfile` per column over a stream of batches."""
+    profiles = {name: ColumnProfile() for name in columns}
+    rows = 0
+    for batch in batches:
+        rows += batch.num_rows
+        for name in columns:
+            profiles[name].add(batch.column(name))
+    return rows, profiles
+
+
+def profile_snapshot(
+    batches: Iterable[pa.RecordBatch],
+    columns: list[str],
+    catalog_names: Iterable[str],
+    tolerated_names: Iterable[str] = (),
+) -> FeatureCheckReport:
+    """Find degenerate feature columns and catalog mismatches in one snapshot.
+
+    Args:
+        batches: the snapshot's rows (one as_of_date).
+        columns: the table's column names (key columns are skipped).
+        catalog_names: ``name`` of every catalog row.
+        tolerated_names: features whose degeneracy is reported but does not fail the check.
+    """
+    feature_columns = [c for c in columns if c not in KEY_COLUMNS]
+    rows, profiles = profile_batches(batches, feature_columns)
+    catalog = set(catalog_names)
+    tolerated_set = set(tolerated_names)
+    report = FeatureCheckReport(rows=rows, feature_columns=len(feature_columns), non_constant=0)
+    for name in feature_columns:
+        profile = profiles[name]
+        if profile.nulls == rows:
+            kind = "all_null"
+        elif profile.nulls == 0 and profile.low == profile.high:
+            kind = "constant"
+        else:
+            kind = None
+            report.non_constant += 1
+        if kind is not None:
+            (report.tolerated if name in tolerated_set else report.defects)[name] = kind
+        if name not in catalog:
+            report.defects[name] = "no_catalog_row"
+    for name in sorted(catalog - set(feature_columns)):
+        report.defects[name] = "missing_column"
+    log.info("feature check: %s", report.summary())
+    return report
+
+
+def snapshot_batches(dataset: pads.Dataset, as_of: date) -> Iterable[pa.RecordBatch]:
+    """Batches of one as_of_date partition of the feature table."""
+    return dataset.to_batches(filter=pc.field("as_of_date") == pa.scalar(as_of, pa.date32()))
+
+
+def check_feature_table(
+    lake: Lakehouse, as_of: date, features: list[FeatureDefinition] | None = None
+) -> FeatureCheckReport:
+    """Check the ``as_of`` snapshot of ``gold/customer_features`` against ``gold/feature_catalog``.
+
+    Args:
+        lake: the lakehouse holding both tables (a missing catalog means no catalog rows).
+        as_of: the snapshot to check.
+        features: the expanded spec, for the tolerated features (default: none tolerated).
+    """
+    dataset = lake.arrow_dataset(GOLD_CUSTOMER_FEATURES)
+    catalog_names: list[str] = []
+    if lake.exists(GOLD_FEATURE_CATALOG):
+        catalog_names = lake.read_arrow(GOLD_FEATURE_CATALOG).column("name").to_pylist()
+    tolerated = [f.name for f in features or [] if f.tolerate_degenerate]
+    return profile_snapshot(
+        snapshot_batches(dataset, as_of), dataset.schema.names, catalog_names, tolerated
+    )
