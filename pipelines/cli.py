@@ -23,8 +23,9 @@ def _run(args: argparse.Namespace) -> int:
     if args.truth:
         overrides["truth_root"] = str(Path(args.truth).absolute())
     days = [date.fromisoformat(d) for d in args.days.split(",")] if args.days else None
+    stages = args.stages.split(",") if args.stages else None
     try:
-        summary = run_pipeline(overrides, days=days, progress=print)
+        summary = run_pipeline(overrides, days=days, progress=print, stages=stages)
     except (RunFailure, ConfigError) as exc:
         print(f"c360 run failed: {exc}", file=sys.stderr)
         return 1
@@ -82,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--lakehouse", help="lakehouse root (default: lakehouse_root of the profile)")
     run.add_argument("--truth", help="ground-truth folder for match evaluation (optional)")
     run.add_argument("--days", help="comma-separated YYYY-MM-DD days (default: all complete days)")
+    run.add_argument(
+        "--stages", help="comma-separated stages to run, e.g. bronze,silver (default: all)"
+    )
     run.set_defaults(func=_run)
 
     add_generate_command(subparsers)

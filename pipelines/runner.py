@@ -87,12 +87,20 @@ def run_pipeline(
     overrides: dict | None = None,
     days: Sequence[date] | None = None,
     progress: Callable[[str], None] = lambda line: None,
+    stages: Sequence[str] | None = None,
 ) -> RunSummary:
     """Materialise every stage for ``days`` (default: every complete landing-zone day).
 
     Raises:
-        RunFailure: no complete day to run, or a stage failed (with the step's reason).
+        RunFailure: no complete day to run, an unknown stage, or a stage failed (with the
+            step's reason).
+
+    ``stages`` limits the run to those stage names (in run order), e.g. ``["bronze", "silver"]``.
     """
+    known_stages = [s.name for s in STAGES]
+    if unknown := sorted(set(stages or []) - set(known_stages)):
+        raise RunFailure(f"unknown stages {unknown}; the stages are {known_stages}")
+    selected = [s for s in STAGES if stages is None or s.name in stages]
     settings = load_settings(overrides=overrides)
     complete = landed_days(settings.raw_root)
     if not complete:
@@ -115,8 +123,8 @@ def run_pipeline(
     }
     quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
     outcomes = []
-    for number, stage in enumerate(STAGES, start=1):
-        prefix = f"[{number}/{len(STAGES)}] {stage.name}"
+    for number, stage in enumerate(selected, start=1):
+        prefix = f"[{number}/{len(selected)}] {stage.name}"
         progress(
             f"{prefix}: running ({len(days)} days)" if stage.partitioned else f"{prefix}: running"
         )

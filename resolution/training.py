@@ -20,6 +20,7 @@ from typing import Any
 
 import pyarrow as pa
 from splink.internals import expectation_maximisation as splink_em
+from splink.internals.exceptions import EMTrainingException
 
 from resolution.linker import MatchingBackend
 from resolution.model import TrainedModel, new_version
@@ -86,9 +87,14 @@ def train_model(
 
     deterministic = usable_rules(tuple(training.deterministic_rules), available)
     if deterministic:
-        linker.training.estimate_probability_two_random_records_match(
-            deterministic, recall=training.deterministic_recall
-        )
+        try:
+            linker.training.estimate_probability_two_random_records_match(
+                deterministic, recall=training.deterministic_recall
+            )
+        except ValueError as exc:
+            # Tiny extracts where the deterministic rules match most pairs: keep Splink's prior.
+            log.warning("prior not estimated from deterministic rules: %s", str(exc)[:160])
+            summary["prior_estimation_skipped"] = str(exc)[:160]
     linker.training.estimate_u_using_random_sampling(
         max_pairs=training.u_max_pairs, seed=training.seed
     )
@@ -98,10 +104,18 @@ def train_model(
         usable_rules(tuple(training.em_blocking_rules), available),
         strict=True,
     ):
-        with m_probability_floor(training.m_probability_floor, floored):
-            linker.training.estimate_parameters_using_expectation_maximisation(
-                rule, estimate_without_term_frequencies=True
-            )
+        try:
+            with m_probability_floor(training.m_probability_floor, floored):
+                linker.training.estimate_parameters_using_expectation_maximisation(
+                    rule, estimate_without_term_frequencies=True
+                )
+        except (EMTrainingException, ValueError) as exc:
+            # Small or sparse extracts (a first day, one source) may give a training block no
+            # pair at all, or so few that EM drives the prior to 0 or 1 (math domain error);
+            # the other sessions (or Splink's defaults) still give m values.
+            log.warning("EM session on %s skipped: %s", rule_spec, str(exc)[:120])
+            summary.setdefault("em_sessions_skipped", []).append([*rule_spec, str(exc)[:120]])
+            continue
         summary["em_sessions"].append(list(rule_spec))
     if floored:
         log.warning("EM left levels unobserved; m floored for: %s", ", ".join(floored))

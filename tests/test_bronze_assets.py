@@ -13,6 +13,7 @@ from c360.lakehouse import Lakehouse
 from c360.tables import BRONZE_TABLES, QUARANTINE_REJECTS
 from pipelines.cli import main
 from pipelines.resources import build_resources
+from pipelines.stages import STAGES
 
 pytestmark = pytest.mark.spark
 
@@ -81,8 +82,11 @@ def test_c360_run_materialises_every_complete_day_and_summarises(two_days, tmp_p
     argv = ["run", "--raw", str(two_days), "--lakehouse", str(lake_root)]
     assert main(argv) == 0
     out = capsys.readouterr().out
-    assert "[1/2] bronze: running (2 days)" in out
-    assert "[2/2] silver: running" in out
+    stages = len(STAGES)
+    assert f"[1/{stages}] bronze: running (2 days)" in out
+    assert f"[2/{stages}] silver: running" in out
+    # the identity stage runs on tiny extracts too (EM sessions without pairs are skipped)
+    assert f"[3/{stages}] identity: done" in out
     assert "c360 run: 2 days (2026-11-01 .. 2026-11-02)" in out
     crm_line = next(line for line in out.splitlines() if line.startswith("bronze/crm_contacts"))
     assert crm_line.split()[1:] == ["3", "1"]  # rows in the table, rows quarantined

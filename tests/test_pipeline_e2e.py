@@ -10,7 +10,7 @@ from c360.config import load_settings
 from c360.lakehouse import Lakehouse
 from c360.sample import GeneratorConfig, generate_landing_zone, load_noise_config
 from c360.tables import BRONZE_TABLES, QUARANTINE_REJECTS, SILVER_PERSON_RECORDS, Table
-from pipelines.runner import STAGES, run_pipeline
+from pipelines.runner import STAGES, RunFailure, run_pipeline
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
@@ -89,11 +89,20 @@ def test_days_out_of_order_give_the_same_silver_tables(first_run, landing, tmp_p
     _, in_order, _ = first_run
     raw, _ = landing
     out_of_order_root = tmp_path / "lake"
-    run_pipeline(_overrides(raw, out_of_order_root), days=[DAY_2])
-    run_pipeline(_overrides(raw, out_of_order_root), days=[DAY_1])
+    # bronze and silver only: this is about silver's order independence (and identity on a
+    # day-2-only landing zone is a known open defect, see the issue notes)
+    layers = ["bronze", "silver"]
+    run_pipeline(_overrides(raw, out_of_order_root), days=[DAY_2], stages=layers)
+    run_pipeline(_overrides(raw, out_of_order_root), days=[DAY_1], stages=layers)
     out_of_order = Lakehouse(out_of_order_root, spark)
     for table in _silver_tables():
         assert _snapshot(out_of_order, table) == _snapshot(in_order, table), table.qualified_name
+
+
+def test_unknown_stage_is_refused_naming_the_stages(landing, tmp_path):
+    raw, _ = landing
+    with pytest.raises(RunFailure, match=r"unknown stages \['gold'\]; the stages are \['bronze'"):
+        run_pipeline(_overrides(raw, tmp_path / "lake"), stages=["gold"])
 
 
 def test_settings_resolve_the_truth_root(landing, tmp_path):
