@@ -38,7 +38,6 @@ from c360.standardise import (
 from c360.tables import (
     CONSENT_FIELDS,
     INGEST_DATE,
-    QUARANTINE_SCHEMA,
     SILVER_CRM_CONTACTS,
     SILVER_CRM_CONTACTS_SCHEMA,
     SILVER_ERP_CUSTOMERS,
@@ -393,7 +392,3 @@ def build_person_records(silver_tables: dict[str, DataFrame]) -> DataFrame:
     for part in parts[1:]:
         union = union.unionByName(part)
     return conform(union, SILVER_PERSON_RECORDS_SCHEMA)
-
-
-def empty_rejects(spark) -> DataFrame:
-    return spark.createDataFrame([], from_arrow_schema(QUARANTINE_SCHEMA))

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from c360.lakehouse import Lakehouse, TableData
 from c360.tables import INGEST_DATE, QUARANTINE_REJECTS
@@ -20,11 +19,3 @@ def replace_rejects(lake: Lakehouse, layer: str, table: str, day: date, rejects:
 def replace_silver_rejects(lake: Lakehouse, table: str, rejects: TableData) -> None:
     """Replace every silver reject of ``table`` (silver is rebuilt from all of bronze)."""
     lake.replace_where(rejects, QUARANTINE_REJECTS, {"layer": ["silver"], "table": [table]})
-
-
-def count_rejects(lake: Lakehouse, layer: str, table: str) -> int:
-    """Rejects currently held for one table of one layer."""
-    if not lake.exists(QUARANTINE_REJECTS):
-        return 0
-    dataset = lake.arrow_dataset(QUARANTINE_REJECTS)
-    return dataset.count_rows(filter=(pc.field("layer") == layer) & (pc.field("table") == table))
