@@ -49,6 +49,11 @@ class TrainedModel:
     trained_at: str
     training_summary: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def provisional(self) -> list[str]:
+        """Why later runs should train again instead of reusing this model (empty: reuse it)."""
+        return list(self.training_summary.get("provisional_because", []))
+
     def settings_for(self, dialect: str) -> dict[str, Any]:
         """The Splink settings dict for ``dialect`` with this model's trained parameters."""
         if dialect == self.trained_on:
@@ -126,13 +131,16 @@ def load_model(models_dir: Path, version: str | None = None) -> TrainedModel:
     """Read a saved version (default: ``latest``).
 
     Raises:
-        ModelError: no such version.
+        ModelError: no such version, or its prior cannot score pairs.
     """
     version = version or latest_version(models_dir)
     folder = Path(models_dir) / MODEL_SUBDIR
     if not version or not (folder / f"{version}.json").is_file():
         raise ModelError(f"no saved model {version or '(latest)'} under {folder}")
     splink_model = json.loads((folder / f"{version}.json").read_text(encoding="utf-8"))
+    prior = splink_model.get("probability_two_random_records_match")
+    if not isinstance(prior, int | float) or not 0 < prior < 1:
+        raise ModelError(f"model {version}: prior {prior!r} is not within (0, 1); retrain")
     meta = json.loads((folder / f"{version}.c360.json").read_text(encoding="utf-8"))
     return TrainedModel(
         version=version,

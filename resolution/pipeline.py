@@ -70,8 +70,10 @@ def obtain_model(
 ) -> tuple[TrainedModel, bool]:
     """The latest saved model, or a newly trained (and saved) one; ``(model, trained)``.
 
-    A saved model is reused unless retraining is asked for, it cannot be read, or the configured
-    comparisons differ from those it was trained with (the guard reads its levels).
+    A saved model is reused unless retraining is asked for, it cannot be read, it is
+    provisional (trained on too little data, see :func:`resolution.training.provisional_reasons`)
+    or the configured comparisons differ from those it was trained with (the guard reads its
+    levels).
     """
     if not retrain and models_dir is not None and latest_version(models_dir):
         try:
@@ -79,13 +81,20 @@ def obtain_model(
         except ModelError as exc:
             log.warning("cannot reuse the saved model (%s); training a new one", exc)
         else:
-            if saved.config.comparisons == config.comparisons:
+            if saved.provisional:
+                log.info(
+                    "model %s is provisional (%s); training a new one",
+                    saved.version,
+                    "; ".join(saved.provisional),
+                )
+            elif saved.config.comparisons == config.comparisons:
                 return saved, False
-            log.warning(
-                "comparisons in conf/matching.yaml changed since model %s was trained; "
-                "training a new one",
-                saved.version,
-            )
+            else:
+                log.warning(
+                    "comparisons in conf/matching.yaml changed since model %s was trained; "
+                    "training a new one",
+                    saved.version,
+                )
     model = train_model(prepared, backend, config)
     if models_dir is not None:
         save_model(model, models_dir)

@@ -69,6 +69,7 @@ class TrainingConfig(_Section):
     em_convergence: float = Field(1e-4, gt=0)
     m_probability_floor: float = Field(1e-6, gt=0, lt=1)
     min_populated_share: float = Field(0.001, ge=0, lt=1)
+    min_records: int = Field(200, ge=0)
 
 
 LevelKind = Literal[

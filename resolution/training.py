@@ -65,6 +65,45 @@ def m_probability_floor(floor: float, floored: list[str]) -> Iterator[None]:
         splink_em.compute_proportions_for_new_parameters = original
 
 
+def _keep_prior_usable(linker: Any, records: int, summary: dict[str, Any]) -> None:
+    """Replace a prior of 0 or 1 (no deterministic pair, or all of them) by a usable one.
+
+    Splink predicts with ``log2(prior / (1 - prior))``, so a degenerate prior crashes scoring.
+    When the deterministic rules find no pair, the estimate assumes one true pair among all
+    ``n (n - 1) / 2``: small, and still letting strong evidence make a match.
+    """
+    settings = linker._settings_obj
+    prior = settings._probability_two_random_records_match
+    if 0 < prior < 1:
+        return
+    all_pairs = max(records * (records - 1) // 2, 2)
+    fallback = 1 / all_pairs
+    log.warning(
+        "deterministic rules gave a prior of %s on %d records; using 1/%d instead",
+        prior,
+        records,
+        all_pairs,
+    )
+    settings._probability_two_random_records_match = fallback
+    summary["prior_fallback"] = {"estimated": prior, "used": fallback}
+
+
+def provisional_reasons(summary: dict[str, Any], min_records: int) -> list[str]:
+    """Why a model trained with ``summary`` should not be reused by later runs (empty: reuse).
+
+    A model trained on a small first extract (a single day, one source) would otherwise be
+    reused for every later run; a provisional one is used for its own run only.
+    """
+    reasons = []
+    if summary["records"] < min_records:
+        reasons.append(f"trained on {summary['records']} records (< training.min_records)")
+    if "prior_fallback" in summary or "prior_estimation_skipped" in summary:
+        reasons.append("prior not estimated from the deterministic rules")
+    if summary.get("em_sessions_skipped"):
+        reasons.append(f"{len(summary['em_sessions_skipped'])} EM session(s) skipped")
+    return reasons
+
+
 def train_model(
     records: pa.Table, backend: MatchingBackend, config: MatchingConfig
 ) -> TrainedModel:
@@ -95,6 +134,7 @@ def train_model(
             # Tiny extracts where the deterministic rules match most pairs: keep Splink's prior.
             log.warning("prior not estimated from deterministic rules: %s", str(exc)[:160])
             summary["prior_estimation_skipped"] = str(exc)[:160]
+    _keep_prior_usable(linker, records.num_rows, summary)
     linker.training.estimate_u_using_random_sampling(
         max_pairs=training.u_max_pairs, seed=training.seed
     )
@@ -123,6 +163,7 @@ def train_model(
     summary["probability_two_random_records_match"] = (
         linker._settings_obj._probability_two_random_records_match
     )
+    summary["provisional_because"] = provisional_reasons(summary, training.min_records)
     summary["seconds"] = round(time.perf_counter() - started, 3)
     splink_model = linker.misc.save_model_to_json()
     trained_at = datetime.now(UTC)

@@ -1,5 +1,7 @@
 """Splink on DuckDB end to end, the saved model, training on awkward data, the guard."""
 
+import json
+
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -9,7 +11,7 @@ from splink.clustering import cluster_pairwise_predictions_at_threshold
 from resolution.clustering import cluster_records, guard_sql
 from resolution.evaluation import evaluate_clusters
 from resolution.linker import DuckDBBackend
-from resolution.model import latest_version, load_model, save_model
+from resolution.model import ModelError, latest_version, load_model, save_model
 from resolution.pipeline import match_records
 from resolution.prepare import prepare_records
 from resolution.settings import build_settings, populated_columns
@@ -248,3 +250,35 @@ def test_saved_model_is_retrained_when_comparisons_change(
     assert "province" not in {
         c["output_column_name"] for c in changed.model.splink_model["comparisons"]
     }
+
+
+def test_tiny_extract_without_duplicates_scores_with_a_provisional_model(
+    synthetic_records, matching_config, tmp_path
+):
+    # One record per person: the deterministic rules find no pair, so Splink's prior estimate
+    # is 0 and plain Splink's predict dies on log2(0) ("math domain error").
+    records, truth = synthetic_records
+    first_per_person: dict[str, str] = {}
+    for record_key, person in truth.items():
+        first_per_person.setdefault(person, record_key)
+    keep = pa.array(sorted(first_per_person.values())[:25])
+    tiny = records.filter(pc.is_in(records.column("record_key"), value_set=keep))
+    result = match_records(tiny, DuckDBBackend(), matching_config, THRESHOLD, tmp_path)
+    summary = result.model.training_summary
+    assert summary["prior_fallback"] == {"estimated": 0.0, "used": 1 / (25 * 24 // 2)}
+    assert result.model.provisional  # trained on 25 records, prior not estimated
+    assert result.cluster_count == 25  # nobody merged
+    # A provisional model is not reused: the next run (here on the full input) trains again.
+    full = match_records(records, DuckDBBackend(), matching_config, THRESHOLD, tmp_path)
+    assert full.trained and full.model.version != result.model.version
+    assert not full.model.provisional
+    assert latest_version(tmp_path) == full.model.version
+
+
+def test_saved_model_with_an_unusable_prior_is_not_loaded(trained_model, tmp_path):
+    model_file = save_model(trained_model, tmp_path)
+    saved = json.loads(model_file.read_text())
+    saved["probability_two_random_records_match"] = 0.0
+    model_file.write_text(json.dumps(saved))
+    with pytest.raises(ModelError, match=r"prior 0.0 is not within \(0, 1\); retrain"):
+        load_model(tmp_path)
