@@ -16,6 +16,7 @@ from features.catalog import catalog_table
 from features.checks import FeatureCheckReport, check_feature_table, snapshot_batches
 from features.compiler import build_customer_features
 from features.events import read_feature_inputs
+from features.evidence import features_without_events
 from features.spec import expand, load_spec
 from pipelines.resources import LakehouseResource
 
@@ -77,6 +78,7 @@ def feature_catalog(
     families = catalog.group_by("family").aggregate([("name", "count")]).to_pylist()
     return dg.MaterializeResult(
         metadata={
+            "rows": catalog.num_rows,
             "features": catalog.num_rows,
             "version": spec.version,
             "per_family": {row["family"]: row["name_count"] for row in families},
@@ -136,9 +138,16 @@ def customer_features(
     spec = load_spec(config.spec_path or None)
     features = expand(spec)
     lake = lakehouse.get()
-    with build_customer_features(read_feature_inputs(lake), spec, as_of, features) as built:
+    inputs = read_feature_inputs(lake)
+    with build_customer_features(inputs, spec, as_of, features) as built:
         lake.replace_where(built.frame, GOLD_CUSTOMER_FEATURES, {"as_of_date": [as_of]})
-    report = check_feature_table(lake, as_of, features)
+    report = check_feature_table(
+        lake,
+        as_of,
+        features,
+        without_events=features_without_events(inputs, spec, as_of, features),
+        min_customers=int(spec.checks.get("min_customers", 0)),
+    )
     context.log.info(f"{as_of}: {report.summary()}")
     batches = snapshot_batches(lake.arrow_dataset(GOLD_CUSTOMER_FEATURES), as_of)
     first = next(iter(batches), None)
@@ -146,6 +155,7 @@ def customer_features(
     return dg.MaterializeResult(
         metadata={
             "as_of_date": as_of.isoformat(),
+            "rows": report.rows,
             "features": len(features),
             "customers": report.rows,
             "non_constant_features": report.non_constant,

@@ -7,9 +7,16 @@ A feature column is a defect when, over the snapshot's population, it is
 
 or when it has no ``gold/feature_catalog`` row (``no_catalog_row``); a catalog row whose column
 is missing is a ``missing_column`` defect. A null counts as a value of its own: a column that
-is 5 for some customers and null for the rest still tells them apart. Features the spec marks
-``tolerate_degenerate`` (consent flags, which some sources never send) are reported separately
-and do not fail the check.
+is 5 for some customers and null for the rest still tells them apart.
+
+Degenerate columns are reported (``tolerated``) without failing the check when
+
+- the spec marks the feature ``tolerate_degenerate`` (consent flags, which some sources never
+  send);
+- no event of the population falls in the feature's slice and window
+  (:func:`features.evidence.features_without_events`: nobody bought electronics last week);
+- the population is smaller than the spec's ``checks.min_customers``: on a handful of customers
+  most sliced columns are legitimately constant, so only catalog mismatches fail.
 
 The profile streams the snapshot's Arrow batches (null count, min and max per column), so it
 needs neither Spark nor the whole table in memory.
@@ -61,7 +68,8 @@ class FeatureCheckReport:
     feature_columns: int
     non_constant: int
     defects: dict[str, str] = field(default_factory=dict)  # column -> kind
-    tolerated: dict[str, str] = field(default_factory=dict)
+    tolerated: dict[str, str] = field(default_factory=dict)  # column -> kind (why tolerated)
+    population_too_small: bool = False
 
     @property
     def passed(self) -> bool:
@@ -75,9 +83,10 @@ class FeatureCheckReport:
         for kind in self.defects.values():
             counts[kind] = counts.get(kind, 0) + 1
         found = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())) or "no defects"
+        small = " (population below checks.min_customers)" if self.population_too_small else ""
         return (
             f"{self.non_constant:,} of {self.feature_columns:,} feature columns vary over "
-            f"{self.rows:,} customers; {found}; {len(self.tolerated)} tolerated"
+            f"{self.rows:,} customers; {found}; {len(self.tolerated)} tolerated{small}"
         )
 
 
@@ -97,6 +106,8 @@ def profile_snapshot(
     columns: list[str],
     catalog_names: Iterable[str],
     tolerated_names: Iterable[str] = (),
+    without_events: Iterable[str] = (),
+    min_customers: int = 0,
 ) -> FeatureCheckReport:
     """Find degenerate feature columns and catalog mismatches in one snapshot.
 
@@ -105,12 +116,21 @@ def profile_snapshot(
         columns: the table's column names (key columns are skipped).
         catalog_names: ``name`` of every catalog row.
         tolerated_names: features whose degeneracy is reported but does not fail the check.
+        without_events: features with no event in their slice and window (tolerated, with the
+            kind suffixed ``_no_events``).
+        min_customers: below this population, degenerate columns are tolerated.
     """
     feature_columns = [c for c in columns if c not in KEY_COLUMNS]
     rows, profiles = profile_batches(batches, feature_columns)
     catalog = set(catalog_names)
     tolerated_set = set(tolerated_names)
-    report = FeatureCheckReport(rows=rows, feature_columns=len(feature_columns), non_constant=0)
+    no_events = set(without_events)
+    report = FeatureCheckReport(
+        rows=rows,
+        feature_columns=len(feature_columns),
+        non_constant=0,
+        population_too_small=rows < min_customers,
+    )
     for name in feature_columns:
         profile = profiles[name]
         if profile.nulls == rows:
@@ -120,8 +140,12 @@ def profile_snapshot(
         else:
             kind = None
             report.non_constant += 1
-        if kind is not None:
-            (report.tolerated if name in tolerated_set else report.defects)[name] = kind
+        if kind is not None and name in no_events:
+            report.tolerated[name] = f"{kind}_no_events"
+        elif kind is not None and (name in tolerated_set or report.population_too_small):
+            report.tolerated[name] = kind
+        elif kind is not None:
+            report.defects[name] = kind
         if name not in catalog:
             report.defects[name] = "no_catalog_row"
     for name in sorted(catalog - set(feature_columns)):
@@ -136,7 +160,11 @@ def snapshot_batches(dataset: pads.Dataset, as_of: date) -> Iterable[pa.RecordBa
 
 
 def check_feature_table(
-    lake: Lakehouse, as_of: date, features: list[FeatureDefinition] | None = None
+    lake: Lakehouse,
+    as_of: date,
+    features: list[FeatureDefinition] | None = None,
+    without_events: Iterable[str] = (),
+    min_customers: int = 0,
 ) -> FeatureCheckReport:
     """Check the ``as_of`` snapshot of ``gold/customer_features`` against ``gold/feature_catalog``.
 
@@ -144,6 +172,9 @@ def check_feature_table(
         lake: the lakehouse holding both tables (a missing catalog means no catalog rows).
         as_of: the snapshot to check.
         features: the expanded spec, for the tolerated features (default: none tolerated).
+        without_events: features with no event in their slice and window (see
+            :func:`features.evidence.features_without_events`).
+        min_customers: below this population, degenerate columns do not fail the check.
     """
     dataset = lake.arrow_dataset(GOLD_CUSTOMER_FEATURES)
     catalog_names: list[str] = []
@@ -151,5 +182,10 @@ def check_feature_table(
         catalog_names = lake.read_arrow(GOLD_FEATURE_CATALOG).column("name").to_pylist()
     tolerated = [f.name for f in features or [] if f.tolerate_degenerate]
     return profile_snapshot(
-        snapshot_batches(dataset, as_of), dataset.schema.names, catalog_names, tolerated
+        snapshot_batches(dataset, as_of),
+        dataset.schema.names,
+        catalog_names,
+        tolerated,
+        without_events,
+        min_customers,
     )

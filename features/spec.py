@@ -220,6 +220,7 @@ class FeatureSpec:
     profile: dict[str, Any]
     descriptions: dict[str, dict[str, str]]
     path: Path | None = None
+    checks: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -444,6 +445,7 @@ def parse_spec(raw: Mapping[str, Any], path: Path | None = None) -> FeatureSpec:
             profile=dict(raw["profile"]),
             descriptions={str(k): dict(v) for k, v in raw["descriptions"].items()},
             path=path,
+            checks=dict(raw.get("checks") or {}),
         )
     except KeyError as exc:
         raise SpecError(f"{path or 'spec'}: missing key {exc}") from exc

@@ -11,10 +11,11 @@ from dagster._core.storage.tags import (
     ASSET_PARTITION_RANGE_START_TAG,
 )
 
+from assets.features import AS_OF_DATES, as_of_partition_key, default_as_of_date
 from assets.partitions import LANDING_DAYS
 from c360.config import ScheduleSettings
 from pipelines.resources import LandingZoneResource
-from pipelines.stages import STAGES
+from pipelines.stages import STAGES, Stage
 
 FIRST_STAGE = STAGES[0]
 
@@ -75,24 +76,47 @@ def build_daily_schedule(settings: ScheduleSettings) -> dg.ScheduleDefinition:
     return daily_schedule
 
 
+def _next_stage_request(
+    stage: Stage, context: dg.RunStatusSensorContext
+) -> dg.RunRequest | dg.SkipReason:
+    """The run request for ``stage`` after a successful run of the previous stage.
+
+    The features stage builds the snapshot as of the day after the latest landing day (its
+    ``as_of_date`` partition is registered here).
+    """
+    run_key = f"after:{context.dagster_run.run_id}"
+    if stage.partitioning != "as_of_date":
+        return dg.RunRequest(run_key=run_key)
+    instance = context.instance
+    landed = [date.fromisoformat(k) for k in instance.get_dynamic_partitions(LANDING_DAYS.name)]
+    if not landed:
+        return dg.SkipReason("no landing day registered: no as-of date for the features")
+    key = as_of_partition_key(default_as_of_date(landed))
+    if key not in instance.get_dynamic_partitions(AS_OF_DATES.name):
+        instance.add_dynamic_partitions(AS_OF_DATES.name, [key])
+    return dg.RunRequest(run_key=run_key, partition_key=key)
+
+
 def stage_chain_sensors(jobs: dict[str, object]) -> list[dg.RunStatusSensorDefinition]:
     """A sensor per stage boundary: when stage N's job succeeds, run stage N+1's job.
 
     Args:
         jobs: the stage jobs by name (as defined by the asset modules).
     """
-    sensors = []
-    for upstream, downstream in pairwise(STAGES):
+    return [_chain_sensor(up, down, jobs) for up, down in pairwise(STAGES)]
 
-        @dg.run_status_sensor(
-            name=f"after_{upstream.name}_run_{downstream.name}",
-            run_status=dg.DagsterRunStatus.SUCCESS,
-            monitored_jobs=[jobs[upstream.job_name]],
-            request_job=jobs[downstream.job_name],
-            description=f"Starts {downstream.job_name} when {upstream.job_name} succeeds.",
-        )
-        def _next_stage(context: dg.RunStatusSensorContext) -> dg.RunRequest:
-            return dg.RunRequest(run_key=f"after:{context.dagster_run.run_id}")
 
-        sensors.append(_next_stage)
-    return sensors
+def _chain_sensor(
+    upstream: Stage, downstream: Stage, jobs: dict[str, object]
+) -> dg.RunStatusSensorDefinition:
+    @dg.run_status_sensor(
+        name=f"after_{upstream.name}_run_{downstream.name}",
+        run_status=dg.DagsterRunStatus.SUCCESS,
+        monitored_jobs=[jobs[upstream.job_name]],
+        request_job=jobs[downstream.job_name],
+        description=f"Starts {downstream.job_name} when {upstream.job_name} succeeds.",
+    )
+    def _next_stage(context: dg.RunStatusSensorContext) -> dg.RunRequest | dg.SkipReason:
+        return _next_stage_request(downstream, context)
+
+    return _next_stage

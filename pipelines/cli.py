@@ -37,7 +37,7 @@ def _run(args: argparse.Namespace) -> int:
 HIGHLIGHTS = (
     "customers", "customers_new", "customers_merged", "customers_split",
     "match_precision", "match_recall", "match_f1", "match_persons_split",
-    "match_clusters_merging_persons", "features", "features_non_constant", "customers_scored",
+    "match_clusters_merging_persons", "as_of_date", "features", "non_constant_features",
 )  # fmt: skip
 
 

@@ -18,6 +18,7 @@ from dagster._core.storage.tags import (
     ASSET_PARTITION_RANGE_START_TAG,
 )
 
+from assets.features import AS_OF_DATES, as_of_partition_key, default_as_of_date
 from assets.partitions import LANDING_DAYS
 from c360.config import load_settings
 from c360.contract import landed_days
@@ -70,7 +71,14 @@ def _failure_reason(result: dg.ExecuteInProcessResult) -> str:
             }:
                 error = error.cause
             message = " ".join(error.message.split()) if error.message else error.cls_name
-            return f"{event.step_key}: {message[:400]}"
+            failed_checks = [
+                f"{e.asset_check_key.name}: {e.description}"
+                for e in result.get_asset_check_evaluations()
+                if not e.passed and e.description
+            ]
+            return f"{event.step_key}: {message[:400]}" + "".join(
+                f" ({check[:300]})" for check in failed_checks
+            )
     return "the run failed (see the Dagster event log)"
 
 
@@ -90,6 +98,9 @@ def run_pipeline(
     stages: Sequence[str] | None = None,
 ) -> RunSummary:
     """Materialise every stage for ``days`` (default: every complete landing-zone day).
+
+    Bronze ingests ``days`` in one range run; silver and identity rebuild from all of bronze;
+    features build the snapshot as of the day after the last of ``days``.
 
     Raises:
         RunFailure: no complete day to run, an unknown stage, or a stage failed (with the
@@ -121,18 +132,25 @@ def run_pipeline(
         ASSET_PARTITION_RANGE_START_TAG: ordered[0],
         ASSET_PARTITION_RANGE_END_TAG: ordered[-1],
     }
+    as_of_key = as_of_partition_key(default_as_of_date(days))
+    needs_as_of = any(s.partitioning == "as_of_date" for s in selected)
+    if needs_as_of and as_of_key not in instance.get_dynamic_partitions(AS_OF_DATES.name):
+        instance.add_dynamic_partitions(AS_OF_DATES.name, [as_of_key])
     quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
     outcomes = []
     for number, stage in enumerate(selected, start=1):
         prefix = f"[{number}/{len(selected)}] {stage.name}"
-        progress(
-            f"{prefix}: running ({len(days)} days)" if stage.partitioned else f"{prefix}: running"
-        )
+        scope = {
+            "landing_day": f" ({len(days)} days)",
+            "as_of_date": f" (as of {as_of_key})",
+        }.get(stage.partitioning or "", "")
+        progress(f"{prefix}: running{scope}")
         started = time.perf_counter()
         result = defs.resolve_job_def(stage.job_name).execute_in_process(
             instance=instance,
             run_config=quiet,
-            tags=range_tags if stage.partitioned else None,
+            tags=range_tags if stage.partitioning == "landing_day" else None,
+            partition_key=as_of_key if stage.partitioning == "as_of_date" else None,
             raise_on_error=False,
         )
         outcome = StageOutcome(stage.name, time.perf_counter() - started)

@@ -5,19 +5,25 @@ sensor or the daily schedule starts the first and a run-status sensor starts eac
 """
 
 from dataclasses import dataclass
+from typing import Literal
+
+# How a stage's job is partitioned: by landing day (a range run over the run's days), by
+# as-of date (the snapshot of the day after the run's last day), or not at all.
+Partitioning = Literal["landing_day", "as_of_date"] | None
 
 
 @dataclass(frozen=True)
 class Stage:
-    """One step of the daily run: a layer's job, partitioned by landing day or not."""
+    """One step of the daily run: a layer's job and how it is partitioned."""
 
     name: str
     job_name: str
-    partitioned: bool
+    partitioning: Partitioning = None
 
 
 STAGES: tuple[Stage, ...] = (
-    Stage("bronze", "bronze_job", partitioned=True),
-    Stage("silver", "silver_job", partitioned=False),
-    Stage("identity", "identity_job", partitioned=False),
+    Stage("bronze", "bronze_job", partitioning="landing_day"),
+    Stage("silver", "silver_job"),
+    Stage("identity", "identity_job"),
+    Stage("features", "features_job", partitioning="as_of_date"),
 )

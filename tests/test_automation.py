@@ -99,3 +99,32 @@ def test_a_successful_bronze_run_starts_the_silver_job(land, tmp_path, spark):
     assert isinstance(request, dg.RunRequest)
     assert request.run_key == f"after:{result.run_id}"
     assert [target.job_name for target in sensor.targets] == ["silver_job"]
+
+
+@pytest.mark.spark
+def test_a_successful_identity_run_starts_the_features_snapshot_after_the_last_day(
+    land, tmp_path, spark
+):
+    raw = land("crm", "2026-11-01", {"contacts.csv": ""})
+    defs = build_definitions({"raw_root": str(raw), "lakehouse_root": str(tmp_path / "lake")})
+    instance = _instance(tmp_path)
+    instance.add_dynamic_partitions(LANDING_DAYS.name, ["2026-11-01", "2026-11-02"])
+    # A successful identity run, recorded as such (running the stage itself is the e2e test's job).
+    run = instance.create_run_for_job(defs.resolve_job_def("identity_job"))
+    success = dg.DagsterEvent(
+        event_type_value=dg.DagsterEventType.RUN_SUCCESS.value, job_name="identity_job"
+    )
+    instance.report_dagster_event(success, run.run_id)
+    assert instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.SUCCESS
+    sensor = next(s for s in defs.sensors if s.name == "after_identity_run_features")
+    context = dg.build_run_status_sensor_context(
+        sensor_name=sensor.name,
+        dagster_event=success,
+        dagster_instance=instance,
+        dagster_run=instance.get_run_by_id(run.run_id),
+    )
+    request = sensor(context)
+    assert isinstance(request, dg.RunRequest)
+    assert request.partition_key == "2026-11-03"  # the day after the last landing day
+    assert "2026-11-03" in instance.get_dynamic_partitions("as_of_date")
+    assert [target.job_name for target in sensor.targets] == ["features_job"]

@@ -35,9 +35,14 @@ from pipelines.resources import build_resources
 pytestmark = pytest.mark.spark
 
 
-def small_spec(path, channels=("store", "web")):
-    """conf/features.yaml cut down to a few slice values and measures, every family kept."""
+def small_spec(path, channels=("store", "web"), flat_measure=False, min_customers=1):
+    """conf/features.yaml cut down to a few slice values and measures, every family kept.
+
+    ``flat_measure`` adds ``tx_discount_max_ch_<channel>_life``, which is 0 for every customer
+    of a channel whose purchases carry no discount (no test row has one in store).
+    """
     raw = yaml.safe_load(DEFAULT_SPEC_PATH.read_text(encoding="utf-8"))
+    raw["checks"] = {"min_customers": min_customers}
     raw["slices"] = {
         "channel": {**raw["slices"]["channel"], "values": {
             c: raw["slices"]["channel"]["values"][c] for c in channels}},
@@ -61,6 +66,14 @@ def small_spec(path, channels=("store", "web")):
             {"slices": ["all"], "windows": ["d30", "life"],
              "measures": ["points_earned", "points_net"]}]},
     }  # fmt: skip
+    if flat_measure:
+        raw["measures"]["discount_max"] = {
+            "agg": "max", "value": "discount", "where": "purchase", "dtype": "double",
+            "fill": 0, "en": "Largest voucher discount", "vi": "Mức giảm giá lớn nhất",
+        }  # fmt: skip
+        raw["families"]["transactions"]["groups"].append(
+            {"slices": ["channel"], "windows": ["life"], "measures": ["discount_max"]}
+        )
     raw["first_use"] = {
         "prefix": "rec", "rank_slices": ["channel"], "first_last_slices": ["channel"],
         "top_slices": ["channel"], "top_window": "d365",
@@ -162,21 +175,39 @@ def test_materialize_writes_the_catalog_and_a_checked_snapshot(spark, tmp_path):
     assert sorted(table.column("customer_id").to_pylist()) == ["C1", "C2", "C3"]
 
 
-def test_the_check_fails_the_run_on_a_constant_column(spark, tmp_path):
-    # nobody bought through the app: every tx_*_ch_app_* column is constant (0) or all-null
-    spec_path = small_spec(tmp_path / "features.yaml", channels=("store", "web", "app"))
+def _checked(spark, tmp_path, spec_path):
     settings = load_settings(environ={}, overrides={"lakehouse_root": str(tmp_path / "lake")})
     write_tables(
         Lakehouse(settings.lakehouse_root, spark), TRANSACTIONS, IDENTITY, GOLDEN, POINTS, MEMBERS
     )
     result, _ = _materialize(tmp_path, spec_path)
     (check,) = result.get_asset_check_evaluations()
-    assert not check.passed
-    defects = check.metadata["defect_columns"].value
-    assert defects["tx_count_ch_app_d30"] == "constant"
-    assert defects["tx_amount_mean_ch_app_life"] == "all_null"
-    assert defects["rec_days_since_last_ch_app"] == "all_null"
-    assert "tx_count_ch_web_d30" not in defects
+    return result, check
+
+
+def test_the_check_fails_the_run_on_a_constant_column_with_events(spark, tmp_path):
+    # Store purchases exist but carry no discount: their largest discount is 0 for everyone, a
+    # column that says nothing although it has data. Nobody bought through the app: those
+    # columns are degenerate for lack of events, reported but not failing.
+    spec_path = small_spec(
+        tmp_path / "features.yaml", channels=("store", "web", "app"), flat_measure=True
+    )
+    result, check = _checked(spark, tmp_path, spec_path)
+    assert not result.success and not check.passed
+    assert check.metadata["defect_columns"].value == {"tx_discount_max_ch_store_life": "constant"}
+    tolerated = check.metadata["tolerated"].value
+    assert tolerated["tx_count_ch_app_d30"] == "constant_no_events"
+    assert tolerated["tx_amount_mean_ch_app_life"] == "all_null_no_events"
+    assert "tx_count_ch_web_d30" not in tolerated
+    assert "tx_discount_max_ch_web_life" not in tolerated  # 30,000 on the web purchase
+
+
+def test_a_population_below_min_customers_only_fails_on_catalog_mismatches(spark, tmp_path):
+    spec_path = small_spec(tmp_path / "features.yaml", flat_measure=True, min_customers=10)
+    result, check = _checked(spark, tmp_path, spec_path)
+    assert result.success and check.passed  # 3 customers < 10
+    assert check.metadata["tolerated"].value["tx_discount_max_ch_store_life"] == "constant"
+    assert "below checks.min_customers" in check.description
 
 
 def test_definitions_expose_the_assets_the_check_and_the_job(tmp_path):

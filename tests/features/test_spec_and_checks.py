@@ -154,6 +154,23 @@ def test_check_flags_constant_and_all_null_columns_and_missing_catalog_rows():
     assert not report.passed
 
 
+def test_columns_without_events_or_on_a_small_population_are_tolerated():
+    batch = _batch(quiet=[0, 0, 0], broken=[7, 7, 7], null_std=pa.array([None] * 3, pa.float64()))
+    names = ["quiet", "broken", "null_std"]
+    report = profile_snapshot(
+        [batch], batch.schema.names, names, without_events=["quiet", "null_std"]
+    )
+    assert report.tolerated == {"quiet": "constant_no_events", "null_std": "all_null_no_events"}
+    assert report.defects == {"broken": "constant"} and not report.passed
+
+    small = profile_snapshot([batch], batch.schema.names, names[:2], min_customers=4)
+    assert small.population_too_small and small.defects == {"null_std": "no_catalog_row"}
+    assert small.tolerated == {"quiet": "constant", "broken": "constant", "null_std": "all_null"}
+    assert "below checks.min_customers" in small.summary()
+    enough = profile_snapshot([batch], batch.schema.names, names, min_customers=3)
+    assert not enough.population_too_small and set(enough.defects) == set(names)
+
+
 def test_check_combines_batches_before_judging_a_column():
     # constant within each batch, different across them: the column varies
     first, second = _batch(x=[1, 1]), _batch(x=[2, 2])

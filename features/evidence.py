@@ -1,0 +1,140 @@
+"""Which windowed features the population's events cannot make vary.
+
+A column such as ``tx_count_cat_electronics_d7`` is constant (all zeros) when no customer bought
+electronics in the 7 days before the as-of date, and a standard deviation is null for everyone
+when no customer has two such purchases: facts about the data, not defects of the build.
+:func:`features_without_events` finds those columns from the most events any one customer has in
+each (slice key, filter, window); a windowed feature none of whose base aggregates reaches the
+events it needs (two for ``std``, one otherwise) is reported by the check as degenerate for lack
+of events instead of failing it (see :mod:`features.checks`). Columns with enough events that
+still come out constant or all-null remain defects.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from features import sql
+from features.compiler import INTERNAL_MEASURES, SOURCES, Compiler
+from features.customer import lifetime_window
+from features.events import FeatureInputs, loyalty_events, transaction_events
+from features.spec import ALL, FeatureDefinition, FeatureSpec, expand
+
+EventKey = tuple[str, str, str]  # (slice key, filter, window)
+
+
+Needs = set[tuple[str, str, int]]  # (filter, window, events one customer must have)
+
+
+def _event_inputs(compiler: Compiler, feature: FeatureDefinition) -> tuple[str, str, Needs] | None:
+    """(source, slice key, needs) of a feature built from sliced events; None for the others.
+
+    Windowed features read their base aggregates; the first-use rank of a slice value
+    (``rec_first_rank_ch_app``) reads the slice's first purchase over the whole history.
+    """
+    if feature.source is not None:
+        pairs = compiler.base_pairs(feature.measure, feature.window or "")
+        needs = {
+            (compiler.measures[m].where or "", w, 2 if compiler.measures[m].agg == "std" else 1)
+            for m, w in pairs
+        }
+        return feature.source, feature.slice_key, needs
+    if feature.measure == "first_rank" and feature.slice_dimension is not None:
+        source, measure = INTERNAL_MEASURES["x_first_days"]
+        key = compiler.spec.slices[feature.slice_dimension].key(feature.slice_value or "")
+        return source, key, {(measure.where or "", lifetime_window(compiler.spec), 1)}
+    return None
+
+
+def event_counts(
+    compiler: Compiler,
+    events: DataFrame,
+    source: str,
+    slice_keys: set[str],
+    needed: set[tuple[str, str]],
+) -> dict[EventKey, int]:
+    """The most events one customer has per (slice key, filter, window) of one source.
+
+    Args:
+        compiler: the spec's compiler (slice keys, filters and windows as SQL).
+        events: the source's events before the as-of date.
+        source: ``transactions`` or ``loyalty_points``.
+        slice_keys: the slice keys the source's features use.
+        needed: the (filter, window) pairs to count.
+    """
+    if not needed:
+        return {}
+    dimensions = sorted({ALL if k == ALL else compiler._dimension_of(k) for k in slice_keys})
+    key_array = f"array({', '.join(compiler.slice_key_expr(d) for d in dimensions)})"
+    flagged = compiler.flagged(events, source)
+    exploded = flagged.selectExpr("*", f"explode({key_array}) AS slice_key").where(
+        "slice_key IS NOT NULL"
+    )
+    ordered = sorted(needed)
+    per_customer = []
+    for number, (filter_name, window) in enumerate(ordered):
+        condition = sql.ident(f"_f_{filter_name}")
+        if (window_condition := compiler._window_condition(window)) is not None:
+            condition = f"{condition} AND {window_condition}"
+        per_customer.append(F.expr(f"count(CASE WHEN {condition} THEN 1 END) AS n{number}"))
+    rows = (
+        exploded.groupBy("customer_id", "slice_key")
+        .agg(*per_customer)
+        .groupBy("slice_key")
+        .agg(*[F.max(f"n{number}").alias(f"n{number}") for number in range(len(ordered))])
+        .collect()
+    )
+    counts: dict[EventKey, int] = {}
+    for row in rows:
+        for number, (filter_name, window) in enumerate(ordered):
+            counts[(row["slice_key"], filter_name, window)] = int(row[f"n{number}"])
+    return counts
+
+
+def features_without_events(
+    inputs: FeatureInputs,
+    spec: FeatureSpec,
+    as_of: date,
+    features: list[FeatureDefinition] | None = None,
+) -> set[str]:
+    """Features built from sliced events that no customer has enough events to make vary.
+
+    Args:
+        inputs: the silver and gold input tables.
+        spec: the validated feature spec.
+        as_of: the snapshot's as-of date.
+        features: the expanded spec (default: ``expand(spec)``).
+    """
+    features = features if features is not None else expand(spec)
+    compiler = Compiler(spec, features)
+    events = {
+        "transactions": transaction_events(
+            inputs.transactions, inputs.identity_map, as_of, spec.timezone
+        ),
+        "loyalty_points": loyalty_events(
+            inputs.loyalty_points, inputs.identity_map, as_of, spec.point_signs
+        ),
+    }
+    needed: dict[str, set[tuple[str, str]]] = {source: set() for source in SOURCES}
+    slice_keys: dict[str, set[str]] = {source: set() for source in SOURCES}
+    inputs_by_feature = {}
+    for feature in compiler.features:
+        if (found := _event_inputs(compiler, feature)) is None:
+            continue
+        source, key, needs = found
+        inputs_by_feature[feature.name] = (key, needs)
+        needed[source].update((f, w) for f, w, _ in needs)
+        slice_keys[source].add(key)
+    counts: dict[EventKey, int] = {}
+    for source in SOURCES:
+        counts.update(
+            event_counts(compiler, events[source], source, slice_keys[source], needed[source])
+        )
+    return {
+        name
+        for name, (key, needs) in inputs_by_feature.items()
+        if not any(counts.get((key, f, w), 0) >= events for f, w, events in needs)
+    }
