@@ -5,6 +5,7 @@ from datetime import date
 import dagster as dg
 
 from assets.partitions import LANDING_DAYS
+from assets.policies import TRANSIENT_RETRY, retry_transient_only
 from c360.contract import SOURCE_ENTITIES, SourceEntity
 from c360.ingest import IngestError, ingest_day
 from c360.tables import BRONZE_TABLES
@@ -23,7 +24,7 @@ def bronze_asset(entity: SourceEntity) -> dg.AssetsDefinition:
         backfill_policy=dg.BackfillPolicy.single_run(),
         kinds={"delta", "python"},
         owners=["team:data-engineering"],
-        retry_policy=dg.RetryPolicy(max_retries=2, delay=10, backoff=dg.Backoff.EXPONENTIAL),
+        retry_policy=TRANSIENT_RETRY,
         description=(
             f"{entity.source} `{'`, `'.join(entity.file_globs)}` as landed (strings) plus "
             "lineage columns. Unparseable rows go to quarantine/rejects with the reason. "
@@ -31,6 +32,7 @@ def bronze_asset(entity: SourceEntity) -> dg.AssetsDefinition:
         ),
         metadata={"table": table.qualified_name, "key_column": entity.key_column},
     )
+    @retry_transient_only
     def _bronze(
         context: dg.AssetExecutionContext,
         lakehouse: LakehouseResource,

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 
 import dagster as dg
 
+from assets.policies import TRANSIENT_RETRY, retry_transient_only
 from c360.tables import GOLD_CUSTOMER_FEATURES, GOLD_FEATURE_CATALOG
 from features.catalog import catalog_table
 from features.checks import FeatureCheckReport, check_feature_table, snapshot_batches
@@ -58,6 +59,7 @@ class FeatureSpecConfig(dg.Config):
 
 
 @dg.asset(
+    retry_policy=TRANSIENT_RETRY,
     key=CATALOG_KEY,
     group_name=FEATURES_GROUP,
     kinds={"delta", "python"},
@@ -68,6 +70,7 @@ class FeatureSpecConfig(dg.Config):
     ),
     metadata={"table": GOLD_FEATURE_CATALOG.qualified_name},
 )
+@retry_transient_only
 def feature_catalog(
     config: FeatureSpecConfig, lakehouse: LakehouseResource
 ) -> dg.MaterializeResult:
@@ -107,6 +110,7 @@ def _check_result(report: FeatureCheckReport) -> dg.AssetCheckResult:
 
 
 @dg.asset(
+    retry_policy=TRANSIENT_RETRY,
     key=FEATURES_KEY,
     group_name=FEATURES_GROUP,
     partitions_def=AS_OF_DATES,
@@ -124,13 +128,13 @@ def _check_result(report: FeatureCheckReport) -> dg.AssetCheckResult:
     ],
     kinds={"delta", "spark"},
     owners=["team:data-engineering"],
-    retry_policy=dg.RetryPolicy(max_retries=1, delay=30),
     description=(
         "1,500+ documented indicators per customer as of the partition's date: only events "
         "dated before it are used. Re-materialising a date replaces that snapshot."
     ),
     metadata={"table": GOLD_CUSTOMER_FEATURES.qualified_name},
 )
+@retry_transient_only
 def customer_features(
     context: dg.AssetExecutionContext, config: FeatureSpecConfig, lakehouse: LakehouseResource
 ) -> dg.MaterializeResult:

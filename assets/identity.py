@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
+from assets.policies import TRANSIENT_RETRY, retry_transient_only
 from c360.tables import (
     GOLD_GOLDEN_RECORDS,
     GOLD_IDENTITY_HISTORY,
@@ -43,6 +44,7 @@ def _truth_root(config: IdentityRunConfig, matcher: MatcherResource) -> str | No
 
 
 @dg.multi_asset(
+    retry_policy=TRANSIENT_RETRY,
     specs=[
         dg.AssetSpec(
             IDENTITY_MAP_KEY,
@@ -64,6 +66,7 @@ def _truth_root(config: IdentityRunConfig, matcher: MatcherResource) -> str | No
         ),
     ],
 )
+@retry_transient_only
 def identity_map(
     context: dg.AssetExecutionContext,
     config: IdentityRunConfig,
@@ -106,6 +109,7 @@ def identity_map(
 
 
 @dg.asset(
+    retry_policy=TRANSIENT_RETRY,
     key=["gold", "golden_records"],
     deps=[PERSON_RECORDS_KEY, IDENTITY_MAP_KEY],
     group_name="identity",
@@ -117,6 +121,7 @@ def identity_map(
     ),
     metadata={"table": GOLD_GOLDEN_RECORDS.qualified_name},
 )
+@retry_transient_only
 def golden_records(lakehouse: LakehouseResource, matcher: MatcherResource) -> dg.MaterializeResult:
     lake = lakehouse.get()
     golden = build_golden_records(

@@ -3,6 +3,7 @@
 import dagster as dg
 from pyspark.sql import DataFrame
 
+from assets.policies import TRANSIENT_RETRY, retry_transient_only
 from c360.contract import LOYALTY_POINTS, TRANSACTIONS
 from c360.lakehouse import Lakehouse
 from c360.silver import (
@@ -69,6 +70,7 @@ def _person_asset(system: str) -> dg.AssetsDefinition:
     bronze = BRONZE_TABLES[source.entity.name]
 
     @dg.asset(
+        retry_policy=TRANSIENT_RETRY,
         name=source.table.name,
         key_prefix=["silver"],
         deps=[dg.AssetKey(["bronze", source.entity.name])],
@@ -77,6 +79,7 @@ def _person_asset(system: str) -> dg.AssetsDefinition:
         "flagged in the row (field_issues, raw_values).",
         **ASSET_OPTIONS,
     )
+    @retry_transient_only
     def _silver(lakehouse: LakehouseResource) -> dg.MaterializeResult:
         lake = lakehouse.get()
         return _publish(lake, build_person_table(lake.read(bronze), source), [bronze])
@@ -85,6 +88,7 @@ def _person_asset(system: str) -> dg.AssetsDefinition:
 
 
 @dg.asset(
+    retry_policy=TRANSIENT_RETRY,
     name="transactions",
     key_prefix=["silver"],
     deps=[dg.AssetKey(["bronze", TRANSACTIONS.name])],
@@ -92,6 +96,7 @@ def _person_asset(system: str) -> dg.AssetsDefinition:
     "landing per transaction_id, record_key linking to the customer's source record.",
     **ASSET_OPTIONS,
 )
+@retry_transient_only
 def silver_transactions(lakehouse: LakehouseResource) -> dg.MaterializeResult:
     lake = lakehouse.get()
     bronze = BRONZE_TABLES[TRANSACTIONS.name]
@@ -99,6 +104,7 @@ def silver_transactions(lakehouse: LakehouseResource) -> dg.MaterializeResult:
 
 
 @dg.asset(
+    retry_policy=TRANSIENT_RETRY,
     name="loyalty_points",
     key_prefix=["silver"],
     deps=[dg.AssetKey(["bronze", LOYALTY_POINTS.name])],
@@ -106,6 +112,7 @@ def silver_transactions(lakehouse: LakehouseResource) -> dg.MaterializeResult:
     "per entry_id.",
     **ASSET_OPTIONS,
 )
+@retry_transient_only
 def silver_loyalty_points(lakehouse: LakehouseResource) -> dg.MaterializeResult:
     lake = lakehouse.get()
     bronze = BRONZE_TABLES[LOYALTY_POINTS.name]
@@ -116,6 +123,7 @@ PERSON_ASSETS = {system: _person_asset(system) for system in sorted(SILVER_KEYS)
 
 
 @dg.asset(
+    retry_policy=TRANSIENT_RETRY,
     name="person_records",
     key_prefix=["silver"],
     deps=[dg.AssetKey(["silver", person_sources()[s].table.name]) for s in sorted(SILVER_KEYS)],
@@ -123,6 +131,7 @@ PERSON_ASSETS = {system: _person_asset(system) for system in sorted(SILVER_KEYS)
     "input of identity resolution. record_key = <source_system>:<source_record_id>.",
     **ASSET_OPTIONS,
 )
+@retry_transient_only
 def person_records(lakehouse: LakehouseResource) -> dg.MaterializeResult:
     lake = lakehouse.get()
     sources = person_sources()
