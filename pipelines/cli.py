@@ -1,4 +1,5 @@
-"""The `c360` command: `run` materialises every stage, `generate` writes sample extracts."""
+"""The `c360` command: `run` materialises every stage, `features` builds past feature snapshots,
+`generate` writes sample extracts."""
 
 import argparse
 import logging
@@ -31,6 +32,50 @@ def _run(args: argparse.Namespace) -> int:
         return 1
     print(format_summary(summary))
     return 0
+
+
+def _features(args: argparse.Namespace) -> int:
+    from pipelines.runner import RunFailure, build_feature_snapshots
+
+    overrides: dict = {}
+    if args.raw:
+        overrides["raw_root"] = str(Path(args.raw).absolute())
+    if args.lakehouse:
+        overrides["lakehouse_root"] = str(Path(args.lakehouse).absolute())
+    try:
+        as_of_dates = [date.fromisoformat(d) for d in args.as_of.split(",")]
+    except ValueError as exc:
+        print(
+            f"c360 features failed: --as-of {args.as_of!r}: {exc} (use YYYY-MM-DD)", file=sys.stderr
+        )
+        return 2
+    try:
+        summary = build_feature_snapshots(overrides, as_of_dates, progress=print)
+    except (RunFailure, ConfigError) as exc:
+        print(f"c360 features failed: {exc}", file=sys.stderr)
+        return 1
+    print(format_snapshots(summary))
+    return 0
+
+
+def format_snapshots(summary) -> str:
+    """The closing summary of ``c360 features``: customers, varying columns, checks per date."""
+    first, last = summary.days[0], summary.days[-1]
+    count = f"{len(summary.days)} snapshot{'s' if len(summary.days) > 1 else ''}"
+    lines = [f"c360 features: {count} (as of {first} .. {last})"]
+    lines.append(
+        f"{'as_of_date':<12}{'customers':>11}{'varying features':>22}{'seconds':>10}   checks"
+    )
+    for as_of, stage in zip(summary.days, summary.stages, strict=True):
+        figures = {a.asset: a.metadata for a in stage.assets}.get("gold/customer_features", {})
+        varying = f"{figures.get('non_constant_features', 0):,} of {figures.get('features', 0):,}"
+        checks = f"{stage.checks_passed} passed / {stage.checks_failed} failed"
+        lines.append(
+            f"{as_of!s:<12}{figures.get('customers', 0):>11,}{varying:>22}"
+            f"{stage.seconds:>10.1f}   {checks}"
+        )
+    lines.append(f"total {summary.seconds:.1f} s")
+    return "\n".join(lines)
 
 
 # Figures worth a line in the closing summary, when an asset reports them.
@@ -87,6 +132,25 @@ def build_parser() -> argparse.ArgumentParser:
         "--stages", help="comma-separated stages to run, e.g. bronze,silver (default: all)"
     )
     run.set_defaults(func=_run)
+
+    features = subparsers.add_parser(
+        "features",
+        help="build gold/customer_features snapshots as of past dates (training sets)",
+        description=(
+            "Build (or rebuild) the feature snapshot of each as-of date: a snapshot for D uses "
+            "only events dated before D. Needs the silver and identity tables (c360 run)."
+        ),
+    )
+    features.add_argument(
+        "--as-of", required=True, help="comma-separated YYYY-MM-DD snapshot dates"
+    )
+    features.add_argument(
+        "--lakehouse", help="lakehouse root (default: lakehouse_root of the profile)"
+    )
+    features.add_argument(
+        "--raw", help="landing-zone root, for the last landed day (default: raw_root)"
+    )
+    features.set_defaults(func=_features)
 
     add_generate_command(subparsers)
     return parser

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -18,14 +19,32 @@ from dagster._core.storage.tags import (
     ASSET_PARTITION_RANGE_START_TAG,
 )
 
-from assets.features import AS_OF_DATES, as_of_partition_key, default_as_of_date
+from assets.features import (
+    AS_OF_DATES,
+    FEATURES_JOB,
+    as_of_partition_key,
+    default_as_of_date,
+)
 from assets.partitions import LANDING_DAYS
 from c360.config import load_settings
 from c360.contract import landed_days
+from c360.lakehouse import Lakehouse
+from c360.tables import (
+    GOLD_GOLDEN_RECORDS,
+    GOLD_IDENTITY_MAP,
+    SILVER_LOYALTY_MEMBERS,
+    SILVER_LOYALTY_POINTS,
+    SILVER_TRANSACTIONS,
+    Table,
+)
 from pipelines.definitions import build_definitions
 from pipelines.stages import STAGES
 
 log = logging.getLogger(__name__)
+
+
+# Dagster's console logger at WARNING: the runner prints one progress line per stage instead.
+QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 class RunFailure(RuntimeError):
@@ -82,6 +101,25 @@ def _failure_reason(result: dg.ExecuteInProcessResult) -> str:
     return "the run failed (see the Dagster event log)"
 
 
+def _stage_outcome(name: str, seconds: float, result: dg.ExecuteInProcessResult) -> StageOutcome:
+    """What one job run materialised (metadata per asset) and how its checks went."""
+    outcome = StageOutcome(name, seconds)
+    by_asset: dict[str, AssetOutcome] = {}
+    for event in result.get_asset_materialization_events():
+        # a range run records one materialisation per partition, all with run-level metadata
+        materialization = event.event_specific_data.materialization
+        asset = materialization.asset_key.to_user_string()
+        metadata = {k: _metadata_value(v) for k, v in materialization.metadata.items()}
+        by_asset[asset] = AssetOutcome(asset, metadata)
+    outcome.assets = list(by_asset.values())
+    for evaluation in result.get_asset_check_evaluations():
+        if evaluation.passed:
+            outcome.checks_passed += 1
+        else:
+            outcome.checks_failed += 1
+    return outcome
+
+
 def _instance() -> dg.DagsterInstance:
     """The persistent instance when DAGSTER_HOME is set (runs show in `dagster dev`)."""
     return (
@@ -136,7 +174,6 @@ def run_pipeline(
     needs_as_of = any(s.partitioning == "as_of_date" for s in selected)
     if needs_as_of and as_of_key not in instance.get_dynamic_partitions(AS_OF_DATES.name):
         instance.add_dynamic_partitions(AS_OF_DATES.name, [as_of_key])
-    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
     outcomes = []
     for number, stage in enumerate(selected, start=1):
         prefix = f"[{number}/{len(selected)}] {stage.name}"
@@ -148,27 +185,99 @@ def run_pipeline(
         started = time.perf_counter()
         result = defs.resolve_job_def(stage.job_name).execute_in_process(
             instance=instance,
-            run_config=quiet,
+            run_config=QUIET_RUN_CONFIG,
             tags=range_tags if stage.partitioning == "landing_day" else None,
             partition_key=as_of_key if stage.partitioning == "as_of_date" else None,
             raise_on_error=False,
         )
-        outcome = StageOutcome(stage.name, time.perf_counter() - started)
-        by_asset: dict[str, AssetOutcome] = {}
-        for event in result.get_asset_materialization_events():
-            # a range run records one materialisation per partition, all with run-level metadata
-            materialization = event.event_specific_data.materialization
-            asset = materialization.asset_key.to_user_string()
-            metadata = {k: _metadata_value(v) for k, v in materialization.metadata.items()}
-            by_asset[asset] = AssetOutcome(asset, metadata)
-        outcome.assets = list(by_asset.values())
-        for evaluation in result.get_asset_check_evaluations():
-            if evaluation.passed:
-                outcome.checks_passed += 1
-            else:
-                outcome.checks_failed += 1
+        outcome = _stage_outcome(stage.name, time.perf_counter() - started, result)
         outcomes.append(outcome)
         if not result.success:
             raise RunFailure(f"stage {stage.name} failed: {_failure_reason(result)}")
         progress(f"{prefix}: done in {outcome.seconds:.1f} s, {len(outcome.assets)} assets")
     return RunSummary(days=list(days), stages=outcomes)
+
+
+# The tables a feature snapshot reads, with the stage that writes each.
+FEATURE_INPUTS: dict[Table, str] = {
+    SILVER_TRANSACTIONS: "silver",
+    SILVER_LOYALTY_POINTS: "silver",
+    SILVER_LOYALTY_MEMBERS: "silver",
+    GOLD_IDENTITY_MAP: "identity",
+    GOLD_GOLDEN_RECORDS: "identity",
+}
+
+
+def _require_feature_inputs(lakehouse_root: Path) -> None:
+    """Fail naming the missing input tables and the stages to run first."""
+    # reads the Delta logs only: no Spark session needed to tell whether the tables exist
+    lake = Lakehouse(lakehouse_root, spark=None, writer="delta-rs")
+    missing = [table for table in FEATURE_INPUTS if not lake.exists(table)]
+    if missing:
+        stages = sorted({FEATURE_INPUTS[t] for t in missing}, key=[s.name for s in STAGES].index)
+        raise RunFailure(
+            f"features need {', '.join(t.qualified_name for t in missing)} (written by the "
+            f"{' and '.join(stages)} stages), missing under {lakehouse_root}: run "
+            "`c360 run --stages bronze,silver,identity` (or `c360 run`) on this lakehouse first"
+        )
+
+
+def build_feature_snapshots(
+    overrides: dict | None = None,
+    as_of_dates: Sequence[date] = (),
+    progress: Callable[[str], None] = lambda line: None,
+) -> RunSummary:
+    """Build (or rebuild) the ``gold/customer_features`` snapshot of each date in ``as_of_dates``.
+
+    For training sets on past dates: the snapshot for D reads only events dated before D. Each
+    date is registered as an ``as_of_date`` partition and built by one ``features_job`` run;
+    an existing snapshot for that date is replaced, the others are kept. The silver and
+    identity tables must already be in the lakehouse (``c360 run``).
+
+    Example:
+        >>> build_feature_snapshots({"lakehouse_root": "/data/lake"}, [date(2026, 10, 1)])
+
+    Raises:
+        RunFailure: no date, a date after the day following the last complete landing day,
+            missing input tables, or a failed run (with the step's reason).
+    """
+    if not as_of_dates:
+        raise RunFailure("no as-of date given: pass one or more YYYY-MM-DD dates")
+    settings = load_settings(overrides=overrides)
+    dates = sorted(set(as_of_dates))
+    complete = landed_days(settings.raw_root)
+    if not complete:
+        raise RunFailure(
+            f"no complete day in the landing zone {settings.raw_root}: it tells which days the "
+            "lakehouse holds (pass --raw or set C360_RAW to the landing zone of the lakehouse)"
+        )
+    latest = default_as_of_date(complete)
+    if too_late := [d for d in dates if d > latest]:
+        raise RunFailure(
+            f"as-of dates {[d.isoformat() for d in too_late]} are after {latest}, the day after "
+            "the last complete landing day: their windows would count days not landed yet"
+        )
+    _require_feature_inputs(settings.lakehouse_root)
+    defs = build_definitions(overrides)
+    job = defs.resolve_job_def(FEATURES_JOB.name)
+    instance = _instance()
+    keys = [as_of_partition_key(d) for d in dates]
+    known = set(instance.get_dynamic_partitions(AS_OF_DATES.name))
+    instance.add_dynamic_partitions(AS_OF_DATES.name, [k for k in keys if k not in known])
+    outcomes = []
+    for number, key in enumerate(keys, start=1):
+        prefix = f"[{number}/{len(keys)}] features"
+        progress(f"{prefix}: running (as of {key})")
+        started = time.perf_counter()
+        result = job.execute_in_process(
+            instance=instance,
+            run_config=QUIET_RUN_CONFIG,
+            partition_key=key,
+            raise_on_error=False,
+        )
+        outcome = _stage_outcome(f"as of {key}", time.perf_counter() - started, result)
+        outcomes.append(outcome)
+        if not result.success:
+            raise RunFailure(f"snapshot as of {key} failed: {_failure_reason(result)}")
+        progress(f"{prefix}: done in {outcome.seconds:.1f} s, {len(outcome.assets)} assets")
+    return RunSummary(days=dates, stages=outcomes)
