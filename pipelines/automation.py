@@ -15,17 +15,18 @@ from assets.features import AS_OF_DATES, as_of_partition_key, default_as_of_date
 from assets.partitions import LANDING_DAYS
 from c360.config import ScheduleSettings
 from pipelines.resources import LandingZoneResource
-from pipelines.stages import STAGES, Stage
+from pipelines.stages import STAGES, Stage, run_tags
 
 FIRST_STAGE = STAGES[0]
 
 
-def _range_request(keys: list[str], run_key: str | None) -> dg.RunRequest:
+def _range_request(keys: list[str], run_key: str | None, launched_by: str) -> dg.RunRequest:
     """One run over consecutive landing days (single-run backfill), not one run per day."""
     return dg.RunRequest(
         run_key=run_key,
         job_name=FIRST_STAGE.job_name,
-        tags={ASSET_PARTITION_RANGE_START_TAG: keys[0], ASSET_PARTITION_RANGE_END_TAG: keys[-1]},
+        tags={ASSET_PARTITION_RANGE_START_TAG: keys[0], ASSET_PARTITION_RANGE_END_TAG: keys[-1]}
+        | run_tags(FIRST_STAGE.name, launched_by, keys),
     )
 
 
@@ -45,7 +46,9 @@ def landing_zone_sensor(
     if not new_days:
         return dg.SkipReason(f"no new complete day in {landing_zone.root}")
     return dg.SensorResult(
-        run_requests=[_range_request(new_days, run_key=f"landing:{new_days[0]}:{new_days[-1]}")],
+        run_requests=[
+            _range_request(new_days, f"landing:{new_days[0]}:{new_days[-1]}", "landing_zone_sensor")
+        ],
         dynamic_partitions_requests=[LANDING_DAYS.build_add_request(new_days)],
     )
 
@@ -71,7 +74,7 @@ def build_daily_schedule(settings: ScheduleSettings) -> dg.ScheduleDefinition:
             return dg.SkipReason(f"landing day {day} is not complete yet (no _SUCCESS)")
         if day not in context.instance.get_dynamic_partitions(LANDING_DAYS.name):
             context.instance.add_dynamic_partitions(LANDING_DAYS.name, [day])
-        return _range_request([day], run_key=None)
+        return _range_request([day], None, "daily_schedule")
 
     return daily_schedule
 
@@ -85,8 +88,12 @@ def _next_stage_request(
     ``as_of_date`` partition is registered here).
     """
     run_key = f"after:{context.dagster_run.run_id}"
+    upstream_tags = context.dagster_run.tags
+    tags = run_tags(stage.name, f"after run {context.dagster_run.run_id}") | {
+        k: v for k, v in upstream_tags.items() if k == "c360/landing_days"
+    }
     if stage.partitioning != "as_of_date":
-        return dg.RunRequest(run_key=run_key)
+        return dg.RunRequest(run_key=run_key, tags=tags)
     instance = context.instance
     landed = [date.fromisoformat(k) for k in instance.get_dynamic_partitions(LANDING_DAYS.name)]
     if not landed:
@@ -94,7 +101,7 @@ def _next_stage_request(
     key = as_of_partition_key(default_as_of_date(landed))
     if key not in instance.get_dynamic_partitions(AS_OF_DATES.name):
         instance.add_dynamic_partitions(AS_OF_DATES.name, [key])
-    return dg.RunRequest(run_key=run_key, partition_key=key)
+    return dg.RunRequest(run_key=run_key, partition_key=key, tags=tags)
 
 
 def stage_chain_sensors(jobs: dict[str, object]) -> list[dg.RunStatusSensorDefinition]:

@@ -38,7 +38,7 @@ from c360.tables import (
     Table,
 )
 from pipelines.definitions import build_definitions
-from pipelines.stages import STAGES
+from pipelines.stages import STAGES, run_tags
 
 log = logging.getLogger(__name__)
 
@@ -186,7 +186,8 @@ def run_pipeline(
         result = defs.resolve_job_def(stage.job_name).execute_in_process(
             instance=instance,
             run_config=QUIET_RUN_CONFIG,
-            tags=range_tags if stage.partitioning == "landing_day" else None,
+            tags=run_tags(stage.name, "c360 run", keys)
+            | (range_tags if stage.partitioning == "landing_day" else {}),
             partition_key=as_of_key if stage.partitioning == "as_of_date" else None,
             raise_on_error=False,
         )
@@ -272,6 +273,7 @@ def build_feature_snapshots(
         result = job.execute_in_process(
             instance=instance,
             run_config=QUIET_RUN_CONFIG,
+            tags=run_tags("features", "c360 features"),
             partition_key=key,
             raise_on_error=False,
         )

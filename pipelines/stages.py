@@ -27,3 +27,11 @@ STAGES: tuple[Stage, ...] = (
     Stage("identity", "identity_job"),
     Stage("features", "features_job", partitioning="as_of_date"),
 )
+
+
+def run_tags(stage: str, launched_by: str, landing_days: list[str] | None = None) -> dict[str, str]:
+    """Tags every c360 run carries (shown and filterable in the Dagster UI's run list)."""
+    tags = {"c360/stage": stage, "c360/launched_by": launched_by}
+    if landing_days:
+        tags["c360/landing_days"] = f"{min(landing_days)}..{max(landing_days)}"
+    return tags

@@ -33,6 +33,9 @@ def test_sensor_registers_new_complete_days_and_starts_one_bronze_run(landing_zo
     assert request.job_name == "bronze_job"
     # one run over both new days; the incomplete 2026-11-03 is not touched
     assert (request.tags[RANGE_START], request.tags[RANGE_END]) == ("2026-11-01", "2026-11-02")
+    assert request.tags["c360/stage"] == "bronze"
+    assert request.tags["c360/launched_by"] == "landing_zone_sensor"
+    assert request.tags["c360/landing_days"] == "2026-11-01..2026-11-02"
     [added] = result.dynamic_partitions_requests
     assert list(added.partition_keys) == ["2026-11-01", "2026-11-02"]
 
@@ -98,6 +101,8 @@ def test_a_successful_bronze_run_starts_the_silver_job(land, tmp_path, spark):
     request = sensor(context)
     assert isinstance(request, dg.RunRequest)
     assert request.run_key == f"after:{result.run_id}"
+    assert request.tags["c360/stage"] == "silver"
+    assert request.tags["c360/launched_by"] == f"after run {result.run_id}"
     assert [target.job_name for target in sensor.targets] == ["silver_job"]
 
 
