@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -73,3 +75,41 @@ def land(tmp_path: Path):
         return raw_root
 
     return _land
+
+
+@dataclass(frozen=True)
+class PipelineRun:
+    """A landing zone of 300 generated people over 2 days, run through every stage once."""
+
+    raw: Path
+    truth: Path
+    lake_root: Path
+    summary: object  # pipelines.runner.RunSummary
+
+    def copy_lake(self, target: Path) -> Path:
+        """A private copy of the lakehouse (Delta logs hold relative paths) for a test to change."""
+        shutil.copytree(self.lake_root, target)
+        return target
+
+
+@pytest.fixture(scope="session")
+def pipeline_run(tmp_path_factory: pytest.TempPathFactory, spark) -> PipelineRun:
+    """Shared by the end-to-end, notebook and snapshot tests: the full run is minutes long."""
+    from datetime import date
+
+    from c360.sample import GeneratorConfig, generate_landing_zone, load_noise_config
+    from pipelines.runner import run_pipeline
+
+    root = tmp_path_factory.mktemp("pipeline_run")
+    config = GeneratorConfig(
+        people=300, days=2, start=date(2026, 11, 1), seed=11, noise=load_noise_config(),
+        history_days=60,
+    )  # fmt: skip
+    generate_landing_zone(config, root / "raw", root / "truth")
+    overrides = {
+        "raw_root": str(root / "raw"),
+        "lakehouse_root": str(root / "lake"),
+        "truth_root": str(root / "truth"),
+    }
+    summary = run_pipeline(overrides)
+    return PipelineRun(root / "raw", root / "truth", root / "lake", summary)

@@ -7,10 +7,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from c360.sample import GeneratorConfig, generate_landing_zone, load_noise_config
 from c360.tables import GOLD_CUSTOMER_FEATURES, GOLD_IDENTITY_MAP, SILVER_TRANSACTIONS
 from pipelines.cli import main
-from pipelines.runner import RunFailure, build_feature_snapshots, run_pipeline
+from pipelines.runner import RunFailure, build_feature_snapshots
 
 DAY_1 = date(2026, 11, 1)
 LATEST = date(2026, 11, 3)  # the daily snapshot: the day after the last of the two landing days
@@ -32,22 +31,16 @@ def _features(lake_root: Path, as_of: date, columns: list[str]) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def landing(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("snapshots")
-    config = GeneratorConfig(
-        people=300, days=2, start=DAY_1, seed=11, noise=load_noise_config(), history_days=60
-    )
-    generate_landing_zone(config, root / "raw", root / "truth")
-    return root / "raw"
+def landing(pipeline_run) -> Path:
+    return pipeline_run.raw
 
 
 @pytest.fixture(scope="module")
-def past_snapshot(landing, tmp_path_factory, spark):
-    """Every stage (daily snapshot as of LATEST), then the snapshot as of PAST."""
-    lake_root = tmp_path_factory.mktemp("lake")
-    run_pipeline(_overrides(landing, lake_root))
+def past_snapshot(pipeline_run, tmp_path_factory, spark):
+    """A copy of the shared run's lakehouse (daily snapshot as of LATEST), plus PAST."""
+    lake_root = pipeline_run.copy_lake(tmp_path_factory.mktemp("snapshots") / "lake")
     lines: list[str] = []
-    summary = build_feature_snapshots(_overrides(landing, lake_root), [PAST], lines.append)
+    summary = build_feature_snapshots(_overrides(pipeline_run.raw, lake_root), [PAST], lines.append)
     return summary, lake_root, lines
 
 

@@ -11,8 +11,7 @@ import pytest
 from deltalake import DeltaTable
 from nbclient import NotebookClient
 
-from c360.sample import GeneratorConfig, generate_landing_zone, load_noise_config
-from pipelines.runner import build_feature_snapshots, run_pipeline
+from pipelines.runner import build_feature_snapshots
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 MATCHING_QUALITY = NOTEBOOKS / "matching_quality.ipynb"
@@ -41,27 +40,16 @@ def _figure(pattern: str, text: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def pipeline_lake(tmp_path_factory, spark) -> tuple[Path, Path, dict]:
-    """300 people over 2 days through every stage (as in test_pipeline_e2e), with truth."""
-    root = tmp_path_factory.mktemp("notebooks")
-    config = GeneratorConfig(
-        people=300, days=2, start=date(2026, 11, 1), seed=11, noise=load_noise_config(),
-        history_days=60,
-    )  # fmt: skip
-    generate_landing_zone(config, root / "raw", root / "truth")
-    overrides = {
-        "raw_root": str(root / "raw"),
-        "lakehouse_root": str(root / "lake"),
-        "truth_root": str(root / "truth"),
-    }
-    summary = run_pipeline(overrides)
+def pipeline_lake(pipeline_run, tmp_path_factory) -> tuple[Path, Path, dict]:
+    """A copy of the shared 300-person run's lakehouse (tests/conftest.py), with its truth."""
+    lake_root = pipeline_run.copy_lake(tmp_path_factory.mktemp("notebooks") / "lake")
     identity = next(
         asset.metadata
-        for stage in summary.stages
+        for stage in pipeline_run.summary.stages
         for asset in stage.assets
         if asset.asset == "gold/identity_map"
     )
-    return root / "lake", root / "truth", identity
+    return lake_root, pipeline_run.truth, identity
 
 
 @pytest.mark.parametrize(
@@ -139,10 +127,10 @@ def _count(pattern: str, text: str) -> int:
 
 
 @pytest.fixture(scope="module")
-def past_snapshot(pipeline_lake) -> date:
+def past_snapshot(pipeline_lake, pipeline_run) -> date:
     """The pipeline lakehouse plus the feature snapshot as of PAST_AS_OF."""
     lake_root = pipeline_lake[0]
-    overrides = {"raw_root": str(lake_root.parent / "raw"), "lakehouse_root": str(lake_root)}
+    overrides = {"raw_root": str(pipeline_run.raw), "lakehouse_root": str(lake_root)}
     build_feature_snapshots(overrides, [PAST_AS_OF])
     return PAST_AS_OF
 

@@ -8,7 +8,6 @@ import pytest
 
 from c360.config import load_settings
 from c360.lakehouse import Lakehouse
-from c360.sample import GeneratorConfig, generate_landing_zone, load_noise_config
 from c360.tables import BRONZE_TABLES, QUARANTINE_REJECTS, SILVER_PERSON_RECORDS, Table
 from pipelines.runner import STAGES, RunFailure, RunSummary, run_pipeline
 
@@ -18,13 +17,8 @@ DAY_1, DAY_2 = date(2026, 11, 1), date(2026, 11, 2)
 
 
 @pytest.fixture(scope="module")
-def landing(tmp_path_factory) -> tuple[Path, Path]:
-    root = tmp_path_factory.mktemp("e2e")
-    config = GeneratorConfig(
-        people=300, days=2, start=DAY_1, seed=11, noise=load_noise_config(), history_days=60
-    )
-    generate_landing_zone(config, root / "raw", root / "truth")
-    return root / "raw", root / "truth"
+def landing(pipeline_run) -> tuple[Path, Path]:
+    return pipeline_run.raw, pipeline_run.truth
 
 
 def _overrides(raw: Path, lake: Path, truth: Path | None = None) -> dict:
@@ -50,11 +44,10 @@ def _metadata(summary: RunSummary, asset: str) -> dict:
 
 
 @pytest.fixture(scope="module")
-def first_run(landing, tmp_path_factory, spark):
-    raw, truth = landing
-    lake_root = tmp_path_factory.mktemp("lake")
-    summary = run_pipeline(_overrides(raw, lake_root, truth))
-    return summary, Lakehouse(lake_root, spark), lake_root
+def first_run(pipeline_run, spark):
+    """The shared run (tests/conftest.py): every stage over both days, with truth."""
+    lake_root = pipeline_run.lake_root
+    return pipeline_run.summary, Lakehouse(lake_root, spark), lake_root
 
 
 def test_every_stage_ran_and_every_check_passed(first_run):
