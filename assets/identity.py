@@ -82,7 +82,7 @@ def identity_map(
         lake.read_arrow(SILVER_PERSON_RECORDS),
         previous,
         issued,
-        make_backend(matcher.backend, lake.spark),
+        make_backend(matcher.backend, lake.spark, matcher.duckdb_memory_limit),
         matching,
         matcher.match_probability_threshold,
         run_id=context.run_id or uuid.uuid4().hex,
@@ -127,7 +127,7 @@ def golden_records(lakehouse: LakehouseResource, matcher: MatcherResource) -> dg
     golden = build_golden_records(
         lake.read_arrow(SILVER_PERSON_RECORDS),
         lake.read_arrow(GOLD_IDENTITY_MAP),
-        make_backend(matcher.backend, lake.spark),
+        make_backend(matcher.backend, lake.spark, matcher.duckdb_memory_limit),
     )
     lake.overwrite(golden, GOLD_GOLDEN_RECORDS)
     return dg.MaterializeResult(

@@ -63,6 +63,7 @@ class StorageSettings(_Section):
 class MatchingSettings(_Section):
     backend: Literal["duckdb", "spark"] = "duckdb"
     match_probability_threshold: float = Field(0.95, gt=0.0, lt=1.0)
+    duckdb_memory_limit: str | None = Field("6GB", pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB)$")
 
 
 class QualitySettings(_Section):

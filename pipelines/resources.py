@@ -71,6 +71,7 @@ class MatcherResource(dg.ConfigurableResource):
 
     backend: str
     match_probability_threshold: float
+    duckdb_memory_limit: str | None = None
     truth_root: str | None = None  # ground truth for match evaluation (never read by ingest)
 
 

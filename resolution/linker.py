@@ -90,11 +90,24 @@ class DuckDBBackend(MatchingBackend):
     name = "duckdb"
     dialect = "duckdb"
 
-    def __init__(self) -> None:
+    def __init__(self, memory_limit: str | None = None) -> None:
+        """``memory_limit`` (DuckDB syntax, e.g. ``6GB``) caps DuckDB, which spills beyond it.
+
+        DuckDB's own default is 80% of the machine's memory, which leaves no room for the
+        Spark driver running in the same process tree.
+        """
         super().__init__()
+        import duckdb
         from splink import DuckDBAPI
 
-        self._db_api = DuckDBAPI()
+        self.memory_limit = memory_limit
+        self._db_api = DuckDBAPI(connection=self._connect(duckdb))
+
+    def _connect(self, duckdb: Any) -> Any:
+        connection = duckdb.connect()
+        if self.memory_limit:
+            connection.execute(f"SET memory_limit = '{self.memory_limit}'")
+        return connection
 
     @property
     def db_api(self) -> Any:
@@ -106,7 +119,7 @@ class DuckDBBackend(MatchingBackend):
     def sql_to_arrow(self, sql: str, tables: dict[str, pa.Table]) -> pa.Table:
         import duckdb
 
-        with duckdb.connect() as connection:
+        with self._connect(duckdb) as connection:
             connection.execute("SET TimeZone = 'UTC'")
             for name, table in tables.items():
                 connection.register(name, table)
@@ -178,10 +191,12 @@ def missing_spark_functions(spark: Any) -> list[str]:
     return missing
 
 
-def make_backend(name: str, spark: Any = None) -> MatchingBackend:
+def make_backend(
+    name: str, spark: Any = None, duckdb_memory_limit: str | None = None
+) -> MatchingBackend:
     """The backend named in the profile (``matching.backend``): ``duckdb`` or ``spark``."""
     if name == "duckdb":
-        return DuckDBBackend()
+        return DuckDBBackend(duckdb_memory_limit)
     if name == "spark":
         if spark is None:
             raise MatchingBackendError("the spark matching backend needs a SparkSession")

@@ -282,3 +282,14 @@ def test_saved_model_with_an_unusable_prior_is_not_loaded(trained_model, tmp_pat
     model_file.write_text(json.dumps(saved))
     with pytest.raises(ModelError, match=r"prior 0.0 is not within \(0, 1\); retrain"):
         load_model(tmp_path)
+
+
+def test_duckdb_memory_is_capped_by_the_profile():
+    from c360.config import load_settings
+    from resolution.linker import make_backend
+
+    limit = load_settings(environ={}).matching.duckdb_memory_limit
+    assert limit == "6GB"  # conf/base.yaml: DuckDB's own default is 80% of the machine
+    backend = make_backend("duckdb", duckdb_memory_limit="1GB")
+    setting = backend.sql_to_arrow("SELECT current_setting('memory_limit') AS m", {})
+    assert setting.column("m").to_pylist() == ["953.6 MiB"]  # 1 GB in DuckDB's binary units
