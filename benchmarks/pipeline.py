@@ -194,7 +194,11 @@ def stage_progress(
             if match["state"] == "running":
                 memory.reset()
             else:
-                figures[match["stage"]] = memory.peaks_mb()
+                seconds = re.search(r"done in ([\d.]+) s", line)
+                figures[match["stage"]] = {
+                    **({"seconds": float(seconds[1])} if seconds else {}),
+                    **memory.peaks_mb(),
+                }
                 on_stage_done()
 
     return progress
@@ -258,10 +262,13 @@ def measure_one_size(people: int, days: int, seed: int, work: Path, result_file:
             "lakehouse_root": str(work / "lake"),
             "truth_root": str(work / "truth"),
         }
+
+        def stage_done() -> None:
+            result["stages"].update(peaks)  # finished stages survive a later failure or timeout
+            save()
+
         try:
-            summary = run_pipeline(
-                overrides, progress=stage_progress(memory, peaks, on_stage_done=save)
-            )
+            summary = run_pipeline(overrides, progress=stage_progress(memory, peaks, stage_done))
         except RunFailure as exc:
             result.update(status="failed", reason=str(exc))
             save()
