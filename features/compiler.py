@@ -183,7 +183,7 @@ class Compiler:
             branches.append(f"WHEN {condition} THEN {sql.literal(dimension.key(value.name))}")
         return f"CASE {' '.join(branches)} END"
 
-    def _window_condition(self, window_name: str) -> str | None:
+    def window_condition_sql(self, window_name: str) -> str | None:
         low, high = self.spec.windows[window_name].bounds()
         if high is None:
             return None if low <= 1 else f"days_ago >= {low}"
@@ -210,7 +210,7 @@ class Compiler:
                 f"THEN 1 END) AS {alias}"
             )
         condition = sql.ident(f"_f_{measure.where}")
-        if (window_condition := self._window_condition(window_name)) is not None:
+        if (window_condition := self.window_condition_sql(window_name)) is not None:
             condition = f"{condition} AND {window_condition}"
         value = sql.ident(measure.value) if measure.value else "days_ago"
         when = f"CASE WHEN {condition} THEN {{}} END"
@@ -269,7 +269,7 @@ class Compiler:
         """
         by_dimension: dict[str, tuple[list[str], set[BasePair]]] = {}
         for key, pairs in self.needs.pairs[source].items():
-            dimension = ALL if key == ALL else self._dimension_of(key)
+            dimension = ALL if key == ALL else self.dimension_of(key)
             keys, union = by_dimension.setdefault(dimension, ([], set()))
             keys.append(key)
             union.update(pairs)
@@ -286,7 +286,7 @@ class Compiler:
                 clusters.append((list(keys), set(pairs), [dimension]))
         return [(keys, pairs) for keys, pairs, _ in clusters]
 
-    def _dimension_of(self, slice_key: str) -> str:
+    def dimension_of(self, slice_key: str) -> str:
         for dimension in self.spec.slices.values():
             if slice_key.startswith(dimension.prefix + "_") and any(
                 dimension.key(v.name) == slice_key for v in dimension.values
@@ -309,7 +309,7 @@ class Compiler:
         flagged = self.flagged(events, source)
         frames = []
         for number, (keys, pairs) in enumerate(self.layout[source]):
-            dimensions = sorted({ALL if k == ALL else self._dimension_of(k) for k in keys})
+            dimensions = sorted({ALL if k == ALL else self.dimension_of(k) for k in keys})
             key_array = f"array({', '.join(self.slice_key_expr(d) for d in dimensions)})"
             exploded = flagged.selectExpr("*", f"explode({key_array}) AS slice_key").where(
                 F.col("slice_key").isin(keys)

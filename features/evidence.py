@@ -67,7 +67,7 @@ def event_counts(
     """
     if not needed:
         return {}
-    dimensions = sorted({ALL if k == ALL else compiler._dimension_of(k) for k in slice_keys})
+    dimensions = sorted({ALL if k == ALL else compiler.dimension_of(k) for k in slice_keys})
     key_array = f"array({', '.join(compiler.slice_key_expr(d) for d in dimensions)})"
     flagged = compiler.flagged(events, source)
     exploded = flagged.selectExpr("*", f"explode({key_array}) AS slice_key").where(
@@ -77,7 +77,7 @@ def event_counts(
     per_customer = []
     for number, (filter_name, window) in enumerate(ordered):
         condition = sql.ident(f"_f_{filter_name}")
-        if (window_condition := compiler._window_condition(window)) is not None:
+        if (window_condition := compiler.window_condition_sql(window)) is not None:
             condition = f"{condition} AND {window_condition}"
         per_customer.append(F.expr(f"count(CASE WHEN {condition} THEN 1 END) AS n{number}"))
     rows = (
