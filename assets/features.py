@@ -143,8 +143,8 @@ def customer_features(
     features = expand(spec)
     lake = lakehouse.get()
     inputs = read_feature_inputs(lake)
-    with build_customer_features(inputs, spec, as_of, features) as built:
-        lake.replace_where(built.frame, GOLD_CUSTOMER_FEATURES, {"as_of_date": [as_of]})
+    built = build_customer_features(inputs, spec, as_of, features)
+    lake.replace_where(built.table, GOLD_CUSTOMER_FEATURES, {"as_of_date": [as_of]})
     report = check_feature_table(
         lake,
         as_of,

@@ -311,11 +311,9 @@ def run(args: argparse.Namespace) -> dict:
 
     def build(sink: str) -> float:
         t0 = time.perf_counter()
-        with build_customer_features(read_feature_inputs(lake), spec, as_of, features) as built:
-            if sink == "noop":
-                built.frame.write.format("noop").mode("overwrite").save()
-            else:
-                lake.replace_where(built.frame, GOLD_CUSTOMER_FEATURES, {"as_of_date": [as_of]})
+        built = build_customer_features(read_feature_inputs(lake), spec, as_of, features)
+        if sink == "delta":
+            lake.replace_where(built.table, GOLD_CUSTOMER_FEATURES, {"as_of_date": [as_of]})
         return time.perf_counter() - t0
 
     cold_seconds = build("noop")

@@ -1,4 +1,4 @@
-"""Spec -> Spark: the windowed features as long aggregations pivoted with explicit values.
+"""Spec -> Spark: the windowed features computed in long form, the table assembled in Arrow.
 
 For each source (transactions, loyalty points) the compiler works out which base aggregates
 every feature needs (a ratio needs its numerator and denominator, a trend its two windows),
@@ -9,14 +9,16 @@ then, per cluster of slice dimensions that need similar aggregates:
 2. aggregates in long form per (customer, slice key): one conditional aggregate per
    (measure, window); exact distinct counts in two stages (latest occurrence of each value,
    then a count per window) instead of thousands of ``collect_set``,
-3. pivots with the explicit key list: a customer's long rows become one array in key order, so
-   a base aggregate is a positional lookup (``_transactions_0[3].`count__d30```).
+3. computes, still in long form, the final value of every windowed feature of the cluster
+   (fills, ratios, trends, the dtype cast) into one array per row (:class:`ClusterPlan`), and
+   adds one row of all-null aggregates: the values of a customer without events in a key.
 
-One final ``selectExpr`` computes every feature from those lookups (fills, ratios, trends, and
-the customer-level families of :mod:`features.customer`) and casts it to its catalog dtype.
-Everything is emitted as Spark SQL text: no ``withColumn`` loop, no wide conditional
-aggregation, one JVM call for the 2,000+ columns. (Spark's own ``pivot`` materialises every
-key x aggregate column and was 3-4x slower here; see docs/features.md.)
+The 74 customer-level families (:mod:`features.customer`) read a few pivoted base aggregates
+and are one narrow ``selectExpr``. Both results reach the driver as Arrow, where
+:func:`features.assemble.assemble_snapshot` scatters the long values into the wide table (one
+column per feature, catalog order). Spark never plans a 2,800-column projection: generating and
+compiling that projection, not the aggregation, was most of the build's time (docs/features.md).
+Everything is emitted as Spark SQL text: no ``withColumn`` loop.
 """
 
 from __future__ import annotations
@@ -25,12 +27,15 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import reduce
 
+import pyarrow as pa
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from features import customer, sql
+from features import customer, engine, sql
+from features.assemble import NUMERIC_DTYPES, assemble_snapshot
 from features.events import (
     FeatureInputs,
     local_date,
@@ -53,6 +58,8 @@ log = logging.getLogger(__name__)
 
 SOURCES = ("transactions", "loyalty_points")
 BasePair = tuple[str, str]  # (measure, window)
+# Aggregates the engine computes per (customer, key, window): the spec's and the derived rank.
+LOOKUP_AGGS = (*WINDOWED_AGGS, "first_rank")
 
 # Aggregates the customer-level families read (features/customer.py), whatever the spec lists.
 INTERNAL_MEASURES: dict[str, tuple[str, Measure]] = {
@@ -62,6 +69,8 @@ INTERNAL_MEASURES: dict[str, tuple[str, Measure]] = {
         ("x_amount", "transactions", "double",
          {"agg": "sum", "value": "amount", "where": "purchase", "fill": 0}),
         ("x_first_days", "transactions", "int", {"agg": "first_days_ago", "where": "purchase"}),
+        # rank of the key's x_first_days among its dimension's keys (1 = bought first)
+        ("x_first_rank", "transactions", "int", {"agg": "first_rank", "of": "x_first_days"}),
         ("x_last_days", "transactions", "int", {"agg": "last_days_ago", "where": "purchase"}),
         ("x_first_epoch", "transactions", "bigint",
          {"agg": "min", "value": "event_epoch", "where": "purchase"}),
@@ -85,6 +94,24 @@ class _Needs:
         self.pairs[source].setdefault(slice_key, set()).update(pairs)
 
 
+@dataclass(frozen=True)
+class ClusterPlan:
+    """One aggregation pass: a cluster of slice keys of one source and what it computes.
+
+    ``slots`` are the distinct (measure, window or comparison, dtype) the cluster's windowed
+    features take; ``scatter`` maps each slice key to ``(slot, feature name)`` pairs, so a
+    (customer, key) row's value array fills those features' cells of the wide table.
+    """
+
+    index: int
+    source: str
+    number: int
+    keys: list[str]
+    pairs: list[BasePair]
+    slots: list[tuple[str, str, str]]
+    scatter: dict[str, list[tuple[int, str]]]
+
+
 class Compiler:
     """Compiles a :class:`FeatureSpec` into Spark expressions for one as-of date."""
 
@@ -97,34 +124,80 @@ class Compiler:
         for required in ("purchase", "any_points"):
             if required not in spec.filters:
                 raise SpecError(f"filters: the customer-level features need filter {required!r}")
+        self.windowed = [f for f in self.features if f.source is not None]
+        self._check_distinct_windows()
+        self.customer_level = [f for f in self.features if f.source is None]
         self.needs = _Needs()
-        for feature in self.features:
-            if feature.source is not None:
-                self.needs.add(
-                    feature.source,
-                    feature.slice_key,
-                    self.base_pairs(feature.measure, feature.window or ""),
-                )
+        for feature in self.windowed:
+            self.needs.add(
+                feature.source or "",
+                feature.slice_key,
+                self.base_pairs(feature.measure, feature.window or ""),
+            )
         for source, key, measure, window in customer.required_aggregates(spec):
-            self.needs.add(source, key, [(measure, window)])
-        # Where each base aggregate lands: (source, key, measure, window) -> SQL over the
-        # per-customer dense arrays (one per cluster of slice keys, in explicit key order).
-        self.layout: dict[str, list[tuple[list[str], list[BasePair]]]] = {}
+            self.needs.add(source, key, self.base_pairs(measure, window))
+        self.plans: list[ClusterPlan] = []
+        for source in SOURCES:
+            for number, (keys, pairs) in enumerate(self.clusters(source)):
+                self.plans.append(self._plan(len(self.plans), source, number, keys, pairs))
+        # Where each internal aggregate lands: the engine writes one row per customer and
+        # source whose array holds them in this order; (key, measure, window) -> typed SQL.
+        self.internal_layout: dict[str, list[tuple[int, str, str, str]]] = {}
         self.locations: dict[tuple[str, str, str], str] = {}
         for source in SOURCES:
-            self.layout[source] = []
-            for number, (keys, pairs) in enumerate(self.clusters(source)):
-                ordered_keys, ordered_pairs = sorted(keys), sorted(pairs)
-                self.layout[source].append((ordered_keys, ordered_pairs))
-                array = sql.ident(self.array_column(source, number))
-                for index, key in enumerate(ordered_keys):
-                    for m, w in ordered_pairs:
-                        self.locations[(key, m, w)] = f"{array}[{index}].{sql.ident(f'{m}__{w}')}"
+            layout = self.internal_layout.setdefault(source, [])
+            array = sql.ident(self.internal_column(source))
+            for plan in (p for p in self.plans if p.source == source):
+                for key in plan.keys:
+                    for m, w in sorted(self.needs.pairs[source].get(key, set())):
+                        if m in INTERNAL_MEASURES:
+                            self.locations[(key, m, w)] = (
+                                f"CAST({array}[{len(layout)}] AS {self.measures[m].dtype.upper()})"
+                            )
+                            layout.append((plan.index, key, m, w))
+
+    def _plan(
+        self, index: int, source: str, number: int, keys: list[str], pairs: set[BasePair]
+    ) -> ClusterPlan:
+        """Which windowed features a cluster computes, in which slot of its value array."""
+        slots: dict[tuple[str, str, str], int] = {}
+        scatter: dict[str, list[tuple[int, str]]] = {}
+        for feature in self.windowed:
+            if feature.source != source or feature.slice_key not in keys:
+                continue
+            if feature.dtype not in NUMERIC_DTYPES:
+                raise SpecError(f"feature {feature.name!r}: windowed features must be numeric")
+            slot = slots.setdefault(
+                (feature.measure, feature.window or "", feature.dtype), len(slots)
+            )
+            scatter.setdefault(feature.slice_key, []).append((slot, feature.name))
+        return ClusterPlan(
+            index=index,
+            source=source,
+            number=number,
+            keys=sorted(keys),
+            pairs=sorted(pairs),
+            slots=list(slots),
+            scatter=scatter,
+        )
+
+    def _check_distinct_windows(self) -> None:
+        for feature in self.windowed:
+            for measure_name, window in self.base_pairs(feature.measure, feature.window or ""):
+                if self.measures[measure_name].agg == "distinct" and (
+                    self.spec.windows[window].bounds()[0] > 1
+                ):
+                    raise SpecError(
+                        f"measure {measure_name!r}: distinct counts need windows ending at the "
+                        f"as-of date, not {window!r}"
+                    )
 
     # ---- resolution ------------------------------------------------------------------------
     def base_pairs(self, measure_name: str, period: str) -> list[BasePair]:
         """The aggregated (measure, window) pairs a measure over a window or comparison reads."""
         measure = self.measures[measure_name]
+        if measure.agg == "first_rank":
+            return [(measure.of or "", period), (measure_name, period)]
         if measure.agg in WINDOWED_AGGS:
             return [(measure_name, period)]
         if measure.agg == "ratio":
@@ -137,9 +210,10 @@ class Compiler:
         )
 
     def value(self, slice_key: str, measure_name: str, period: str) -> str:
-        """SQL of a measure's value for one slice key and window / comparison (after the pivot)."""
+        """SQL of a measure's value for one slice key and window / comparison, over the pivoted
+        internal aggregates (what the customer-level families read; see :attr:`locations`)."""
         measure = self.measures[measure_name]
-        if measure.agg in WINDOWED_AGGS:
+        if measure.agg in LOOKUP_AGGS:
             column = self.locations[(slice_key, measure_name, period)]
             return (
                 column
@@ -153,9 +227,10 @@ class Compiler:
                 f"CASE WHEN {denominator} > 0 THEN CAST({numerator} AS DOUBLE) / {denominator} END"
             )
         comparison = self.spec.comparisons[period]
-        current = f"CAST({self.value(slice_key, measure.of or '', comparison.current)} AS DOUBLE)"
+        of = measure.of or ""
+        current = f"CAST({self.value(slice_key, of, comparison.current)} AS DOUBLE)"
         baseline = (
-            f"({self.value(slice_key, measure.of or '', comparison.baseline)} * "
+            f"({self.value(slice_key, of, comparison.baseline)} * "
             f"{sql.literal(float(comparison.scale))})"
         )
         if measure.agg == "delta":
@@ -189,68 +264,14 @@ class Compiler:
             return None if low <= 1 else f"days_ago >= {low}"
         return f"days_ago BETWEEN {low} AND {high}"
 
-    def aggregate(self, measure_name: str, window_name: str) -> str:
-        """SQL of one conditional aggregate over the exploded events, ``AS <measure>__<window>``.
-
-        A distinct count reads the deduplicated rows of :meth:`distinct_values` instead: a value
-        counts in a window ending at D when its latest occurrence (``last_ago``) falls in it.
-        """
-        measure = self.measures[measure_name]
-        alias = sql.ident(f"{measure_name}__{window_name}")
-        low, high = self.spec.windows[window_name].bounds()
-        if measure.agg == "distinct":
-            if low > 1:
-                raise SpecError(
-                    f"measure {measure_name!r}: distinct counts need windows ending at the "
-                    f"as-of date, not {window_name!r}"
-                )
-            within = "" if high is None else f" AND last_ago <= {high}"
-            return (
-                f"count(CASE WHEN distinct_measure = {sql.literal(measure_name)}{within} "
-                f"THEN 1 END) AS {alias}"
-            )
-        condition = sql.ident(f"_f_{measure.where}")
-        if (window_condition := self.window_condition_sql(window_name)) is not None:
-            condition = f"{condition} AND {window_condition}"
-        value = sql.ident(measure.value) if measure.value else "days_ago"
-        when = f"CASE WHEN {condition} THEN {{}} END"
-        template = {
-            "count": "count({})".format(when.format("1")),
-            "sum": "sum({})",
-            "max": "max({})",
-            "min": "min({})",
-            "std": "stddev_samp({})",
-            "last_days_ago": "min({})",
-            "first_days_ago": "max({})",
-        }[measure.agg]
-        expression = template if measure.agg == "count" else template.format(when.format(value))
-        return f"{expression} AS {alias}"
-
-    def distinct_values(self, exploded: DataFrame, pairs: list[BasePair]) -> DataFrame | None:
-        """(customer, slice key, distinct measure, value) with the value's latest ``days_ago``."""
-        distinct = sorted({m for m, _ in pairs if self.measures[m].agg == "distinct"})
-        if not distinct:
-            return None
-        entries = ", ".join(
-            f"named_struct('m', {sql.literal(m)}, 'v', "
-            f"CASE WHEN {sql.ident('_f_' + (self.measures[m].where or ''))} "
-            f"THEN CAST({sql.ident(self.measures[m].value or '')} AS STRING) END)"
-            for m in distinct
-        )
-        return (
-            exploded.selectExpr("customer_id", "slice_key", "days_ago", f"inline(array({entries}))")
-            .where(F.col("v").isNotNull())
-            .groupBy("customer_id", "slice_key", F.col("m").alias("distinct_measure"), "v")
-            .agg(F.min("days_ago").alias("last_ago"))
-        )
-
     def flagged(self, events: DataFrame, source: str) -> DataFrame:
         """Events with one boolean column per filter the source's measures use."""
         filters = sorted(
             {
-                self.measures[m].where or ""
+                self.measures[m].where
                 for pairs in self.needs.pairs[source].values()
                 for m, _ in pairs
+                if self.measures[m].where
             }
         )
         return events.selectExpr(
@@ -294,57 +315,66 @@ class Compiler:
                 return dimension.name
         raise SpecError(f"slice key {slice_key!r} belongs to no slice dimension")
 
+    def source_job(self, source: str) -> engine.SourceJob:
+        """The engine's share of the plan for one source (picklable, shipped to the workers)."""
+        clusters = [
+            engine.ClusterJob(
+                index=plan.index,
+                keys=plan.keys,
+                key_dimensions=[ALL if k == ALL else self.dimension_of(k) for k in plan.keys],
+                pairs=plan.pairs,
+                slots=plan.slots,
+            )
+            for plan in self.plans
+            if plan.source == source
+        ]
+        return engine.SourceJob(
+            clusters=clusters,
+            internal_layout=self.internal_layout[source],
+            measures=self.measures,
+            windows={name: window.bounds() for name, window in self.spec.windows.items()},
+            comparisons=dict(self.spec.comparisons),
+        )
+
+    def engine_input(self, events: DataFrame, source: str) -> DataFrame:
+        """The columns the engine reads: customer, values, filter flags and slice keys."""
+        job = self.source_job(source)
+        measures = {self.measures[m] for cluster in job.clusters for m, _ in cluster.pairs}
+        numeric = {"days_ago"} | {
+            m.value for m in measures if m.value and m.agg not in ("count", "distinct")
+        }
+        strings = {m.value for m in measures if m.value and m.agg == "distinct"}
+        filters = {m.where for m in measures if m.where}
+        dimensions = {d for cluster in job.clusters for d in cluster.dimensions} - {ALL}
+        return self.flagged(events, source).selectExpr(
+            "customer_id",
+            *[f"CAST({sql.ident(c)} AS DOUBLE) AS {sql.ident(engine.numeric_column(c))}"
+              for c in sorted(numeric)],
+            *[f"CAST({sql.ident(c)} AS STRING) AS {sql.ident(engine.string_column(c))}"
+              for c in sorted(strings)],
+            *[sql.ident(engine.flag_column(name)) for name in sorted(filters)],
+            *[f"{self.slice_key_expr(d)} AS {sql.ident(engine.key_column(d))}"
+              for d in sorted(dimensions)],
+        )  # fmt: skip
+
+    def engine_rows(self, events: DataFrame, source: str) -> DataFrame:
+        """``(customer_id, _cluster, slice_key, _values, _internal)`` of every cluster of a
+        source, computed per partition of customers by :mod:`features.engine`."""
+        return (
+            self.engine_input(events, source)
+            .repartition("customer_id")
+            .mapInArrow(engine.partition_function(self.source_job(source)), engine.OUTPUT_DDL)
+        )
+
     @staticmethod
-    def array_column(source: str, number: int) -> str:
-        return f"_{source}_{number}"
+    def internal_column(source: str) -> str:
+        return f"_internal_{source}"
 
-    def wide_aggregates(self, events: DataFrame, source: str) -> list[DataFrame]:
-        """Per cluster of slice keys: one row per customer holding the pivoted base aggregates.
-
-        Long form first: one row per (customer, slice key) with every aggregate of the cluster.
-        The pivot then packs a customer's rows into one array in the explicit order of the
-        keys (null where the customer has no row for a key), so the final select reads
-        ``_transactions_0[3].count__d30`` with a positional lookup.
-        """
-        flagged = self.flagged(events, source)
-        frames = []
-        for number, (keys, pairs) in enumerate(self.layout[source]):
-            dimensions = sorted({ALL if k == ALL else self.dimension_of(k) for k in keys})
-            key_array = f"array({', '.join(self.slice_key_expr(d) for d in dimensions)})"
-            exploded = flagged.selectExpr("*", f"explode({key_array}) AS slice_key").where(
-                F.col("slice_key").isin(keys)
-            )
-            plain = [p for p in pairs if self.measures[p[0]].agg != "distinct"]
-            counted = [p for p in pairs if self.measures[p[0]].agg == "distinct"]
-            long = exploded.groupBy("customer_id", "slice_key").agg(
-                *[F.expr(self.aggregate(m, w)) for m, w in plain]
-            )
-            if (values := self.distinct_values(exploded, counted)) is not None:
-                distinct = values.groupBy("customer_id", "slice_key").agg(
-                    *[F.expr(self.aggregate(m, w)) for m, w in counted]
-                )
-                long = long.join(distinct, ["customer_id", "slice_key"], "full")
-            position = sql.case(
-                [(f"slice_key = {sql.literal(k)}", str(i)) for i, k in enumerate(keys)]
-            )
-            fields = ", ".join(
-                f"{sql.literal(f'{m}__{w}')}, {sql.ident(f'{m}__{w}')}" for m, w in pairs
-            )
-            array = sql.ident(self.array_column(source, number))
-            frames.append(
-                long.selectExpr("customer_id", f"named_struct('_k', {position}, {fields}) AS r")
-                .groupBy("customer_id")
-                .agg(F.expr("collect_list(r) AS rows"))
-                .selectExpr(
-                    "customer_id",
-                    f"transform(sequence(0, {len(keys) - 1}), "
-                    f"i -> try_element_at(filter(rows, x -> x._k = i), 1)) AS {array}",
-                )
-            )
-            log.debug(
-                "%s: %d slice keys x %d aggregates in one pass", source, len(keys), len(pairs)
-            )
-        return frames
+    def customer_internals(self, rows: DataFrame, source: str) -> DataFrame:
+        """Per customer, the source's internal aggregates (see :attr:`locations`)."""
+        return rows.where(F.col("_cluster") < 0).select(
+            "customer_id", F.col("_internal").alias(self.internal_column(source))
+        )
 
     def feature_sql(self, feature: FeatureDefinition, context: customer.Context) -> str:
         """SQL of the final, typed column of one feature."""
@@ -355,28 +385,13 @@ class Compiler:
         return f"CAST({expression} AS {feature.dtype.upper()}) AS {sql.ident(feature.name)}"
 
 
-@dataclass
+@dataclass(frozen=True)
 class FeatureBuild:
-    """The lazily computed feature frame, holding its cached event frames until released.
+    """A computed snapshot: ``table`` has ``customer_id``, ``as_of_date`` and one column per
+    feature in catalog order (``features``), one row per customer, sorted by ``customer_id``."""
 
-    Use as a context manager: ``with build_customer_features(...) as build: write(build.frame)``.
-    """
-
-    frame: DataFrame
+    table: pa.Table
     features: list[FeatureDefinition]
-    cached: list[DataFrame]
-
-    def release(self) -> None:
-        """Drop the cached event frames (call once the frame is written)."""
-        for frame in self.cached:
-            frame.unpersist()
-        self.cached = []
-
-    def __enter__(self) -> FeatureBuild:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.release()
 
 
 def population(
@@ -406,31 +421,55 @@ def build_customer_features(
         features: the expanded spec (default: ``expand(spec)``).
 
     Returns:
-        A :class:`FeatureBuild` whose ``frame`` has ``customer_id``, ``as_of_date`` and one
-        column per feature in catalog order; release it (or use ``with``) after writing.
+        A :class:`FeatureBuild` whose Arrow ``table`` has ``customer_id``, ``as_of_date`` and
+        one column per feature in catalog order.
     """
     compiler = Compiler(spec, features)
     timezone = spec.timezone
-    tx_events = transaction_events(
-        inputs.transactions, inputs.identity_map, as_of, timezone
-    ).persist(StorageLevel.MEMORY_AND_DISK)
+    tx_events = transaction_events(inputs.transactions, inputs.identity_map, as_of, timezone)
     points = loyalty_events(inputs.loyalty_points, inputs.identity_map, as_of, spec.point_signs)
     cards = member_cards(inputs.loyalty_members, inputs.identity_map, as_of, timezone)
-
-    customers = population(inputs.golden_records, [tx_events, points, cards], as_of, timezone)
-    wide = customers
-    for frame in compiler.wide_aggregates(tx_events, "transactions") + compiler.wide_aggregates(
-        points, "loyalty_points"
-    ):
-        wide = wide.join(frame, "customer_id", "left")
-    wide = wide.join(customer.card_summary(cards, spec), "customer_id", "left")
-    wide = wide.join(customer.profile_columns(inputs.golden_records), "customer_id", "left")
-    wide = wide.crossJoin(F.broadcast(customer.rfm_thresholds(tx_events, spec)))
-
-    context = customer.Context(spec=spec, as_of=as_of, compiler=compiler)
-    frame = wide.selectExpr(
-        "customer_id",
-        f"{sql.literal(as_of)} AS as_of_date",
-        *[compiler.feature_sql(f, context) for f in compiler.features],
+    engine_rows = {
+        "transactions": compiler.engine_rows(tx_events, "transactions"),
+        "loyalty_points": compiler.engine_rows(points, "loyalty_points"),
+    }
+    cached = [frame.persist(StorageLevel.MEMORY_AND_DISK) for frame in engine_rows.values()]
+    try:
+        long_values = (
+            reduce(DataFrame.unionByName, engine_rows.values())
+            .where(F.col("_cluster") >= 0)
+            .select("customer_id", "_cluster", "slice_key", "_values")
+            .toArrow()
+        )
+        internals = {
+            source: compiler.customer_internals(rows, source)
+            for source, rows in engine_rows.items()
+        }
+        card_summary = customer.card_summary(cards, spec)
+        customers = population(
+            inputs.golden_records, [*internals.values(), card_summary], as_of, timezone
+        )
+        wide = customers
+        for frame in [*internals.values(), card_summary]:
+            wide = wide.join(frame, "customer_id", "left")
+        wide = wide.join(customer.profile_columns(inputs.golden_records), "customer_id", "left")
+        wide = wide.persist(StorageLevel.MEMORY_AND_DISK)
+        cached.append(wide)
+        context = customer.Context(spec=spec, as_of=as_of, compiler=compiler)
+        context.rfm_thresholds = customer.rfm_thresholds(wide, context)
+        columns = [compiler.feature_sql(f, context) for f in compiler.customer_level]
+        for level in context.intermediate_levels():
+            wide = wide.selectExpr("*", *level)
+        customer_level = wide.selectExpr("customer_id", *columns).toArrow()
+    finally:
+        for frame in cached:
+            frame.unpersist()
+    no_events = {
+        cluster.index: engine.no_event_values(job, cluster)
+        for job in (compiler.source_job(source) for source in SOURCES)
+        for cluster in job.clusters
+    }
+    table = assemble_snapshot(
+        customer_level, long_values, no_events, compiler.plans, compiler.features, as_of
     )
-    return FeatureBuild(frame=frame, features=compiler.features, cached=[tx_events])
+    return FeatureBuild(table=table, features=compiler.features)

@@ -2,7 +2,7 @@
 
 Each builder turns one :class:`FeatureDefinition` into a column over the joined wide frame: the
 pivoted base aggregates (:mod:`features.compiler`), the card summary, the golden-record
-profile (``_g_*``) and the RFM quantile thresholds (``_rfm_q_*``, one broadcast row).
+profile (``_g_*``) and the RFM quantile thresholds (literals, computed first).
 """
 
 from __future__ import annotations
@@ -34,9 +34,36 @@ class Context:
     as_of: date
     compiler: Compiler
     _parts: dict[str, dict[str, str]] = field(default_factory=dict)
+    _intermediates: dict[str, tuple[str, int]] = field(default_factory=dict)
+    rfm_thresholds: dict[str, list[float | None]] | None = None  # see rfm_thresholds()
 
     def value(self, slice_key: str, measure: str, window: str) -> str:
         return self.compiler.value(slice_key, measure, window)
+
+    def intermediate(self, name: str, expression: str) -> str:
+        """Compute ``expression`` once, as column ``name``, and return a reference to it.
+
+        A part several features (or other parts) repeat, such as an RFM score, is projected
+        before the features instead of being inlined into each of them.
+        """
+        column = sql.ident(name)
+        level = 1 + max(
+            (
+                lvl
+                for other, (_, lvl) in self._intermediates.items()
+                if sql.ident(other) in expression
+            ),
+            default=0,
+        )
+        self._intermediates.setdefault(name, (expression, level))
+        return column
+
+    def intermediate_levels(self) -> list[list[str]]:
+        """``expr AS name`` of the intermediates, by level: each reads only earlier levels."""
+        levels: dict[int, list[str]] = {}
+        for name, (expression, level) in self._intermediates.items():
+            levels.setdefault(level, []).append(f"{expression} AS {sql.ident(name)}")
+        return [levels[level] for level in sorted(levels)]
 
     @property
     def lifetime(self) -> str:
@@ -64,7 +91,7 @@ def required_aggregates(spec: FeatureSpec) -> Iterator[tuple[str, str, str, str]
     for dimension_name in conf.get("rank_slices", []):
         dimension = spec.slices[dimension_name]
         for value in dimension.values:
-            yield TX, dimension.key(value.name), "x_first_days", life
+            yield TX, dimension.key(value.name), "x_first_rank", life
     for dimension_name in conf.get("first_last_slices", []):
         dimension = spec.slices[dimension_name]
         for value in dimension.values:
@@ -131,28 +158,31 @@ def profile_columns(golden_records: DataFrame) -> DataFrame:
     ).dropDuplicates(["customer_id"])
 
 
-def rfm_thresholds(tx_events: DataFrame, spec: FeatureSpec) -> DataFrame:
-    """One row: recency, frequency and monetary quantiles over customers who ever purchased."""
-    low, high = spec.windows[spec.rfm["window"]].bounds()
-    in_window = F.col("days_ago") >= low
-    if high is not None:
-        in_window = in_window & (F.col("days_ago") <= high)
-    purchase = F.coalesce(F.expr(spec.filters["purchase"]), F.lit(False))
-    per_customer = (
-        tx_events.where(purchase)
-        .groupBy("customer_id")
-        .agg(
-            F.min("days_ago").alias("recency"),
-            F.count(F.when(in_window, 1)).alias("frequency"),
-            F.coalesce(F.sum(F.when(in_window, F.col("amount"))), F.lit(0.0)).alias("monetary"),
+def rfm_thresholds(wide: DataFrame, ctx: Context) -> dict[str, list[float | None]]:
+    """Recency, frequency and monetary quantiles over the customers who ever purchased.
+
+    Read from the customer-level frame (the lifetime recency and the RFM window's count and
+    spend of the unsliced key), so the transactions are not scanned again.
+    """
+    window = ctx.spec.rfm["window"]
+    recency = ctx.value(ALL, "x_last_days", ctx.lifetime)
+    frequency = ctx.value(ALL, "x_count", window)
+    monetary = ctx.value(ALL, "x_amount", window)
+    quantiles = f"array({', '.join(sql.literal(float(q)) for q in ctx.spec.rfm['quantiles'])})"
+    row = (
+        wide.where(f"{recency} IS NOT NULL")
+        .selectExpr(
+            f"percentile_approx(CAST({recency} AS DOUBLE), {quantiles}) AS r",
+            f"percentile_approx(CAST({frequency} AS DOUBLE), {quantiles}) AS f",
+            f"percentile_approx(CAST({monetary} AS DOUBLE), {quantiles}) AS m",
         )
+        .first()
     )
-    quantiles = F.array(*[F.lit(float(q)) for q in spec.rfm["quantiles"]])
-    return per_customer.agg(
-        F.percentile_approx(F.col("recency").cast("double"), quantiles).alias("_rfm_q_r"),
-        F.percentile_approx(F.col("frequency").cast("double"), quantiles).alias("_rfm_q_f"),
-        F.percentile_approx("monetary", quantiles).alias("_rfm_q_m"),
-    )
+    levels = len(ctx.spec.rfm["quantiles"])
+    return {
+        name: list(row[name]) if row is not None and row[name] is not None else [None] * levels
+        for name in ("r", "f", "m")
+    }
 
 
 # ---- builders -------------------------------------------------------------------------------
@@ -160,15 +190,9 @@ def rfm_thresholds(tx_events: DataFrame, spec: FeatureSpec) -> DataFrame:
 
 
 def _first_rank(feature: FeatureDefinition, ctx: Context) -> str:
+    """Computed by the engine: 1 + the slice values of the dimension bought strictly earlier."""
     dimension = ctx.spec.slices[feature.slice_dimension or ""]
-    mine = ctx.value(dimension.key(feature.slice_value or ""), "x_first_days", ctx.lifetime)
-    earlier = " + ".join(
-        f"CASE WHEN {ctx.value(dimension.key(v.name), 'x_first_days', ctx.lifetime)} > {mine} "
-        "THEN 1 ELSE 0 END"
-        for v in dimension.values
-        if v.name != feature.slice_value
-    )
-    return f"CASE WHEN {mine} IS NOT NULL THEN 1 + {earlier or '0'} END"
+    return ctx.value(dimension.key(feature.slice_value or ""), "x_first_rank", ctx.lifetime)
 
 
 def _pick(ctx: Context, dimension_name: str, measure: str, window: str, pick: str) -> str:
@@ -207,16 +231,23 @@ def _rfm_parts(ctx: Context) -> dict[str, str]:
     monetary = ctx.value(ALL, "x_amount", window)
     levels = len(ctx.spec.rfm["quantiles"])
 
-    def above(column: str, thresholds: str) -> str:
+    thresholds = ctx.rfm_thresholds or {name: [None] * levels for name in ("r", "f", "m")}
+
+    def above(column: str, name: str) -> str:
         return " + ".join(
-            f"CASE WHEN element_at({thresholds}, {i}) < {column} THEN 1 ELSE 0 END"
-            for i in range(1, levels + 1)
+            f"CASE WHEN {sql.literal(threshold)} < {column} THEN 1 ELSE 0 END"
+            for threshold in thresholds[name]
         )
 
+    recency = ctx.intermediate("_rfm_recency", recency)
+    frequency = ctx.intermediate("_rfm_frequency", frequency)
+    monetary = ctx.intermediate("_rfm_monetary", monetary)
     purchased = f"{recency} IS NOT NULL"
-    r = f"CASE WHEN {purchased} THEN {levels + 1} - ({above(recency, '_rfm_q_r')}) END"
-    f = f"CASE WHEN {purchased} THEN 1 + {above(frequency, '_rfm_q_f')} END"
-    m = f"CASE WHEN {purchased} THEN 1 + {above(monetary, '_rfm_q_m')} END"
+    r = ctx.intermediate(
+        "_rfm_r", f"CASE WHEN {purchased} THEN {levels + 1} - ({above(recency, 'r')}) END"
+    )
+    f = ctx.intermediate("_rfm_f", f"CASE WHEN {purchased} THEN 1 + {above(frequency, 'f')} END")
+    m = ctx.intermediate("_rfm_m", f"CASE WHEN {purchased} THEN 1 + {above(monetary, 'm')} END")
     rules = [
         (
             f"({r}) BETWEEN {rule.r[0]} AND {rule.r[1]} AND ({f}) BETWEEN {rule.f[0]} AND "
@@ -271,17 +302,24 @@ def _clv_parts(ctx: Context) -> dict[str, str]:
         f"coalesce(CASE WHEN {count_window} > 0 THEN {amount_window} / {count_window} END, "
         f"CASE WHEN {count_life} > 0 THEN {amount_life} / {count_life} END)"
     )
+    per_year = ctx.intermediate("_clv_per_year", per_year)
+    order_value = ctx.intermediate("_clv_order_value", order_value)
     decay = sql.literal(float(conf["alive_decay"]) * 365.0)
     alive = f"CASE WHEN {last_days} IS NOT NULL THEN exp(-{last_days} * ({per_year}) / {decay}) END"
     margin = sql.literal(float(conf["margin_rate"]))
-    annual_margin = f"coalesce(({per_year}) * ({order_value}) * {margin}, 0.0D)"
+    alive = ctx.intermediate("_clv_alive", alive)
+    annual_margin = ctx.intermediate(
+        "_clv_annual_margin", f"coalesce(({per_year}) * ({order_value}) * {margin}, 0.0D)"
+    )
     return {
         "clv_purchases_per_year": per_year,
         "clv_avg_order_value": order_value,
         "clv_probability_alive": alive,
         "clv_annual_margin": annual_margin,
         "clv_historic_margin": f"{amount_life} * {margin}",
-        "_expected": f"({annual_margin}) * coalesce({alive}, 0.0D)",
+        "_expected": ctx.intermediate(
+            "_clv_expected", f"({annual_margin}) * coalesce({alive}, 0.0D)"
+        ),
     }
 
 

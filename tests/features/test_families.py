@@ -83,8 +83,7 @@ def built(spark, tmp_path_factory):
     write_tables(lake, TRANSACTIONS, IDENTITY, GOLDEN, POINTS, MEMBERS)
     spec = load_spec()
     features = expand(spec)
-    with build_customer_features(read_feature_inputs(lake), spec, AS_OF, features) as build:
-        table = build.frame.toArrow()
+    table = build_customer_features(read_feature_inputs(lake), spec, AS_OF, features).table
     rows = {row["customer_id"]: row for row in table.to_pylist()}
     return rows, table.schema, features
 

@@ -83,8 +83,8 @@ def small_spec(path, channels=("store", "web"), flat_measure=False, min_customer
 
 
 def _build(lake, spec):
-    with build_customer_features(read_feature_inputs(lake), spec, AS_OF) as built:
-        return sorted(built.frame.collect(), key=lambda row: row["customer_id"])
+    table = build_customer_features(read_feature_inputs(lake), spec, AS_OF).table
+    return sorted(table.to_pylist(), key=lambda row: row["customer_id"])
 
 
 def test_events_on_or_after_the_as_of_date_change_nothing(spark, tmp_path):
@@ -111,10 +111,8 @@ def test_events_on_or_after_the_as_of_date_change_nothing(spark, tmp_path):
     assert _build(lake, spec) == before
 
     # the same events do count once they are before the as-of date (the test can fail)
-    with build_customer_features(
-        read_feature_inputs(lake), spec, AS_OF + timedelta(days=31)
-    ) as built:
-        later_rows = {row["customer_id"]: row for row in built.frame.collect()}
+    later = build_customer_features(read_feature_inputs(lake), spec, AS_OF + timedelta(days=31))
+    later_rows = {row["customer_id"]: row for row in later.table.to_pylist()}
     assert later_rows["C1"]["tx_count_life"] == before[0]["tx_count_life"] + 2  # t6 and web
     assert "C5" in later_rows
 

@@ -1,0 +1,196 @@
+"""Long values -> the wide snapshot table, in Arrow on the driver.
+
+The compiler (:mod:`features.compiler`) leaves two small results: the windowed features in
+long form (one array of values per customer and slice key, per cluster of keys) and the
+customer-level features (one narrow row per customer). :func:`assemble_snapshot` scatters the
+long values into one column per feature with numpy, batch by batch of customers, so the wide
+table is never a Spark plan. A customer without a row for a key takes the cluster's no-event
+values (a count of 0, a null mean...; :func:`features.engine.no_event_values`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from features.spec import FeatureDefinition
+
+if TYPE_CHECKING:
+    from features.compiler import ClusterPlan
+
+NUMERIC_DTYPES: dict[str, pa.DataType] = {
+    "double": pa.float64(),
+    "bigint": pa.int64(),
+    "int": pa.int32(),
+}
+BATCH_ROWS = 8192
+
+
+class AssemblyError(RuntimeError):
+    """The long values and the customers do not fit together (a bug, not bad data)."""
+
+
+@dataclass
+class _ClusterCells:
+    """One cluster's value rows, sorted by the customer's row in the snapshot."""
+
+    positions: np.ndarray  # snapshot row of each value row, ascending
+    key_codes: np.ndarray  # index of the row's slice key in the key list
+    values: np.ndarray  # (rows, slots) float64
+    valid: np.ndarray  # (rows, slots) bool
+    targets: list[tuple[int, np.ndarray, np.ndarray]]  # (key code, slots, windowed rows)
+
+
+def assemble_snapshot(
+    customer_level: pa.Table,
+    long_values: pa.Table,
+    no_events: dict[int, tuple[np.ndarray, np.ndarray]],
+    plans: list[ClusterPlan],
+    features: list[FeatureDefinition],
+    as_of: date,
+    batch_rows: int = BATCH_ROWS,
+) -> pa.Table:
+    """The snapshot table: ``customer_id``, ``as_of_date`` and every feature in catalog order.
+
+    Args:
+        customer_level: ``customer_id`` and the customer-level features, one row per customer.
+        long_values: ``(customer_id, _cluster, slice_key, _values)`` rows of the engine.
+        no_events: per cluster, the slots (values, validity) of a customer without events.
+        plans: the compiler's clusters (slots and which feature each slot fills per key).
+        features: the expanded spec, in catalog order.
+        as_of: the snapshot's date.
+        batch_rows: customers per record batch (bounds the working memory).
+    """
+    customer_level = customer_level.sort_by("customer_id")
+    customer_ids = pd.Index(customer_level.column("customer_id").to_pylist())
+    if not customer_ids.is_unique:
+        raise AssemblyError("the customer-level rows repeat a customer_id")
+    windowed = [f for f in features if f.source is not None]
+    windowed_row = {f.name: row for row, f in enumerate(windowed)}
+    defaults = np.full(len(windowed), np.nan)
+    defaults_valid = np.zeros(len(windowed), dtype=bool)
+    clusters = []
+    for plan in plans:
+        if not plan.slots:
+            continue
+        rows = long_values.filter(pc.equal(long_values.column("_cluster"), plan.index))
+        clusters.append(
+            _cluster_cells(
+                rows, plan, no_events[plan.index], customer_ids, windowed_row, defaults,
+                defaults_valid,
+            )
+        )  # fmt: skip
+    schema = _schema(customer_level.schema, features)
+    batches = _batches(
+        customer_level, clusters, features, windowed_row, defaults, defaults_valid, as_of,
+        schema, batch_rows,
+    )  # fmt: skip
+    return pa.Table.from_batches(list(batches), schema=schema)
+
+
+def _cluster_cells(
+    rows: pa.Table,
+    plan: ClusterPlan,
+    no_events: tuple[np.ndarray, np.ndarray],
+    customer_ids: pd.Index,
+    windowed_row: dict[str, int],
+    defaults: np.ndarray,
+    defaults_valid: np.ndarray,
+) -> _ClusterCells:
+    """Read one cluster's rows; record its no-event values in ``defaults``."""
+    width = len(plan.slots)
+    flat = pc.list_flatten(rows.column("_values")).combine_chunks()
+    values = flat.to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
+    valid = flat.is_valid().to_numpy(zero_copy_only=False)
+    if len(values) != rows.num_rows * width:
+        raise AssemblyError(f"cluster {plan.index}: value arrays are not {width} long")
+    values, valid = values.reshape(-1, width), valid.reshape(-1, width)
+    targets = []
+    for code, key in enumerate(plan.keys):
+        pairs = plan.scatter.get(key, [])
+        if not pairs:
+            continue
+        slots = np.array([slot for slot, _ in pairs])
+        targets_rows = np.array([windowed_row[name] for _, name in pairs])
+        defaults[targets_rows] = no_events[0][slots]
+        defaults_valid[targets_rows] = no_events[1][slots]
+        targets.append((code, slots, targets_rows))
+    positions = customer_ids.get_indexer(
+        pd.Index(rows.column("customer_id").to_pylist(), dtype=object)
+    )
+    if (positions < 0).any():
+        raise AssemblyError(f"cluster {plan.index}: values for customers outside the population")
+    keys = rows.column("slice_key").to_pylist()
+    key_codes = pd.Index(plan.keys).get_indexer(pd.Index(keys, dtype=object))
+    order = np.argsort(positions, kind="stable")
+    return _ClusterCells(
+        positions=positions[order],
+        key_codes=key_codes[order],
+        values=values[order],
+        valid=valid[order],
+        targets=targets,
+    )
+
+
+def _schema(customer_schema: pa.Schema, features: list[FeatureDefinition]) -> pa.Schema:
+    fields = [customer_schema.field("customer_id"), pa.field("as_of_date", pa.date32())]
+    for feature in features:
+        if feature.source is None:
+            fields.append(customer_schema.field(feature.name))
+        else:
+            fields.append(pa.field(feature.name, NUMERIC_DTYPES[feature.dtype]))
+    return pa.schema(fields)
+
+
+def _batches(
+    customer_level: pa.Table,
+    clusters: list[_ClusterCells],
+    features: list[FeatureDefinition],
+    windowed_row: dict[str, int],
+    defaults: np.ndarray,
+    defaults_valid: np.ndarray,
+    as_of: date,
+    schema: pa.Schema,
+    batch_rows: int,
+) -> Iterator[pa.RecordBatch]:
+    for start in range(0, customer_level.num_rows, batch_rows):
+        stop = min(customer_level.num_rows, start + batch_rows)
+        cells = np.repeat(defaults[:, None], stop - start, axis=1)
+        valid = np.repeat(defaults_valid[:, None], stop - start, axis=1)
+        for cluster in clusters:
+            first, last = np.searchsorted(cluster.positions, [start, stop])
+            codes = cluster.key_codes[first:last]
+            for code, slots, targets in cluster.targets:
+                rows = first + np.flatnonzero(codes == code)
+                if len(rows) == 0:
+                    continue
+                columns = cluster.positions[rows] - start
+                cells[np.ix_(targets, columns)] = cluster.values[np.ix_(rows, slots)].T
+                valid[np.ix_(targets, columns)] = cluster.valid[np.ix_(rows, slots)].T
+        part = customer_level.slice(start, stop - start)
+        arrays: list[pa.Array] = [
+            part.column("customer_id").combine_chunks(),
+            pa.array(np.full(stop - start, np.datetime64(as_of, "D")), pa.date32()),
+        ]
+        for feature in features:
+            if feature.source is None:
+                arrays.append(part.column(feature.name).combine_chunks())
+            else:
+                row = windowed_row[feature.name]
+                arrays.append(_column(cells[row], valid[row], feature.dtype))
+        yield pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+def _column(values: np.ndarray, valid: np.ndarray, dtype: str) -> pa.Array:
+    """One feature column; ``valid`` False is null. Integers were cast in Spark already."""
+    mask = None if valid.all() else ~valid
+    if dtype != "double":
+        values = np.where(valid, values, 0).astype(NUMERIC_DTYPES[dtype].to_pandas_dtype())
+    return pa.array(values, type=NUMERIC_DTYPES[dtype], mask=mask)
