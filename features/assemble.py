@@ -48,6 +48,28 @@ class _ClusterCells:
     targets: list[tuple[int, np.ndarray, np.ndarray]]  # (key code, slots, windowed rows)
 
 
+def join_on_customer(customer_ids: list[str], tables: list[pa.Table]) -> pa.Table:
+    """``customer_id`` and every other column of ``tables``, one row per given customer.
+
+    Each table holds at most one row per customer; a customer it lacks gets nulls (a left join
+    done in Arrow, because the customer-level inputs are small once aggregated).
+    """
+    population = pd.Index(customer_ids, dtype=object)
+    columns: dict[str, pa.ChunkedArray | pa.Array] = {
+        "customer_id": pa.array(customer_ids, pa.string())
+    }
+    for table in tables:
+        ids = pd.Index(table.column("customer_id").to_pylist(), dtype=object)
+        if not ids.is_unique:
+            raise AssemblyError(f"{table.column_names[1:]}: more than one row per customer")
+        positions = ids.get_indexer(population)
+        rows = pa.array(positions, pa.int64(), mask=positions < 0)
+        for name in table.column_names:
+            if name != "customer_id":
+                columns[name] = table.column(name).take(rows)
+    return pa.table(columns)
+
+
 def assemble_snapshot(
     customer_level: pa.Table,
     long_values: pa.Table,

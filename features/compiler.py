@@ -1,24 +1,23 @@
-"""Spec -> Spark: the windowed features computed in long form, the table assembled in Arrow.
+"""Spec -> feature snapshot: Spark prepares and partitions the events, numpy aggregates them,
+Arrow assembles the wide table.
 
 For each source (transactions, loyalty points) the compiler works out which base aggregates
-every feature needs (a ratio needs its numerator and denominator, a trend its two windows),
-then, per cluster of slice dimensions that need similar aggregates:
+every feature needs (a ratio needs its numerator and denominator, a trend its two windows) and
+groups the slice keys into clusters that need similar aggregates (:class:`ClusterPlan`). Then:
 
-1. explodes each event into one row per slice key it belongs to (``all``, ``ch_store``,
-   ``cat_grocery``...; keys come from the explicit slice values, unlisted values get none),
-2. aggregates in long form per (customer, slice key): one conditional aggregate per
-   (measure, window); exact distinct counts in two stages (latest occurrence of each value,
-   then a count per window) instead of thousands of ``collect_set``,
-3. computes, still in long form, the final value of every windowed feature of the cluster
-   (fills, ratios, trends, the dtype cast) into one array per row (:class:`ClusterPlan`), and
-   adds one row of all-null aggregates: the values of a customer without events in a key.
+1. Spark turns the events into what the engine reads (filters as booleans, slice keys per
+   dimension, values), repartitions them by customer and runs :mod:`features.engine` on each
+   partition (``mapInArrow``): per cluster, one row per (customer, slice key) with the final
+   value of every windowed feature of that key (fills, ratios, trends, dtype cast), and one row
+   per customer with the raw aggregates the customer-level families read.
+2. The 74 customer-level features (:mod:`features.customer`: first use, RFM, lifetime value,
+   loyalty status, profile) are Spark SQL over one narrow row per customer: those aggregates,
+   the card summary and the golden-record profile.
+3. Both results reach the driver as Arrow, where :func:`features.assemble.assemble_snapshot`
+   scatters the long values into one column per feature, in catalog order.
 
-The 74 customer-level families (:mod:`features.customer`) read a few pivoted base aggregates
-and are one narrow ``selectExpr``. Both results reach the driver as Arrow, where
-:func:`features.assemble.assemble_snapshot` scatters the long values into the wide table (one
-column per feature, catalog order). Spark never plans a 2,800-column projection: generating and
-compiling that projection, not the aggregation, was most of the build's time (docs/features.md).
-Everything is emitted as Spark SQL text: no ``withColumn`` loop.
+Spark never plans the 2,800-column projection the table is: planning, generating and compiling
+it was most of the build's time (docs/features.md, "Performance"). No ``withColumn`` loop.
 """
 
 from __future__ import annotations
@@ -30,15 +29,14 @@ from datetime import date
 from functools import reduce
 
 import pyarrow as pa
-from pyspark import StorageLevel
+import pyarrow.compute as pc
 from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
 
+from c360.spark import session_conf
 from features import customer, engine, sql
-from features.assemble import NUMERIC_DTYPES, assemble_snapshot
+from features.assemble import NUMERIC_DTYPES, assemble_snapshot, join_on_customer
 from features.events import (
     FeatureInputs,
-    local_date,
     loyalty_events,
     member_cards,
     transaction_events,
@@ -330,6 +328,7 @@ class Compiler:
         ]
         return engine.SourceJob(
             clusters=clusters,
+            internal_cluster=self.internal_cluster(source),
             internal_layout=self.internal_layout[source],
             measures=self.measures,
             windows={name: window.bounds() for name, window in self.spec.windows.items()},
@@ -370,11 +369,10 @@ class Compiler:
     def internal_column(source: str) -> str:
         return f"_internal_{source}"
 
-    def customer_internals(self, rows: DataFrame, source: str) -> DataFrame:
-        """Per customer, the source's internal aggregates (see :attr:`locations`)."""
-        return rows.where(F.col("_cluster") < 0).select(
-            "customer_id", F.col("_internal").alias(self.internal_column(source))
-        )
+    @staticmethod
+    def internal_cluster(source: str) -> int:
+        """The ``_cluster`` of a source's per-customer engine rows (negative)."""
+        return -1 - SOURCES.index(source)
 
     def feature_sql(self, feature: FeatureDefinition, context: customer.Context) -> str:
         """SQL of the final, typed column of one feature."""
@@ -392,18 +390,6 @@ class FeatureBuild:
 
     table: pa.Table
     features: list[FeatureDefinition]
-
-
-def population(
-    golden_records: DataFrame, event_customers: Iterable[DataFrame], as_of: date, timezone: str
-) -> DataFrame:
-    """Customers known before ``as_of``: first seen before it, or with an event before it."""
-    known = golden_records.where(local_date(F.col("first_seen"), timezone) < F.lit(as_of)).select(
-        "customer_id"
-    )
-    for frame in event_customers:
-        known = known.unionByName(frame.select("customer_id"))
-    return known.where(F.col("customer_id").isNotNull()).distinct()
 
 
 def build_customer_features(
@@ -425,45 +411,8 @@ def build_customer_features(
         one column per feature in catalog order.
     """
     compiler = Compiler(spec, features)
-    timezone = spec.timezone
-    tx_events = transaction_events(inputs.transactions, inputs.identity_map, as_of, timezone)
-    points = loyalty_events(inputs.loyalty_points, inputs.identity_map, as_of, spec.point_signs)
-    cards = member_cards(inputs.loyalty_members, inputs.identity_map, as_of, timezone)
-    engine_rows = {
-        "transactions": compiler.engine_rows(tx_events, "transactions"),
-        "loyalty_points": compiler.engine_rows(points, "loyalty_points"),
-    }
-    cached = [frame.persist(StorageLevel.MEMORY_AND_DISK) for frame in engine_rows.values()]
-    try:
-        long_values = (
-            reduce(DataFrame.unionByName, engine_rows.values())
-            .where(F.col("_cluster") >= 0)
-            .select("customer_id", "_cluster", "slice_key", "_values")
-            .toArrow()
-        )
-        internals = {
-            source: compiler.customer_internals(rows, source)
-            for source, rows in engine_rows.items()
-        }
-        card_summary = customer.card_summary(cards, spec)
-        customers = population(
-            inputs.golden_records, [*internals.values(), card_summary], as_of, timezone
-        )
-        wide = customers
-        for frame in [*internals.values(), card_summary]:
-            wide = wide.join(frame, "customer_id", "left")
-        wide = wide.join(customer.profile_columns(inputs.golden_records), "customer_id", "left")
-        wide = wide.persist(StorageLevel.MEMORY_AND_DISK)
-        cached.append(wide)
-        context = customer.Context(spec=spec, as_of=as_of, compiler=compiler)
-        context.rfm_thresholds = customer.rfm_thresholds(wide, context)
-        columns = [compiler.feature_sql(f, context) for f in compiler.customer_level]
-        for level in context.intermediate_levels():
-            wide = wide.selectExpr("*", *level)
-        customer_level = wide.selectExpr("customer_id", *columns).toArrow()
-    finally:
-        for frame in cached:
-            frame.unpersist()
+    long_values, internals = _windowed_values(inputs, compiler, as_of)
+    customer_level = _customer_level(inputs, compiler, as_of, internals)
     no_events = {
         cluster.index: engine.no_event_values(job, cluster)
         for job in (compiler.source_job(source) for source in SOURCES)
@@ -473,3 +422,60 @@ def build_customer_features(
         customer_level, long_values, no_events, compiler.plans, compiler.features, as_of
     )
     return FeatureBuild(table=table, features=compiler.features)
+
+
+def _windowed_values(
+    inputs: FeatureInputs, compiler: Compiler, as_of: date
+) -> tuple[pa.Table, list[pa.Table]]:
+    """The engine's output on the driver: the (customer, key) value rows of every cluster, and
+    per source the customers' internal aggregates (``customer_id``, ``_internal_<source>``)."""
+    spec = compiler.spec
+    tx_events = transaction_events(inputs.transactions, inputs.identity_map, as_of, spec.timezone)
+    points = loyalty_events(inputs.loyalty_points, inputs.identity_map, as_of, spec.point_signs)
+    output = reduce(
+        DataFrame.unionByName,
+        [compiler.engine_rows(tx_events, "transactions"),
+         compiler.engine_rows(points, "loyalty_points")],
+    ).toArrow()  # fmt: skip
+    clusters = output.column("_cluster")
+    internals = [
+        output.filter(pc.equal(clusters, compiler.internal_cluster(source)))
+        .select(["customer_id", "_internal"])
+        .rename_columns(["customer_id", compiler.internal_column(source)])
+        for source in SOURCES
+    ]
+    return output.filter(pc.greater_equal(clusters, 0)), internals
+
+
+def _customer_level(
+    inputs: FeatureInputs, compiler: Compiler, as_of: date, internals: list[pa.Table]
+) -> pa.Table:
+    """``customer_id`` and the customer-level features of every customer known before D.
+
+    The population is whoever was first seen before D or has an event or a card before D. Its
+    inputs (internal aggregates, card summary, golden-record profile) are small once
+    aggregated, so they are joined in Arrow and handed back to Spark for the SQL.
+    """
+    spec, timezone = compiler.spec, compiler.spec.timezone
+    cards = customer.card_summary(
+        member_cards(inputs.loyalty_members, inputs.identity_map, as_of, timezone), spec
+    ).toArrow()
+    profiles = customer.profile_columns(inputs.golden_records, as_of, timezone).toArrow()
+    known = profiles.filter(profiles.column("_g_known_before"))
+    customer_ids: set[str] = set()
+    for table in (known, cards, *internals):
+        customer_ids.update(table.column("customer_id").to_pylist())
+    customer_ids.discard(None)  # type: ignore[arg-type]
+    spark = inputs.transactions.sparkSession
+    wide = spark.createDataFrame(
+        join_on_customer(sorted(customer_ids), [*internals, cards, profiles])
+    )
+    context = customer.Context(spec=spec, as_of=as_of, compiler=compiler)
+    context.rfm_thresholds = customer.rfm_thresholds(wide, context)
+    columns = [compiler.feature_sql(f, context) for f in compiler.customer_level]
+    for level in context.intermediate_levels():
+        wide = wide.selectExpr("*", *level)
+    # Whole-stage code generation of these 74 long expressions exceeds the JVM's 64 KB method
+    # limit: Spark logs the failed compile and falls back, after seconds spent compiling.
+    with session_conf(spark, {"spark.sql.codegen.wholeStage": "false"}):
+        return wide.selectExpr("customer_id", *columns).toArrow()

@@ -17,6 +17,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from features import sql
+from features.events import local_date
 from features.spec import ALL, FeatureDefinition, FeatureSpec, SpecError
 
 if TYPE_CHECKING:
@@ -151,11 +152,19 @@ GOLDEN_COLUMNS = (
 )  # fmt: skip
 
 
-def profile_columns(golden_records: DataFrame) -> DataFrame:
-    """The golden-record fields the profile family reads, as ``_g_<field>``."""
-    return golden_records.select(
-        "customer_id", *[F.col(c).alias(f"_g_{c}") for c in GOLDEN_COLUMNS]
-    ).dropDuplicates(["customer_id"])
+def profile_columns(golden_records: DataFrame, as_of: date, timezone: str) -> DataFrame:
+    """The golden-record fields the profile family reads, as ``_g_<field>``, and
+    ``_g_known_before``: first seen before ``as_of`` (local day), so a customer at D."""
+    first_seen_day = local_date(F.col("first_seen"), timezone)
+    return (
+        golden_records.where(F.col("customer_id").isNotNull())
+        .select(
+            "customer_id",
+            *[F.col(c).alias(f"_g_{c}") for c in GOLDEN_COLUMNS],
+            F.coalesce(first_seen_day < F.lit(as_of), F.lit(False)).alias("_g_known_before"),
+        )
+        .dropDuplicates(["customer_id"])
+    )
 
 
 def rfm_thresholds(wide: DataFrame, ctx: Context) -> dict[str, list[float | None]]:

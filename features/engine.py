@@ -12,7 +12,7 @@ repartitions them by customer and hands each partition to :func:`partition_funct
 3. evaluates the cluster's slots: fills, ratios, deltas and trends, cast through the dtype,
 
 and returns one row per (customer, slice key) with ``_values`` (the slots), plus one row per
-customer (``_cluster`` -1) with ``_internal``: the raw aggregates the customer-level families
+customer (``_cluster`` negative) with ``_internal``: the raw aggregates the customer-level families
 read, at the positions of :attr:`SourceJob.internal_layout`. The semantics are those of the SQL they
 replace: an aggregate over no rows is null (a count is 0), nulls in a value column are skipped,
 a sample standard deviation needs two values, a ratio needs a positive denominator.
@@ -72,6 +72,7 @@ class SourceJob:
     """Everything the engine needs for one source: clusters, measures, windows, comparisons."""
 
     clusters: list[ClusterJob]
+    internal_cluster: int  # the ``_cluster`` (negative) of the per-customer rows
     # The per-customer row: which (cluster, key, measure, window) each position holds.
     internal_layout: list[tuple[int, str, str, str]]
     measures: dict[str, Measure]
@@ -120,7 +121,7 @@ def partition_function(
             _fill_internal(internal, job, cluster, groups, aggregates)
             if cluster.slots:
                 yield _value_rows(job, cluster, groups, aggregates, customers)
-        yield _internal_rows(customers, internal)
+        yield _internal_rows(customers, internal, job.internal_cluster)
 
     return compute
 
@@ -167,14 +168,14 @@ def _fill_internal(
         internal[group_customers[rows], position] = values[rows]
 
 
-def _internal_rows(customers: np.ndarray, internal: np.ndarray) -> pa.RecordBatch:
-    """One row per customer (``_cluster`` -1): the internal aggregates in layout order."""
+def _internal_rows(customers: np.ndarray, internal: np.ndarray, cluster: int) -> pa.RecordBatch:
+    """One row per customer (a negative ``_cluster``): the internal aggregates in layout order."""
     rows, width = internal.shape
     columns = [(internal[:, j], ~np.isnan(internal[:, j])) for j in range(width)]
     return pa.RecordBatch.from_arrays(
         [
             pa.array(customers, pa.string()),
-            pa.array(np.full(rows, -1, dtype=np.int32)),
+            pa.array(np.full(rows, cluster, dtype=np.int32)),
             pa.nulls(rows, pa.string()),
             _list_column([], rows),
             _list_column(columns, rows),
