@@ -43,8 +43,7 @@ class _ClusterCells:
 
     positions: np.ndarray  # snapshot row of each value row, ascending
     key_codes: np.ndarray  # index of the row's slice key in the key list
-    values: np.ndarray  # (rows, slots) float64
-    valid: np.ndarray  # (rows, slots) bool
+    values: np.ndarray  # (rows, slots) float64, NaN = null
     targets: list[tuple[int, np.ndarray, np.ndarray]]  # (key code, slots, windowed rows)
 
 
@@ -97,23 +96,18 @@ def assemble_snapshot(
     windowed = [f for f in features if f.source is not None]
     windowed_row = {f.name: row for row, f in enumerate(windowed)}
     defaults = np.full(len(windowed), np.nan)
-    defaults_valid = np.zeros(len(windowed), dtype=bool)
     clusters = []
     for plan in plans:
         if not plan.slots:
             continue
         rows = long_values.filter(pc.equal(long_values.column("_cluster"), plan.index))
         clusters.append(
-            _cluster_cells(
-                rows, plan, no_events[plan.index], customer_ids, windowed_row, defaults,
-                defaults_valid,
-            )
-        )  # fmt: skip
+            _cluster_cells(rows, plan, no_events[plan.index], customer_ids, windowed_row, defaults)
+        )
     schema = _schema(customer_level.schema, features)
     batches = _batches(
-        customer_level, clusters, features, windowed_row, defaults, defaults_valid, as_of,
-        schema, batch_rows,
-    )  # fmt: skip
+        customer_level, clusters, features, windowed_row, defaults, as_of, schema, batch_rows
+    )
     return pa.Table.from_batches(list(batches), schema=schema)
 
 
@@ -124,16 +118,15 @@ def _cluster_cells(
     customer_ids: pd.Index,
     windowed_row: dict[str, int],
     defaults: np.ndarray,
-    defaults_valid: np.ndarray,
 ) -> _ClusterCells:
     """Read one cluster's rows; record its no-event values in ``defaults``."""
     width = len(plan.slots)
     flat = pc.list_flatten(rows.column("_values")).combine_chunks()
-    values = flat.to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
-    valid = flat.is_valid().to_numpy(zero_copy_only=False)
+    values = flat.to_numpy(zero_copy_only=False).astype(np.float64, copy=False)  # null -> NaN
     if len(values) != rows.num_rows * width:
         raise AssemblyError(f"cluster {plan.index}: value arrays are not {width} long")
-    values, valid = values.reshape(-1, width), valid.reshape(-1, width)
+    values = values.reshape(-1, width)
+    no_event_values = np.where(no_events[1], no_events[0], np.nan)
     targets = []
     for code, key in enumerate(plan.keys):
         pairs = plan.scatter.get(key, [])
@@ -141,8 +134,7 @@ def _cluster_cells(
             continue
         slots = np.array([slot for slot, _ in pairs])
         targets_rows = np.array([windowed_row[name] for _, name in pairs])
-        defaults[targets_rows] = no_events[0][slots]
-        defaults_valid[targets_rows] = no_events[1][slots]
+        defaults[targets_rows] = no_event_values[slots]
         targets.append((code, slots, targets_rows))
     positions = customer_ids.get_indexer(
         pd.Index(rows.column("customer_id").to_pylist(), dtype=object)
@@ -156,7 +148,6 @@ def _cluster_cells(
         positions=positions[order],
         key_codes=key_codes[order],
         values=values[order],
-        valid=valid[order],
         targets=targets,
     )
 
@@ -177,7 +168,6 @@ def _batches(
     features: list[FeatureDefinition],
     windowed_row: dict[str, int],
     defaults: np.ndarray,
-    defaults_valid: np.ndarray,
     as_of: date,
     schema: pa.Schema,
     batch_rows: int,
@@ -185,7 +175,6 @@ def _batches(
     for start in range(0, customer_level.num_rows, batch_rows):
         stop = min(customer_level.num_rows, start + batch_rows)
         cells = np.repeat(defaults[:, None], stop - start, axis=1)
-        valid = np.repeat(defaults_valid[:, None], stop - start, axis=1)
         for cluster in clusters:
             first, last = np.searchsorted(cluster.positions, [start, stop])
             codes = cluster.key_codes[first:last]
@@ -195,7 +184,6 @@ def _batches(
                     continue
                 columns = cluster.positions[rows] - start
                 cells[np.ix_(targets, columns)] = cluster.values[np.ix_(rows, slots)].T
-                valid[np.ix_(targets, columns)] = cluster.valid[np.ix_(rows, slots)].T
         part = customer_level.slice(start, stop - start)
         arrays: list[pa.Array] = [
             part.column("customer_id").combine_chunks(),
@@ -206,13 +194,15 @@ def _batches(
                 arrays.append(part.column(feature.name).combine_chunks())
             else:
                 row = windowed_row[feature.name]
-                arrays.append(_column(cells[row], valid[row], feature.dtype))
+                arrays.append(_column(cells[row], feature.dtype))
         yield pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
-def _column(values: np.ndarray, valid: np.ndarray, dtype: str) -> pa.Array:
-    """One feature column; ``valid`` False is null. Integers were cast in Spark already."""
-    mask = None if valid.all() else ~valid
+def _column(values: np.ndarray, dtype: str) -> pa.Array:
+    """One feature column; NaN is null (the engine never yields NaN as a value). Integers were
+    truncated by the engine already."""
+    missing = np.isnan(values)
+    mask = missing if missing.any() else None
     if dtype != "double":
-        values = np.where(valid, values, 0).astype(NUMERIC_DTYPES[dtype].to_pandas_dtype())
+        values = np.where(missing, 0, values).astype(NUMERIC_DTYPES[dtype].to_pandas_dtype())
     return pa.array(values, type=NUMERIC_DTYPES[dtype], mask=mask)

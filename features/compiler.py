@@ -411,8 +411,12 @@ def build_customer_features(
         one column per feature in catalog order.
     """
     compiler = Compiler(spec, features)
+    timezone = spec.timezone
+    cards = member_cards(inputs.loyalty_members, inputs.identity_map, as_of, timezone)
     long_values, internals = _windowed_values(inputs, compiler, as_of)
-    customer_level = _customer_level(inputs, compiler, as_of, internals)
+    card_summary = customer.card_summary(cards, spec).toArrow()
+    profiles = customer.profile_columns(inputs.golden_records, as_of, timezone).toArrow()
+    customer_level = _customer_level(inputs, compiler, as_of, [*internals, card_summary], profiles)
     no_events = {
         cluster.index: engine.no_event_values(job, cluster)
         for job in (compiler.source_job(source) for source in SOURCES)
@@ -448,28 +452,27 @@ def _windowed_values(
 
 
 def _customer_level(
-    inputs: FeatureInputs, compiler: Compiler, as_of: date, internals: list[pa.Table]
+    inputs: FeatureInputs,
+    compiler: Compiler,
+    as_of: date,
+    per_customer: list[pa.Table],
+    profiles: pa.Table,
 ) -> pa.Table:
     """``customer_id`` and the customer-level features of every customer known before D.
 
-    The population is whoever was first seen before D or has an event or a card before D. Its
-    inputs (internal aggregates, card summary, golden-record profile) are small once
-    aggregated, so they are joined in Arrow and handed back to Spark for the SQL.
+    The population is whoever was first seen before D (``profiles``) or has an event or a card
+    before D (``per_customer``: the engine's internal aggregates, the card summary). These
+    inputs are small once aggregated, so they are joined in Arrow and handed back to Spark for
+    the SQL.
     """
-    spec, timezone = compiler.spec, compiler.spec.timezone
-    cards = customer.card_summary(
-        member_cards(inputs.loyalty_members, inputs.identity_map, as_of, timezone), spec
-    ).toArrow()
-    profiles = customer.profile_columns(inputs.golden_records, as_of, timezone).toArrow()
+    spec = compiler.spec
     known = profiles.filter(profiles.column("_g_known_before"))
     customer_ids: set[str] = set()
-    for table in (known, cards, *internals):
+    for table in (known, *per_customer):
         customer_ids.update(table.column("customer_id").to_pylist())
     customer_ids.discard(None)  # type: ignore[arg-type]
     spark = inputs.transactions.sparkSession
-    wide = spark.createDataFrame(
-        join_on_customer(sorted(customer_ids), [*internals, cards, profiles])
-    )
+    wide = spark.createDataFrame(join_on_customer(sorted(customer_ids), [*per_customer, profiles]))
     context = customer.Context(spec=spec, as_of=as_of, compiler=compiler)
     context.rfm_thresholds = customer.rfm_thresholds(wide, context)
     columns = [compiler.feature_sql(f, context) for f in compiler.customer_level]
