@@ -1,0 +1,146 @@
+"""The numpy engine and the Arrow assembly on hand-made inputs (pure logic, no Spark).
+
+Two customers, as of D (``days_ago`` 1 = the day before D):
+
+C1  store 100 (1 day ago), web 300 (5), store 50 (40), store 80 not a purchase (3)
+C2  web 20 and web 30 on the same day (10), web purchase with no amount (12)
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from features.assemble import AssemblyError, join_on_customer
+from features.engine import ClusterJob, SourceJob, no_event_values, partition_function
+from features.spec import Comparison, Measure
+
+
+def measure(name: str, agg: str, dtype: str = "double", **kwargs) -> Measure:
+    return Measure(name=name, agg=agg, dtype=dtype, en=name, vi=name, **kwargs)
+
+
+MEASURES = {
+    m.name: m
+    for m in (
+        measure("cnt", "count", "bigint", where="purchase", fill=0),
+        measure("amt", "sum", value="amount", where="purchase", fill=0),
+        measure("amax", "max", value="amount", where="purchase"),
+        measure("astd", "std", value="amount", where="purchase"),
+        measure("mean", "ratio", numerator="amt", denominator="cnt"),
+        measure("days", "distinct", "bigint", value="day", where="purchase"),
+        measure("first", "first_days_ago", "int", where="purchase"),
+        measure("rank", "first_rank", "int", of="first"),
+        measure("chg", "change", of="amt"),
+    )
+}
+SLOTS = [
+    ("cnt", "d30", "bigint"),
+    ("mean", "life", "double"),
+    ("astd", "life", "double"),
+    ("days", "life", "bigint"),
+    ("chg", "c", "double"),
+    ("amax", "life", "double"),
+]
+CLUSTER = ClusterJob(
+    index=0,
+    keys=["all", "ch_store", "ch_web"],
+    key_dimensions=["all", "channel", "channel"],
+    pairs=[("cnt", "d30"), ("cnt", "life"), ("amt", "d30"), ("amt", "life"), ("amt", "p30"),
+           ("amax", "life"), ("astd", "life"), ("days", "life"), ("first", "life"),
+           ("rank", "life")],
+    slots=SLOTS,
+)  # fmt: skip
+JOB = SourceJob(
+    clusters=[CLUSTER],
+    internal_cluster=-1,
+    internal_layout=[(0, "ch_store", "rank", "life"), (0, "ch_web", "rank", "life"),
+                     (0, "all", "first", "life")],
+    measures=MEASURES,
+    windows={"d30": (1, 30), "life": (1, None), "p30": (31, 60)},
+    comparisons={"c": Comparison("c", current="d30", baseline="p30", scale=1.0, en="", vi="")},
+)  # fmt: skip
+EVENTS = [  # customer, days_ago, amount, purchase, channel
+    ("C1", 1, 100.0, True, "ch_store"),
+    ("C1", 5, 300.0, True, "ch_web"),
+    ("C1", 40, 50.0, True, "ch_store"),
+    ("C1", 3, 80.0, False, "ch_store"),
+    ("C2", 10, 20.0, True, "ch_web"),
+    ("C2", 10, 30.0, True, "ch_web"),
+    ("C2", 12, None, True, "ch_web"),
+]
+
+
+@pytest.fixture(scope="module")
+def output() -> tuple[dict, dict]:
+    """{(customer, key): slot values} and {customer: internal values} from one partition."""
+    customers, days, amounts, purchases, channels = zip(*EVENTS, strict=True)
+    batch = pa.RecordBatch.from_pydict(
+        {
+            "customer_id": list(customers),
+            "_n_days_ago": pa.array(days, pa.float64()),
+            "_n_amount": pa.array(amounts, pa.float64()),
+            "_s_day": [f"D-{d}" for d in days],
+            "_f_purchase": list(purchases),
+            "_k_channel": list(channels),
+        }
+    )
+    rows = pa.Table.from_batches(list(partition_function(JOB)([batch]))).to_pylist()
+    values = {(r["customer_id"], r["slice_key"]): r["_values"] for r in rows if r["_cluster"] >= 0}
+    internal = {r["customer_id"]: r["_internal"] for r in rows if r["_cluster"] == -1}
+    return values, internal
+
+
+def approx(values: list) -> list:
+    return [pytest.approx(v) if v is not None else None for v in values]
+
+
+def test_aggregates_and_slots_per_customer_and_key(output):
+    values, _ = output
+    assert set(values) == {("C1", "all"), ("C1", "ch_store"), ("C1", "ch_web"),
+                           ("C2", "all"), ("C2", "ch_web")}  # fmt: skip
+    # cnt d30, mean, sample std, distinct days, change 30 vs previous 30, max
+    assert values[("C1", "all")] == approx(
+        [2, 150.0, np.std([100, 300, 50], ddof=1), 3, (400 - 50) / (400 + 50), 300.0]
+    )
+    assert values[("C1", "ch_store")] == approx(
+        [1, 75.0, np.std([100, 50], ddof=1), 2, (100 - 50) / 150, 100.0]
+    )
+    # one purchase: no standard deviation; nothing in the previous 30 days: change 1
+    assert values[("C1", "ch_web")] == approx([1, 300.0, None, 1, 1.0, 300.0])
+    # a purchase without an amount counts, but is skipped by the sum, max and std
+    assert values[("C2", "ch_web")] == approx([3, 50 / 3, math.sqrt(50), 2, 1.0, 30.0])
+
+
+def test_first_use_rank_and_internal_row(output):
+    _, internal = output
+    # layout: rank of store, rank of web, first purchase days ago overall
+    assert internal["C1"] == [1.0, 2.0, 40.0]  # store first (40 days ago), then web
+    assert internal["C2"] == [None, 1.0, 12.0]  # never bought in store
+
+
+def test_no_event_values_follow_the_sql_semantics():
+    values, valid = no_event_values(JOB, CLUSTER)
+    # count 0; mean, std null; distinct 0; change of 0 vs 0 null; max null
+    assert valid.tolist() == [True, False, False, True, False, False]
+    assert values[valid].tolist() == [0.0, 0.0]
+
+
+def test_join_on_customer_keeps_the_order_and_fills_nulls():
+    cards = pa.table({"customer_id": ["C2", "C9"], "_card_count": [1, 2]})
+    profile = pa.table({"customer_id": ["C1", "C2"], "_g_gender": ["female", "male"]})
+    joined = join_on_customer(["C1", "C2", "C3"], [cards, profile])
+    assert joined.to_pylist() == [
+        {"customer_id": "C1", "_card_count": None, "_g_gender": "female"},
+        {"customer_id": "C2", "_card_count": 1, "_g_gender": "male"},
+        {"customer_id": "C3", "_card_count": None, "_g_gender": None},
+    ]
+
+
+def test_join_on_customer_refuses_a_repeated_customer():
+    twice = pa.table({"customer_id": ["C1", "C1"], "_card_count": [1, 2]})
+    with pytest.raises(AssemblyError, match="more than one row per customer"):
+        join_on_customer(["C1"], [twice])
