@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from features.engine import slot_column
 from features.spec import FeatureDefinition
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ class _ClusterCells:
 
     positions: np.ndarray  # snapshot row of each value row, ascending
     key_codes: np.ndarray  # index of the row's slice key in the key list
-    values: np.ndarray  # (rows, slots) float64, NaN = null
+    slots: list[np.ndarray]  # per slot, the value of each row (float64, NaN = null)
     targets: list[tuple[int, np.ndarray, np.ndarray]]  # (key code, slots, windowed rows)
 
 
@@ -71,7 +71,7 @@ def join_on_customer(customer_ids: list[str], tables: list[pa.Table]) -> pa.Tabl
 
 def assemble_snapshot(
     customer_level: pa.Table,
-    long_values: pa.Table,
+    long_values: dict[int, pa.Table],
     no_events: dict[int, tuple[np.ndarray, np.ndarray]],
     plans: list[ClusterPlan],
     features: list[FeatureDefinition],
@@ -82,7 +82,7 @@ def assemble_snapshot(
 
     Args:
         customer_level: ``customer_id`` and the customer-level features, one row per customer.
-        long_values: ``(customer_id, _cluster, slice_key, _values)`` rows of the engine.
+        long_values: per cluster, the engine's ``(customer_id, slice_key, s0, s1...)`` rows.
         no_events: per cluster, the slots (values, validity) of a customer without events.
         plans: the compiler's clusters (slots and which feature each slot fills per key).
         features: the expanded spec, in catalog order.
@@ -100,7 +100,12 @@ def assemble_snapshot(
     for plan in plans:
         if not plan.slots:
             continue
-        rows = long_values.filter(pc.equal(long_values.column("_cluster"), plan.index))
+        rows = long_values.get(plan.index)
+        if rows is None:  # nobody has an event of this cluster's keys
+            rows = pa.table({"customer_id": pa.array([], pa.string()),
+                             "slice_key": pa.array([], pa.string()),
+                             **{slot_column(n): pa.array([], pa.float64())
+                                for n in range(len(plan.slots))}})  # fmt: skip
         clusters.append(
             _cluster_cells(rows, plan, no_events[plan.index], customer_ids, windowed_row, defaults)
         )
@@ -120,12 +125,10 @@ def _cluster_cells(
     defaults: np.ndarray,
 ) -> _ClusterCells:
     """Read one cluster's rows; record its no-event values in ``defaults``."""
-    width = len(plan.slots)
-    flat = pc.list_flatten(rows.column("_values")).combine_chunks()
-    values = flat.to_numpy(zero_copy_only=False).astype(np.float64, copy=False)  # null -> NaN
-    if len(values) != rows.num_rows * width:
-        raise AssemblyError(f"cluster {plan.index}: value arrays are not {width} long")
-    values = values.reshape(-1, width)
+    slot_values = [
+        rows.column(slot_column(n)).combine_chunks().to_numpy(zero_copy_only=False)
+        for n in range(len(plan.slots))
+    ]
     no_event_values = np.where(no_events[1], no_events[0], np.nan)
     targets = []
     for code, key in enumerate(plan.keys):
@@ -147,7 +150,7 @@ def _cluster_cells(
     return _ClusterCells(
         positions=positions[order],
         key_codes=key_codes[order],
-        values=values[order],
+        slots=[values[order] for values in slot_values],
         targets=targets,
     )
 
@@ -183,7 +186,8 @@ def _batches(
                 if len(rows) == 0:
                     continue
                 columns = cluster.positions[rows] - start
-                cells[np.ix_(targets, columns)] = cluster.values[np.ix_(rows, slots)].T
+                for slot, target in zip(slots, targets, strict=True):
+                    cells[target, columns] = cluster.slots[slot][rows]
         part = customer_level.slice(start, stop - start)
         arrays: list[pa.Array] = [
             part.column("customer_id").combine_chunks(),

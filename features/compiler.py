@@ -29,7 +29,6 @@ from datetime import date
 from functools import reduce
 
 import pyarrow as pa
-import pyarrow.compute as pc
 from pyspark.sql import DataFrame
 
 from c360.spark import session_conf
@@ -144,13 +143,13 @@ class Compiler:
         self.locations: dict[tuple[str, str, str], str] = {}
         for source in SOURCES:
             layout = self.internal_layout.setdefault(source, [])
-            array = sql.ident(self.internal_column(source))
             for plan in (p for p in self.plans if p.source == source):
                 for key in plan.keys:
                     for m, w in sorted(self.needs.pairs[source].get(key, set())):
                         if m in INTERNAL_MEASURES:
+                            column = sql.ident(self.internal_column(source, len(layout)))
                             self.locations[(key, m, w)] = (
-                                f"CAST({array}[{len(layout)}] AS {self.measures[m].dtype.upper()})"
+                                f"CAST({column} AS {self.measures[m].dtype.upper()})"
                             )
                             layout.append((plan.index, key, m, w))
 
@@ -357,8 +356,8 @@ class Compiler:
         )  # fmt: skip
 
     def engine_rows(self, events: DataFrame, source: str) -> DataFrame:
-        """``(customer_id, _cluster, slice_key, _values, _internal)`` of every cluster of a
-        source, computed per partition of customers by :mod:`features.engine`."""
+        """The engine's output rows for one source (see :data:`features.engine.OUTPUT_DDL`),
+        computed per partition of customers by :mod:`features.engine`."""
         return (
             self.engine_input(events, source)
             .repartition("customer_id")
@@ -366,8 +365,9 @@ class Compiler:
         )
 
     @staticmethod
-    def internal_column(source: str) -> str:
-        return f"_internal_{source}"
+    def internal_column(source: str, position: int) -> str:
+        """The customer-level frame's column for one position of a source's internal layout."""
+        return f"_i_{source}_{position}"
 
     @staticmethod
     def internal_cluster(source: str) -> int:
@@ -430,9 +430,9 @@ def build_customer_features(
 
 def _windowed_values(
     inputs: FeatureInputs, compiler: Compiler, as_of: date
-) -> tuple[pa.Table, list[pa.Table]]:
-    """The engine's output on the driver: the (customer, key) value rows of every cluster, and
-    per source the customers' internal aggregates (``customer_id``, ``_internal_<source>``)."""
+) -> tuple[dict[int, pa.Table], list[pa.Table]]:
+    """The engine's results on the driver: per cluster, the (customer, key) value rows; per
+    source, the customers' internal aggregates (``customer_id``, ``_i_<source>_<n>``...)."""
     spec = compiler.spec
     tx_events = transaction_events(inputs.transactions, inputs.identity_map, as_of, spec.timezone)
     points = loyalty_events(inputs.loyalty_points, inputs.identity_map, as_of, spec.point_signs)
@@ -441,14 +441,16 @@ def _windowed_values(
         [compiler.engine_rows(tx_events, "transactions"),
          compiler.engine_rows(points, "loyalty_points")],
     ).toArrow()  # fmt: skip
-    clusters = output.column("_cluster")
-    internals = [
-        output.filter(pc.equal(clusters, compiler.internal_cluster(source)))
-        .select(["customer_id", "_internal"])
-        .rename_columns(["customer_id", compiler.internal_column(source)])
-        for source in SOURCES
-    ]
-    return output.filter(pc.greater_equal(clusters, 0)), internals
+    tables = engine.read_output(output)
+    internals = []
+    for source in SOURCES:
+        width = len(compiler.internal_layout[source])
+        names = ["customer_id", *[compiler.internal_column(source, n) for n in range(width)]]
+        schema = pa.schema([pa.field(names[0], pa.string())] +
+                           [pa.field(name, pa.float64()) for name in names[1:]])  # fmt: skip
+        table = tables.get(compiler.internal_cluster(source), schema.empty_table())
+        internals.append(table.rename_columns(names).cast(schema))
+    return {cluster: table for cluster, table in tables.items() if cluster >= 0}, internals
 
 
 def _customer_level(

@@ -11,11 +11,12 @@ repartitions them by customer and hands each partition to :func:`partition_funct
    last ``days_ago``; exact distinct counts from each value's latest occurrence,
 3. evaluates the cluster's slots: fills, ratios, deltas and trends, cast through the dtype,
 
-and returns one row per (customer, slice key) with ``_values`` (the slots), plus one row per
-customer (``_cluster`` negative) with ``_internal``: the raw aggregates the customer-level families
-read, at the positions of :attr:`SourceJob.internal_layout`. The semantics are those of the SQL they
-replace: an aggregate over no rows is null (a count is 0), nulls in a value column are skipped,
-a sample standard deviation needs two values, a ratio needs a positive denominator.
+and returns, per cluster, one row per (customer, slice key) with the slots, plus one row per
+customer (``_cluster`` negative) with the raw aggregates the customer-level families read, at
+the positions of :attr:`SourceJob.internal_layout` (see :data:`OUTPUT_DDL`). The semantics are
+those of the SQL they replace: an aggregate over no rows is null (a count is 0), nulls in a
+value column are skipped, a sample standard deviation needs two values, a ratio needs a positive
+denominator.
 
 Why not Spark aggregates: 300 conditional aggregates per row kept Spark's hash aggregation out of
 generated code and cost seconds per pass, far more than the vectorised passes here
@@ -36,20 +37,12 @@ from features.spec import ALL, Comparison, Measure
 BasePair = tuple[str, str]  # (measure, window)
 Column = tuple[np.ndarray, np.ndarray]  # float64 values, bool validity (False = null)
 
-VALUES_ELEMENT = pa.field("element", pa.float64())
-OUTPUT_SCHEMA = pa.schema(
-    [
-        pa.field("customer_id", pa.string()),
-        pa.field("_cluster", pa.int32()),
-        pa.field("slice_key", pa.string()),
-        pa.field("_values", pa.list_(VALUES_ELEMENT)),
-        pa.field("_internal", pa.list_(VALUES_ELEMENT)),
-    ]
-)
-OUTPUT_DDL = (
-    "customer_id string, _cluster int, slice_key string, "
-    "_values array<double>, _internal array<double>"
-)
+# Spark only ships the engine's results: each output row carries one Arrow IPC stream (a record
+# batch of at most BATCH_ROWS rows, column per slot), so 50 million values do not cross the
+# JVM as Spark arrays and back. :func:`read_output` decodes them on the driver.
+OUTPUT_DDL = "_cluster int, _batch binary"
+OUTPUT_SCHEMA = pa.schema([pa.field("_cluster", pa.int32()), pa.field("_batch", pa.binary())])
+BATCH_ROWS = 16_384
 
 
 @dataclass(frozen=True)
@@ -120,8 +113,8 @@ def partition_function(
             aggregates = _aggregates(events, groups, job, cluster)
             _fill_internal(internal, job, cluster, groups, aggregates)
             if cluster.slots:
-                yield _value_rows(job, cluster, groups, aggregates, customers)
-        yield _internal_rows(customers, internal, job.internal_cluster)
+                yield from _value_rows(job, cluster, groups, aggregates, customers)
+        yield from _internal_rows(customers, internal, job.internal_cluster)
 
     return compute
 
@@ -132,21 +125,19 @@ def _value_rows(
     groups: _Groups,
     aggregates: dict[BasePair, Column],
     customers: np.ndarray,
-) -> pa.RecordBatch:
-    """One row per (customer, slice key) of the cluster: its slots in ``_values``."""
-    values = [_slot(job, aggregates, m, period, dtype) for m, period, dtype in cluster.slots]
+) -> Iterator[pa.RecordBatch]:
+    """The cluster's (customer, slice key) rows: ``customer_id``, ``slice_key``, one float64
+    column per slot (``s0``, ``s1``...; NaN = null)."""
     group_customers = groups.ids // len(cluster.keys)
     group_keys = groups.ids % len(cluster.keys)
-    return pa.RecordBatch.from_arrays(
-        [
-            pa.array(customers[group_customers], pa.string()),
-            pa.array(np.full(groups.count, cluster.index, dtype=np.int32)),
-            pa.array(np.asarray(cluster.keys, dtype=object)[group_keys], pa.string()),
-            _list_column(values, groups.count),
-            _list_column([], groups.count),
-        ],
-        schema=OUTPUT_SCHEMA,
-    )
+    columns = {
+        "customer_id": pa.array(customers[group_customers], pa.string()),
+        "slice_key": pa.array(np.asarray(cluster.keys, dtype=object)[group_keys], pa.string()),
+    }
+    for number, (measure, period, dtype) in enumerate(cluster.slots):
+        values, valid = _slot(job, aggregates, measure, period, dtype)
+        columns[slot_column(number)] = pa.array(np.where(valid, values, np.nan))
+    yield from _shipped(cluster.index, pa.table(columns))
 
 
 def _fill_internal(
@@ -168,20 +159,49 @@ def _fill_internal(
         internal[group_customers[rows], position] = values[rows]
 
 
-def _internal_rows(customers: np.ndarray, internal: np.ndarray, cluster: int) -> pa.RecordBatch:
-    """One row per customer (a negative ``_cluster``): the internal aggregates in layout order."""
-    rows, width = internal.shape
-    columns = [(internal[:, j], ~np.isnan(internal[:, j])) for j in range(width)]
-    return pa.RecordBatch.from_arrays(
-        [
-            pa.array(customers, pa.string()),
-            pa.array(np.full(rows, cluster, dtype=np.int32)),
-            pa.nulls(rows, pa.string()),
-            _list_column([], rows),
-            _list_column(columns, rows),
-        ],
-        schema=OUTPUT_SCHEMA,
-    )
+def _internal_rows(
+    customers: np.ndarray, internal: np.ndarray, cluster: int
+) -> Iterator[pa.RecordBatch]:
+    """One row per customer: ``customer_id`` and the internal aggregates in layout order
+    (``i0``, ``i1``...; real nulls, as Spark SQL reads them)."""
+    columns = {"customer_id": pa.array(customers, pa.string())}
+    for position in range(internal.shape[1]):
+        values = internal[:, position]
+        columns[internal_column(position)] = pa.array(values, mask=np.isnan(values))
+    yield from _shipped(cluster, pa.table(columns))
+
+
+def _shipped(cluster: int, table: pa.Table) -> Iterator[pa.RecordBatch]:
+    """``table`` as output rows of at most :data:`BATCH_ROWS` rows each, IPC-serialised."""
+    for batch in table.to_batches(max_chunksize=BATCH_ROWS):
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, batch.schema) as writer:
+            writer.write_batch(batch)
+        yield pa.RecordBatch.from_arrays(
+            [
+                pa.array([cluster], pa.int32()),
+                pa.array([sink.getvalue().to_pybytes()], pa.binary()),
+            ],
+            schema=OUTPUT_SCHEMA,
+        )
+
+
+def read_output(output: pa.Table) -> dict[int, pa.Table]:
+    """The engine's output rows decoded on the driver: one table per ``_cluster``."""
+    parts: dict[int, list[pa.Table]] = {}
+    for cluster, blob in zip(
+        output.column("_cluster").to_pylist(), output.column("_batch").to_pylist(), strict=True
+    ):
+        parts.setdefault(cluster, []).append(pa.ipc.open_stream(blob).read_all())
+    return {cluster: pa.concat_tables(tables) for cluster, tables in parts.items()}
+
+
+def slot_column(number: int) -> str:
+    return f"s{number}"
+
+
+def internal_column(position: int) -> str:
+    return f"i{position}"
 
 
 def no_event_values(job: SourceJob, cluster: ClusterJob) -> Column:
@@ -235,7 +255,7 @@ class _Groups:
         row = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
         code = np.concatenate(codes) if codes else np.zeros(0, dtype=np.int64)
         ids = customer_codes[row] * len(cluster.keys) + code
-        order = np.argsort(ids, kind="stable")
+        order = np.argsort(ids)
         row, ids = row[order], ids[order]
         if len(ids) == 0:
             empty = np.zeros(0, dtype=np.int64)
@@ -291,6 +311,7 @@ def _aggregates(
     days_ago = inputs.numeric("days_ago")
     aggregates: dict[BasePair, Column] = {}
     latest: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    selections: dict[tuple[str | None, str, str | None], tuple[np.ndarray, np.ndarray]] = {}
     ranks = []
     for measure_name, window in cluster.pairs:
         measure = job.measures[measure_name]
@@ -306,19 +327,25 @@ def _aggregates(
                 )
             aggregates[(measure_name, window)] = _distinct(groups, *latest[measure_name], bounds)
             continue
-        selected = selected & _in_window(days_ago, bounds)
+        column = "days_ago" if measure.agg.endswith("days_ago") else measure.value
         if measure.agg == "count":
-            counts = np.add.reduceat(selected.astype(np.int64), groups.starts)
+            column = None  # a count ignores the value
+        key = (measure.where, window, column)
+        if key not in selections:  # shared by every measure of this filter, window and value
+            chosen = selected & _in_window(days_ago, bounds)
+            if column is not None:
+                chosen = chosen & ~np.isnan(inputs.numeric(column))
+            selections[key] = chosen, np.add.reduceat(chosen.astype(np.int64), groups.starts)
+        chosen, count = selections[key]
+        if measure.agg == "count":
             aggregates[(measure_name, window)] = (
-                counts.astype(np.float64),
+                count.astype(np.float64),
                 np.ones(groups.count, bool),
             )
             continue
-        values = (
-            days_ago if measure.agg.endswith("days_ago") else inputs.numeric(measure.value or "")
+        aggregates[(measure_name, window)] = _reduce(
+            measure.agg, inputs.numeric(column or ""), chosen, count, groups
         )
-        selected = selected & ~np.isnan(values)
-        aggregates[(measure_name, window)] = _reduce(measure.agg, values, selected, groups)
     for measure_name, window, of in ranks:
         aggregates[(measure_name, window)] = _first_ranks(groups, cluster, aggregates[(of, window)])
     return aggregates
@@ -346,9 +373,11 @@ def _first_ranks(groups: _Groups, cluster: ClusterJob, first_days: Column) -> Co
     return ranks, bought.copy()
 
 
-def _reduce(agg: str, values: np.ndarray, selected: np.ndarray, groups: _Groups) -> Column:
-    """One aggregate of ``values`` over the selected rows of every group (null over none)."""
-    count = np.add.reduceat(selected.astype(np.int64), groups.starts)
+def _reduce(
+    agg: str, values: np.ndarray, selected: np.ndarray, count: np.ndarray, groups: _Groups
+) -> Column:
+    """One aggregate of ``values`` over the selected rows of every group (``count`` of them;
+    null over none)."""
     if agg == "sum":
         result = np.add.reduceat(np.where(selected, values, 0.0), groups.starts)
     elif agg in ("max", "first_days_ago"):
@@ -372,11 +401,19 @@ def _latest_occurrences(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(group, latest days_ago) of every distinct (group, value) among the selected rows."""
     rows = np.flatnonzero(selected & (codes >= 0))
-    pair = groups.group[rows] * (int(codes.max(initial=0)) + 1) + codes[rows]
-    order = np.lexsort((days_ago[rows], pair))
-    pair, rows = pair[order], rows[order]
-    first = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]]) if len(pair) else pair
-    return groups.group[rows[first]], days_ago[rows[first]]
+    if len(rows) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    values = int(codes.max()) + 1
+    span = int(days_ago[rows].max()) + 1
+    pair = groups.group[rows] * values + codes[rows]
+    if (int(pair.max()) + 1) * span < 2**62:  # one int64 sort: (pair, days) packed
+        packed = np.sort(pair * span + days_ago[rows].astype(np.int64))
+        pair, days = packed // span, packed % span
+    else:
+        order = np.lexsort((days_ago[rows], pair))
+        pair, days = pair[order], days_ago[rows][order]
+    first = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]])
+    return pair[first] // values, days[first].astype(np.float64)
 
 
 def _distinct(
@@ -426,16 +463,3 @@ def _value(job: SourceJob, aggregates: dict[BasePair, Column], name: str, period
     if measure.fill is None:
         return values, valid
     return np.where(valid, values, float(measure.fill)), np.ones(len(values), dtype=bool)
-
-
-def _list_column(columns: list[Column], rows: int) -> pa.ListArray:
-    """``rows`` lists of ``len(columns)`` doubles (null where invalid), row-major."""
-    width = len(columns)
-    if width == 0:
-        values = pa.array(np.zeros(0), pa.float64())
-    else:
-        matrix = np.stack([v for v, _ in columns], axis=1).reshape(-1)
-        invalid = ~np.stack([ok for _, ok in columns], axis=1).reshape(-1)
-        values = pa.array(matrix, pa.float64(), mask=invalid if invalid.any() else None)
-    offsets = pa.array(np.arange(rows + 1, dtype=np.int32) * width)
-    return pa.ListArray.from_arrays(offsets, values, type=pa.list_(VALUES_ELEMENT))

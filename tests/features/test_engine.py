@@ -15,7 +15,13 @@ import pyarrow as pa
 import pytest
 
 from features.assemble import AssemblyError, join_on_customer
-from features.engine import ClusterJob, SourceJob, no_event_values, partition_function
+from features.engine import (
+    ClusterJob,
+    SourceJob,
+    no_event_values,
+    partition_function,
+    read_output,
+)
 from features.spec import Comparison, Measure
 
 
@@ -88,9 +94,16 @@ def output() -> tuple[dict, dict]:
             "_k_channel": list(channels),
         }
     )
-    rows = pa.Table.from_batches(list(partition_function(JOB)([batch]))).to_pylist()
-    values = {(r["customer_id"], r["slice_key"]): r["_values"] for r in rows if r["_cluster"] >= 0}
-    internal = {r["customer_id"]: r["_internal"] for r in rows if r["_cluster"] == -1}
+    tables = read_output(pa.Table.from_batches(list(partition_function(JOB)([batch]))))
+    assert set(tables) == {0, -1}  # the cluster's rows and the per-customer internal rows
+    slots = [f"s{n}" for n in range(len(SLOTS))]
+    values = {
+        (row["customer_id"], row["slice_key"]): [
+            None if math.isnan(row[s]) else row[s] for s in slots
+        ]
+        for row in tables[0].to_pylist()
+    }
+    internal = {row.pop("customer_id"): list(row.values()) for row in tables[-1].to_pylist()}
     return values, internal
 
 
