@@ -55,6 +55,8 @@ log = logging.getLogger(__name__)
 
 SOURCES = ("transactions", "loyalty_points")
 BasePair = tuple[str, str]  # (measure, window)
+EXCLUDED_RULES = "spark.sql.optimizer.excludedRules"
+CONVERT_TO_LOCAL_RELATION = "org.apache.spark.sql.catalyst.optimizer.ConvertToLocalRelation"
 # Aggregates the engine computes per (customer, key, window): the spec's and the derived rank.
 LOOKUP_AGGS = (*WINDOWED_AGGS, "first_rank")
 
@@ -476,11 +478,18 @@ def _customer_level(
     spark = inputs.transactions.sparkSession
     wide = spark.createDataFrame(join_on_customer(sorted(customer_ids), [*per_customer, profiles]))
     context = customer.Context(spec=spec, as_of=as_of, compiler=compiler)
-    context.rfm_thresholds = customer.rfm_thresholds(wide, context)
-    columns = [compiler.feature_sql(f, context) for f in compiler.customer_level]
-    for level in context.intermediate_levels():
-        wide = wide.selectExpr("*", *level)
-    # Whole-stage code generation of these 74 long expressions exceeds the JVM's 64 KB method
-    # limit: Spark logs the failed compile and falls back, after seconds spent compiling.
-    with session_conf(spark, {"spark.sql.codegen.wholeStage": "false"}):
+    # Two planner defaults cost seconds here: Spark evaluates a projection over a small local
+    # relation while optimising, interpreted, row by row (ConvertToLocalRelation: 8 s for 10k
+    # customers), and whole-stage code generation of the 74 long expressions exceeds the JVM's
+    # 64 KB method limit (a logged compile failure, then a fallback).
+    excluded = spark.conf.get(EXCLUDED_RULES, None)
+    settings = {
+        EXCLUDED_RULES: ",".join(filter(None, [excluded, CONVERT_TO_LOCAL_RELATION])),
+        "spark.sql.codegen.wholeStage": "false",
+    }
+    with session_conf(spark, settings):
+        context.rfm_thresholds = customer.rfm_thresholds(wide, context)
+        columns = [compiler.feature_sql(f, context) for f in compiler.customer_level]
+        for level in context.intermediate_levels():
+            wide = wide.selectExpr("*", *level)
         return wide.selectExpr("customer_id", *columns).toArrow()
