@@ -22,7 +22,6 @@ it was most of the build's time (docs/features.md, "Performance"). No ``withColu
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -50,8 +49,6 @@ from features.spec import (
     SpecError,
     expand,
 )
-
-log = logging.getLogger(__name__)
 
 SOURCES = ("transactions", "loyalty_points")
 BasePair = tuple[str, str]  # (measure, window)
@@ -104,7 +101,6 @@ class ClusterPlan:
 
     index: int
     source: str
-    number: int
     keys: list[str]
     pairs: list[BasePair]
     slots: list[tuple[str, str, str]]
@@ -137,8 +133,8 @@ class Compiler:
             self.needs.add(source, key, self.base_pairs(measure, window))
         self.plans: list[ClusterPlan] = []
         for source in SOURCES:
-            for number, (keys, pairs) in enumerate(self.clusters(source)):
-                self.plans.append(self._plan(len(self.plans), source, number, keys, pairs))
+            for keys, pairs in self.clusters(source):
+                self.plans.append(self._plan(len(self.plans), source, keys, pairs))
         # Where each internal aggregate lands: the engine writes one row per customer and
         # source whose array holds them in this order; (key, measure, window) -> typed SQL.
         self.internal_layout: dict[str, list[tuple[int, str, str, str]]] = {}
@@ -155,9 +151,7 @@ class Compiler:
                             )
                             layout.append((plan.index, key, m, w))
 
-    def _plan(
-        self, index: int, source: str, number: int, keys: list[str], pairs: set[BasePair]
-    ) -> ClusterPlan:
+    def _plan(self, index: int, source: str, keys: list[str], pairs: set[BasePair]) -> ClusterPlan:
         """Which windowed features a cluster computes, in which slot of its value array."""
         slots: dict[tuple[str, str, str], int] = {}
         scatter: dict[str, list[tuple[int, str]]] = {}
@@ -173,7 +167,6 @@ class Compiler:
         return ClusterPlan(
             index=index,
             source=source,
-            number=number,
             keys=sorted(keys),
             pairs=sorted(pairs),
             slots=list(slots),
@@ -377,11 +370,11 @@ class Compiler:
         return -1 - SOURCES.index(source)
 
     def feature_sql(self, feature: FeatureDefinition, context: customer.Context) -> str:
-        """SQL of the final, typed column of one feature."""
+        """SQL of the final, typed column of one customer-level feature (the windowed ones
+        come from the engine)."""
         if feature.source is not None:
-            expression = self.value(feature.slice_key, feature.measure, feature.window or "")
-        else:
-            expression = customer.build(feature, context)
+            raise ValueError(f"{feature.name}: windowed features are computed by the engine")
+        expression = customer.build(feature, context)
         return f"CAST({expression} AS {feature.dtype.upper()}) AS {sql.ident(feature.name)}"
 
 

@@ -167,7 +167,7 @@ def _internal_rows(
     columns = {"customer_id": pa.array(customers, pa.string())}
     for position in range(internal.shape[1]):
         values = internal[:, position]
-        columns[internal_column(position)] = pa.array(values, mask=np.isnan(values))
+        columns[internal_field(position)] = pa.array(values, mask=np.isnan(values))
     yield from _shipped(cluster, pa.table(columns))
 
 
@@ -200,7 +200,7 @@ def slot_column(number: int) -> str:
     return f"s{number}"
 
 
-def internal_column(position: int) -> str:
+def internal_field(position: int) -> str:
     return f"i{position}"
 
 
