@@ -33,6 +33,11 @@ INPUT_ASSETS = [
 ]
 CATALOG_KEY = dg.AssetKey(["gold", "feature_catalog"])
 FEATURES_KEY = dg.AssetKey(["gold", "customer_features"])
+ASSET_OPTIONS = {
+    "group_name": FEATURES_GROUP,
+    "owners": ["team:data-engineering"],
+    "retry_policy": TRANSIENT_RETRY,
+}
 
 
 def default_as_of_date(landed_days: Iterable[date]) -> date:
@@ -59,16 +64,14 @@ class FeatureSpecConfig(dg.Config):
 
 
 @dg.asset(
-    retry_policy=TRANSIENT_RETRY,
     key=CATALOG_KEY,
-    group_name=FEATURES_GROUP,
     kinds={"delta", "python"},
-    owners=["team:data-engineering"],
     description=(
         "One row per feature column of gold/customer_features: family, window, slice, measure, "
         "dtype, English and Vietnamese descriptions, spec version. Built from the spec alone."
     ),
     metadata={"table": GOLD_FEATURE_CATALOG.qualified_name},
+    **ASSET_OPTIONS,
 )
 @retry_transient_only
 def feature_catalog(
@@ -110,9 +113,7 @@ def _check_result(report: FeatureCheckReport) -> dg.AssetCheckResult:
 
 
 @dg.asset(
-    retry_policy=TRANSIENT_RETRY,
     key=FEATURES_KEY,
-    group_name=FEATURES_GROUP,
     partitions_def=AS_OF_DATES,
     deps=[*INPUT_ASSETS, CATALOG_KEY],
     check_specs=[
@@ -127,12 +128,12 @@ def _check_result(report: FeatureCheckReport) -> dg.AssetCheckResult:
         )
     ],
     kinds={"delta", "spark"},
-    owners=["team:data-engineering"],
     description=(
         "1,500+ documented indicators per customer as of the partition's date: only events "
         "dated before it are used. Re-materialising a date replaces that snapshot."
     ),
     metadata={"table": GOLD_CUSTOMER_FEATURES.qualified_name},
+    **ASSET_OPTIONS,
 )
 @retry_transient_only
 def customer_features(
