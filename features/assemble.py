@@ -101,11 +101,11 @@ def assemble_snapshot(
         if not plan.slots:
             continue
         rows = long_values.get(plan.index)
-        if rows is None:  # nobody has an event of this cluster's keys
-            rows = pa.table({"customer_id": pa.array([], pa.string()),
-                             "slice_key": pa.array([], pa.string()),
-                             **{slot_column(n): pa.array([], pa.float64())
-                                for n in range(len(plan.slots))}})  # fmt: skip
+        if rows is None:  # nobody has an event in the cluster's keys: every cell is a default
+            rows = pa.schema(
+                [("customer_id", pa.string()), ("slice_key", pa.string())]
+                + [(slot_column(n), pa.float64()) for n in range(len(plan.slots))]
+            ).empty_table()
         clusters.append(
             _cluster_cells(rows, plan, no_events[plan.index], customer_ids, windowed_row, defaults)
         )

@@ -41,7 +41,6 @@ from features.events import (
 )
 from features.spec import (
     ALL,
-    COMPARISON_AGGS,
     WINDOWED_AGGS,
     FeatureDefinition,
     FeatureSpec,
@@ -54,8 +53,6 @@ SOURCES = ("transactions", "loyalty_points")
 BasePair = tuple[str, str]  # (measure, window)
 EXCLUDED_RULES = "spark.sql.optimizer.excludedRules"
 CONVERT_TO_LOCAL_RELATION = "org.apache.spark.sql.catalyst.optimizer.ConvertToLocalRelation"
-# Aggregates the engine computes per (customer, key, window): the spec's and the derived rank.
-LOOKUP_AGGS = (*WINDOWED_AGGS, "first_rank")
 
 # Aggregates the customer-level families read (features/customer.py), whatever the spec lists.
 INTERNAL_MEASURES: dict[str, tuple[str, Measure]] = {
@@ -96,7 +93,7 @@ class ClusterPlan:
 
     ``slots`` are the distinct (measure, window or comparison, dtype) the cluster's windowed
     features take; ``scatter`` maps each slice key to ``(slot, feature name)`` pairs, so a
-    (customer, key) row's value array fills those features' cells of the wide table.
+    (customer, key) row's slot values fill those features' cells of the wide table.
     """
 
     index: int
@@ -108,7 +105,8 @@ class ClusterPlan:
 
 
 class Compiler:
-    """Compiles a :class:`FeatureSpec` into Spark expressions for one as-of date."""
+    """Compiles a :class:`FeatureSpec` into the engine's plan (:attr:`jobs`) and the SQL of the
+    customer-level features."""
 
     def __init__(self, spec: FeatureSpec, features: list[FeatureDefinition] | None = None):
         self.spec = spec
@@ -135,8 +133,8 @@ class Compiler:
         for source in SOURCES:
             for keys, pairs in self.clusters(source):
                 self.plans.append(self._plan(len(self.plans), source, keys, pairs))
-        # Where each internal aggregate lands: the engine writes one row per customer and
-        # source whose array holds them in this order; (key, measure, window) -> typed SQL.
+        # Where each internal aggregate lands: the engine writes them per customer and source in
+        # this order, as columns of the customer-level frame; (key, measure, window) -> typed SQL.
         self.internal_layout: dict[str, list[tuple[int, str, str, str]]] = {}
         self.locations: dict[tuple[str, str, str], str] = {}
         for source in SOURCES:
@@ -150,9 +148,10 @@ class Compiler:
                                 f"CAST({column} AS {self.measures[m].dtype.upper()})"
                             )
                             layout.append((plan.index, key, m, w))
+        self.jobs = {source: self._source_job(source) for source in SOURCES}
 
     def _plan(self, index: int, source: str, keys: list[str], pairs: set[BasePair]) -> ClusterPlan:
-        """Which windowed features a cluster computes, in which slot of its value array."""
+        """Which windowed features a cluster computes, in which slot."""
         slots: dict[tuple[str, str, str], int] = {}
         scatter: dict[str, list[tuple[int, str]]] = {}
         for feature in self.windowed:
@@ -202,34 +201,13 @@ class Compiler:
         )
 
     def value(self, slice_key: str, measure_name: str, period: str) -> str:
-        """SQL of a measure's value for one slice key and window / comparison, over the pivoted
-        internal aggregates (what the customer-level families read; see :attr:`locations`)."""
+        """SQL of an internal aggregate of one slice key and window in the customer-level frame
+        (with its fill); the customer-level families read only these (see :attr:`locations`)."""
         measure = self.measures[measure_name]
-        if measure.agg in LOOKUP_AGGS:
-            column = self.locations[(slice_key, measure_name, period)]
-            return (
-                column
-                if measure.fill is None
-                else f"coalesce({column}, {sql.literal(measure.fill)})"
-            )
-        if measure.agg == "ratio":
-            numerator = self.value(slice_key, measure.numerator or "", period)
-            denominator = self.value(slice_key, measure.denominator or "", period)
-            return (
-                f"CASE WHEN {denominator} > 0 THEN CAST({numerator} AS DOUBLE) / {denominator} END"
-            )
-        comparison = self.spec.comparisons[period]
-        of = measure.of or ""
-        current = f"CAST({self.value(slice_key, of, comparison.current)} AS DOUBLE)"
-        baseline = (
-            f"({self.value(slice_key, of, comparison.baseline)} * "
-            f"{sql.literal(float(comparison.scale))})"
+        column = self.locations[(slice_key, measure_name, period)]
+        return (
+            column if measure.fill is None else f"coalesce({column}, {sql.literal(measure.fill)})"
         )
-        if measure.agg == "delta":
-            return f"({current} - {baseline})"
-        assert measure.agg in COMPARISON_AGGS
-        total = f"({current} + {baseline})"
-        return f"CASE WHEN {total} != 0 THEN ({current} - {baseline}) / {total} END"
 
     # ---- aggregation -----------------------------------------------------------------------
     def slice_key_expr(self, dimension_name: str) -> str:
@@ -256,9 +234,9 @@ class Compiler:
             return None if low <= 1 else f"days_ago >= {low}"
         return f"days_ago BETWEEN {low} AND {high}"
 
-    def flagged(self, events: DataFrame, source: str) -> DataFrame:
-        """Events with one boolean column per filter the source's measures use."""
-        filters = sorted(
+    def filters(self, source: str) -> list[str]:
+        """The filters (``spec.filters`` names) the source's aggregates use."""
+        return sorted(
             {
                 self.measures[m].where
                 for pairs in self.needs.pairs[source].values()
@@ -266,11 +244,15 @@ class Compiler:
                 if self.measures[m].where
             }
         )
+
+    def flagged(self, events: DataFrame, source: str) -> DataFrame:
+        """Events with one boolean column per filter the source's aggregates use."""
         return events.selectExpr(
             "*",
             *[
-                f"coalesce({self.spec.filters[name]}, false) AS {sql.ident(f'_f_{name}')}"
-                for name in filters
+                f"coalesce({self.spec.filters[name]}, false) AS "
+                f"{sql.ident(engine.flag_column(name))}"
+                for name in self.filters(source)
             ],
         )
 
@@ -307,7 +289,7 @@ class Compiler:
                 return dimension.name
         raise SpecError(f"slice key {slice_key!r} belongs to no slice dimension")
 
-    def source_job(self, source: str) -> engine.SourceJob:
+    def _source_job(self, source: str) -> engine.SourceJob:
         """The engine's share of the plan for one source (picklable, shipped to the workers)."""
         clusters = [
             engine.ClusterJob(
@@ -331,13 +313,12 @@ class Compiler:
 
     def engine_input(self, events: DataFrame, source: str) -> DataFrame:
         """The columns the engine reads: customer, values, filter flags and slice keys."""
-        job = self.source_job(source)
+        job = self.jobs[source]
         measures = {self.measures[m] for cluster in job.clusters for m, _ in cluster.pairs}
         numeric = {"days_ago"} | {
             m.value for m in measures if m.value and m.agg not in ("count", "distinct")
         }
         strings = {m.value for m in measures if m.value and m.agg == "distinct"}
-        filters = {m.where for m in measures if m.where}
         dimensions = {d for cluster in job.clusters for d in cluster.dimensions} - {ALL}
         return self.flagged(events, source).selectExpr(
             "customer_id",
@@ -345,7 +326,7 @@ class Compiler:
               for c in sorted(numeric)],
             *[f"CAST({sql.ident(c)} AS STRING) AS {sql.ident(engine.string_column(c))}"
               for c in sorted(strings)],
-            *[sql.ident(engine.flag_column(name)) for name in sorted(filters)],
+            *[sql.ident(engine.flag_column(name)) for name in self.filters(source)],
             *[f"{self.slice_key_expr(d)} AS {sql.ident(engine.key_column(d))}"
               for d in sorted(dimensions)],
         )  # fmt: skip
@@ -356,7 +337,7 @@ class Compiler:
         return (
             self.engine_input(events, source)
             .repartition("customer_id")
-            .mapInArrow(engine.partition_function(self.source_job(source)), engine.OUTPUT_DDL)
+            .mapInArrow(engine.partition_function(self.jobs[source]), engine.OUTPUT_DDL)
         )
 
     @staticmethod
@@ -414,7 +395,7 @@ def build_customer_features(
     customer_level = _customer_level(inputs, compiler, as_of, [*internals, card_summary], profiles)
     no_events = {
         cluster.index: engine.no_event_values(job, cluster)
-        for job in (compiler.source_job(source) for source in SOURCES)
+        for job in compiler.jobs.values()
         for cluster in job.clusters
     }
     table = assemble_snapshot(

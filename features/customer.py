@@ -240,7 +240,9 @@ def _rfm_parts(ctx: Context) -> dict[str, str]:
     monetary = ctx.value(ALL, "x_amount", window)
     levels = len(ctx.spec.rfm["quantiles"])
 
-    thresholds = ctx.rfm_thresholds or {name: [None] * levels for name in ("r", "f", "m")}
+    if ctx.rfm_thresholds is None:
+        raise SpecError("rfm: compute the quantile thresholds (rfm_thresholds) before the SQL")
+    thresholds = ctx.rfm_thresholds
 
     def above(column: str, name: str) -> str:
         return " + ".join(

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from features.spec import ALL, Comparison, Measure
+from features.spec import ALL, COMPARISON_AGGS, Comparison, Measure
 
 BasePair = tuple[str, str]  # (measure, window)
 Column = tuple[np.ndarray, np.ndarray]  # float64 values, bool validity (False = null)
@@ -441,13 +441,13 @@ def _slot(
 def _value(job: SourceJob, aggregates: dict[BasePair, Column], name: str, period: str) -> Column:
     """A measure's value per group: the numpy twin of ``Compiler.value``."""
     measure = job.measures[name]
-    if measure.agg in ("ratio",):
+    if measure.agg == "ratio":
         numerator, numerator_ok = _value(job, aggregates, measure.numerator or "", period)
         denominator, denominator_ok = _value(job, aggregates, measure.denominator or "", period)
         positive = denominator_ok & (np.nan_to_num(denominator) > 0)
         with np.errstate(divide="ignore", invalid="ignore"):
             return numerator / np.where(positive, denominator, 1.0), positive & numerator_ok
-    if measure.agg in ("delta", "change"):
+    if measure.agg in COMPARISON_AGGS:
         comparison = job.comparisons[period]
         current, current_ok = _value(job, aggregates, measure.of or "", comparison.current)
         baseline, baseline_ok = _value(job, aggregates, measure.of or "", comparison.baseline)

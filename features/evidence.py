@@ -17,7 +17,7 @@ from datetime import date
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from features import sql
+from features import engine, sql
 from features.compiler import INTERNAL_MEASURES, SOURCES, Compiler
 from features.customer import lifetime_window
 from features.events import FeatureInputs, loyalty_events, transaction_events
@@ -76,7 +76,7 @@ def event_counts(
     ordered = sorted(needed)
     per_customer = []
     for number, (filter_name, window) in enumerate(ordered):
-        condition = sql.ident(f"_f_{filter_name}")
+        condition = sql.ident(engine.flag_column(filter_name))
         if (window_condition := compiler.window_condition_sql(window)) is not None:
             condition = f"{condition} AND {window_condition}"
         per_customer.append(F.expr(f"count(CASE WHEN {condition} THEN 1 END) AS n{number}"))
