@@ -4,13 +4,19 @@ Generates a landing zone with the sample generator (``c360.sample``), shapes it 
 and gold input tables the feature build reads (a stand-in for the silver / identity layers:
 the identity map is the generator's truth), then in one Spark session times
 
-- one ``groupBy(record_key).count()`` scan of silver transactions (the reference), and
+- one ``groupBy(record_key).count()`` scan of silver transactions (the reference),
 - the full feature build (every feature of ``conf/features.yaml`` for every customer, into the
   snapshot table in Arrow on the driver: ``features_cold`` for the first build of the session,
   ``features_warm`` the best of ``--repeat`` more), and the build plus the Delta write,
+- two floors, the work any Spark build of these features does before aggregating anything:
+  ``floor_partition`` reads the transaction columns the features use, resolves them to
+  customers, partitions them by customer and discards them; ``floor_python_handoff`` also
+  passes them through a Python worker and back (as the engine's ``mapInArrow`` does),
 
-and prints the wall times, their ratio, the feature counts and the check report; the figures go
-to ``benchmarks/results/features.json``.
+and prints the wall times, their ratios to the scan, the feature counts and the check report;
+the figures go to ``benchmarks/results/features.json``. The scan, the warm build and the floors
+are timed in alternation, ``--repeat`` rounds, best of each, so all see an equally warm JVM (a
+scan timed only before the builds is slower than one timed between them).
 
 Usage::
 
@@ -65,8 +71,8 @@ from c360.tables import (
 )
 from features.catalog import catalog_table
 from features.checks import check_feature_table
-from features.compiler import build_customer_features
-from features.events import read_feature_inputs
+from features.compiler import Compiler, build_customer_features
+from features.events import read_feature_inputs, transaction_events
 from features.spec import expand, load_spec
 
 RESULTS = Path(__file__).resolve().parent / "results" / "features.json"
@@ -266,6 +272,11 @@ def _arrow(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
+def _pass_through(batches):
+    """A ``mapInArrow`` function that returns its input (the Python hand-off floor)."""
+    yield from batches
+
+
 def run(args: argparse.Namespace) -> dict:
     work = Path(args.workdir or tempfile.mkdtemp(prefix="c360-features-bench-"))
     raw, truth = work / "raw", work / "truth"
@@ -301,26 +312,40 @@ def run(args: argparse.Namespace) -> dict:
     features = expand(spec)
     lake.overwrite(catalog_table(spec, features), GOLD_FEATURE_CATALOG)
 
-    def reference_scan() -> float:
+    def timed(action) -> float:
         t0 = time.perf_counter()
-        lake.read(SILVER_TRANSACTIONS).groupBy("record_key").count().write.format("noop").mode(
-            "overwrite"
-        ).save()
+        action()
         return time.perf_counter() - t0
 
-    reference_scan()  # warm the JVM and the file cache for both measurements
-    scan_seconds = min(reference_scan() for _ in range(3))
+    def discard(frame) -> None:
+        frame.write.format("noop").mode("overwrite").save()
 
-    def build(sink: str) -> float:
-        t0 = time.perf_counter()
+    def reference_scan() -> None:
+        discard(lake.read(SILVER_TRANSACTIONS).groupBy("record_key").count())
+
+    def build(sink: str) -> None:
         built = build_customer_features(read_feature_inputs(lake), spec, as_of, features)
         if sink == "delta":
             lake.replace_where(built.table, GOLD_CUSTOMER_FEATURES, {"as_of_date": [as_of]})
-        return time.perf_counter() - t0
 
-    cold_seconds = build("arrow")  # the first build pays JVM code generation, Python workers
-    warm_seconds = min(build("arrow") for _ in range(args.repeat))
-    write_seconds = build("delta")
+    inputs = read_feature_inputs(lake)
+    tx_events = transaction_events(inputs.transactions, inputs.identity_map, as_of, spec.timezone)
+    partitioned = Compiler(spec, features).engine_input(tx_events, "transactions")
+    partitioned = partitioned.repartition("customer_id")
+    handed_off = partitioned.mapInArrow(_pass_through, partitioned.schema)
+
+    timed(reference_scan)  # warm the JVM and the file cache
+    cold_seconds = timed(lambda: build("arrow"))  # pays code generation, Python worker start-up
+    rounds: dict[str, list[float]] = {"scan": [], "warm": [], "partition": [], "handoff": []}
+    for _ in range(args.repeat):
+        rounds["scan"].append(timed(reference_scan))
+        rounds["warm"].append(timed(lambda: build("arrow")))
+        rounds["partition"].append(timed(lambda: discard(partitioned)))
+        rounds["handoff"].append(timed(lambda: discard(handed_off)))
+    rounds["scan"].append(timed(reference_scan))
+    best = {name: min(times) for name, times in rounds.items()}
+    scan_seconds, warm_seconds = best["scan"], best["warm"]
+    write_seconds = timed(lambda: build("delta"))
     started = time.perf_counter()
     report = check_feature_table(lake, as_of, features)
     check_seconds = time.perf_counter() - started
@@ -342,9 +367,14 @@ def run(args: argparse.Namespace) -> dict:
             "features_warm": round(warm_seconds, 2),
             "features_with_delta_write": round(write_seconds, 2),
             "check": round(check_seconds, 2),
+            "floor_partition": round(best["partition"], 3),
+            "floor_python_handoff": round(best["handoff"], 3),
         },
         "ratio_warm_to_scan": round(warm_seconds / scan_seconds, 1),
         "ratio_cold_to_scan": round(cold_seconds / scan_seconds, 1),
+        "ratio_floor_partition_to_scan": round(best["partition"] / scan_seconds, 1),
+        "ratio_floor_python_handoff_to_scan": round(best["handoff"] / scan_seconds, 1),
+        "rounds": args.repeat,
         "machine": {
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
@@ -369,7 +399,7 @@ def main() -> None:
     parser.add_argument("--master", default="local[2]")
     parser.add_argument("--driver-memory", default="6g")
     parser.add_argument("--shuffle-partitions", type=int, default=4)
-    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=3, help="timed rounds (best of each)")
     parser.add_argument("--output", default=str(RESULTS))
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -385,6 +415,12 @@ def main() -> None:
         f"warm {seconds['features_warm']:.1f} s ({result['ratio_warm_to_scan']}x), cold "
         f"{seconds['features_cold']:.1f} s ({result['ratio_cold_to_scan']}x), with the Delta "
         f"write {seconds['features_with_delta_write']:.1f} s; check {seconds['check']:.1f} s"
+    )
+    print(
+        f"floors (no aggregation): events read, resolved and partitioned by customer "
+        f"{seconds['floor_partition']:.2f} s ({result['ratio_floor_partition_to_scan']}x); "
+        f"and handed to Python and back {seconds['floor_python_handoff']:.2f} s "
+        f"({result['ratio_floor_python_handoff_to_scan']}x)"
     )
     output = Path(args.output)
     output.parent.mkdir(parents=True, exist_ok=True)
