@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
 
 from pyspark.sql import SparkSession
 
@@ -106,19 +104,3 @@ def has_delta_spark(spark: SparkSession) -> bool:
     except Exception:  # py4j raises its own error types for a missing class
         return False
     return True
-
-
-@contextlib.contextmanager
-def session_conf(spark: SparkSession, settings: Mapping[str, str]) -> Iterator[None]:
-    """Set runtime SQL settings for the queries run inside the block, then restore them."""
-    previous = {key: spark.conf.get(key, None) for key in settings}
-    for key, value in settings.items():
-        spark.conf.set(key, value)
-    try:
-        yield
-    finally:
-        for key, value in previous.items():
-            if value is None:
-                spark.conf.unset(key)
-            else:
-                spark.conf.set(key, value)

@@ -10,11 +10,12 @@ groups the slice keys into clusters that need similar aggregates (:class:`Cluste
    partition (``mapInArrow``): per cluster, one row per (customer, slice key) with the final
    value of every windowed feature of that key (fills, ratios, trends, dtype cast), and one row
    per customer with the raw aggregates the customer-level families read.
-2. The 74 customer-level features (:mod:`features.customer`: first use, RFM, lifetime value,
-   loyalty status, profile) are Spark SQL over one narrow row per customer: those aggregates,
-   the card summary and the golden-record profile.
-3. Both results reach the driver as Arrow, where :func:`features.assemble.assemble_snapshot`
-   scatters the long values into one column per feature, in catalog order.
+2. Both results reach the driver as Arrow, with the card summary and the golden-record profile
+   (two small Spark jobs). The 74 customer-level features (:mod:`features.customer`: first use,
+   RFM, lifetime value, loyalty status, profile) are numpy over one narrow row per customer:
+   those aggregates, the card summary and the profile, joined in Arrow.
+3. :func:`features.assemble.assemble_snapshot` scatters the long values into one column per
+   feature, in catalog order, next to the customer-level ones.
 
 Spark never plans the 2,800-column projection the table is: planning, generating and compiling
 it was most of the build's time (docs/features.md, "Performance"). No ``withColumn`` loop.
@@ -30,7 +31,6 @@ from functools import reduce
 import pyarrow as pa
 from pyspark.sql import DataFrame
 
-from c360.spark import session_conf
 from features import customer, engine, sql
 from features.assemble import NUMERIC_DTYPES, assemble_snapshot, join_on_customer
 from features.events import (
@@ -51,8 +51,6 @@ from features.spec import (
 
 SOURCES = ("transactions", "loyalty_points")
 BasePair = tuple[str, str]  # (measure, window)
-EXCLUDED_RULES = "spark.sql.optimizer.excludedRules"
-CONVERT_TO_LOCAL_RELATION = "org.apache.spark.sql.catalyst.optimizer.ConvertToLocalRelation"
 
 # Aggregates the customer-level families read (features/customer.py), whatever the spec lists.
 INTERNAL_MEASURES: dict[str, tuple[str, Measure]] = {
@@ -134,7 +132,7 @@ class Compiler:
             for keys, pairs in self.clusters(source):
                 self.plans.append(self._plan(len(self.plans), source, keys, pairs))
         # Where each internal aggregate lands: the engine writes them per customer and source in
-        # this order, as columns of the customer-level frame; (key, measure, window) -> typed SQL.
+        # this order, as columns of the customer-level inputs; (key, measure, window) -> column.
         self.internal_layout: dict[str, list[tuple[int, str, str, str]]] = {}
         self.locations: dict[tuple[str, str, str], str] = {}
         for source in SOURCES:
@@ -143,10 +141,7 @@ class Compiler:
                 for key in plan.keys:
                     for m, w in sorted(self.needs.pairs[source].get(key, set())):
                         if m in INTERNAL_MEASURES:
-                            column = sql.ident(self.internal_column(source, len(layout)))
-                            self.locations[(key, m, w)] = (
-                                f"CAST({column} AS {self.measures[m].dtype.upper()})"
-                            )
+                            self.locations[(key, m, w)] = self.internal_column(source, len(layout))
                             layout.append((plan.index, key, m, w))
         self.jobs = {source: self._source_job(source) for source in SOURCES}
 
@@ -200,14 +195,10 @@ class Compiler:
             measure.of or "", comparison.baseline
         )
 
-    def value(self, slice_key: str, measure_name: str, period: str) -> str:
-        """SQL of an internal aggregate of one slice key and window in the customer-level frame
-        (with its fill); the customer-level families read only these (see :attr:`locations`)."""
-        measure = self.measures[measure_name]
-        column = self.locations[(slice_key, measure_name, period)]
-        return (
-            column if measure.fill is None else f"coalesce({column}, {sql.literal(measure.fill)})"
-        )
+    def internal_source(self, slice_key: str, measure_name: str, period: str) -> tuple[str, str]:
+        """(column, dtype) of an internal aggregate of one slice key and window in the
+        customer-level inputs; the customer-level families read only these."""
+        return self.locations[(slice_key, measure_name, period)], self.measures[measure_name].dtype
 
     # ---- aggregation -----------------------------------------------------------------------
     def slice_key_expr(self, dimension_name: str) -> str:
@@ -350,14 +341,6 @@ class Compiler:
         """The ``_cluster`` of a source's per-customer engine rows (negative)."""
         return -1 - SOURCES.index(source)
 
-    def feature_sql(self, feature: FeatureDefinition, context: customer.Context) -> str:
-        """SQL of the final, typed column of one customer-level feature (the windowed ones
-        come from the engine)."""
-        if feature.source is not None:
-            raise ValueError(f"{feature.name}: windowed features are computed by the engine")
-        expression = customer.build(feature, context)
-        return f"CAST({expression} AS {feature.dtype.upper()}) AS {sql.ident(feature.name)}"
-
 
 @dataclass(frozen=True)
 class FeatureBuild:
@@ -392,7 +375,7 @@ def build_customer_features(
     long_values, internals = _windowed_values(inputs, compiler, as_of)
     card_summary = customer.card_summary(cards, spec).toArrow()
     profiles = customer.profile_columns(inputs.golden_records, as_of, timezone).toArrow()
-    customer_level = _customer_level(inputs, compiler, as_of, [*internals, card_summary], profiles)
+    customer_level = _customer_level(compiler, as_of, [*internals, card_summary], profiles)
     no_events = {
         cluster.index: engine.no_event_values(job, cluster)
         for job in compiler.jobs.values()
@@ -430,40 +413,18 @@ def _windowed_values(
 
 
 def _customer_level(
-    inputs: FeatureInputs,
-    compiler: Compiler,
-    as_of: date,
-    per_customer: list[pa.Table],
-    profiles: pa.Table,
+    compiler: Compiler, as_of: date, per_customer: list[pa.Table], profiles: pa.Table
 ) -> pa.Table:
     """``customer_id`` and the customer-level features of every customer known before D.
 
     The population is whoever was first seen before D (``profiles``) or has an event or a card
     before D (``per_customer``: the engine's internal aggregates, the card summary). These
-    inputs are small once aggregated, so they are joined in Arrow and handed back to Spark for
-    the SQL.
+    inputs are one small row per customer, joined in Arrow.
     """
-    spec = compiler.spec
     known = profiles.filter(profiles.column("_g_known_before"))
     customer_ids: set[str] = set()
     for table in (known, *per_customer):
         customer_ids.update(table.column("customer_id").to_pylist())
     customer_ids.discard(None)  # type: ignore[arg-type]
-    spark = inputs.transactions.sparkSession
-    wide = spark.createDataFrame(join_on_customer(sorted(customer_ids), [*per_customer, profiles]))
-    context = customer.Context(spec=spec, as_of=as_of, compiler=compiler)
-    # Two planner defaults cost seconds here: Spark evaluates a projection over a small local
-    # relation while optimising, interpreted, row by row (ConvertToLocalRelation: 8 s for 10k
-    # customers), and whole-stage code generation of the 74 long expressions exceeds the JVM's
-    # 64 KB method limit (a logged compile failure, then a fallback).
-    excluded = spark.conf.get(EXCLUDED_RULES, None)
-    settings = {
-        EXCLUDED_RULES: ",".join(filter(None, [excluded, CONVERT_TO_LOCAL_RELATION])),
-        "spark.sql.codegen.wholeStage": "false",
-    }
-    with session_conf(spark, settings):
-        context.rfm_thresholds = customer.rfm_thresholds(wide, context)
-        columns = [compiler.feature_sql(f, context) for f in compiler.customer_level]
-        for level in context.intermediate_levels():
-            wide = wide.selectExpr("*", *level)
-        return wide.selectExpr("customer_id", *columns).toArrow()
+    inputs = join_on_customer(sorted(customer_ids), [*per_customer, profiles])
+    return customer.customer_features(inputs, compiler, as_of)

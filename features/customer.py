@@ -1,22 +1,31 @@
 """Customer-level families: first use, RFM, lifetime value, loyalty status and profile.
 
-Each builder turns one :class:`FeatureDefinition` into a column over the joined wide frame: the
-pivoted base aggregates (:mod:`features.compiler`), the card summary, the golden-record
-profile (``_g_*``) and the RFM quantile thresholds (literals, computed first).
+They read one narrow row per customer (:class:`CustomerInputs`): the engine's internal
+aggregates (:attr:`features.compiler.Compiler.locations`), the card summary and the
+golden-record profile (``_g_*``), joined in Arrow on the driver. Each builder turns one
+:class:`FeatureDefinition` into a numpy column over those rows (floats with NaN for null, or
+objects with None); :func:`customer_features` types them as the catalog says. Spark computes the
+two per-customer inputs that need a join (:func:`card_summary`, :func:`profile_columns`); the
+features themselves are a few vector operations over at most a few million rows, cheaper on
+the driver than a Spark job (docs/features.md, "Performance").
 """
 
 from __future__ import annotations
 
+import calendar
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from features import sql
+from features.assemble import NUMERIC_DTYPES
 from features.events import local_date
 from features.spec import ALL, FeatureDefinition, FeatureSpec, SpecError
 
@@ -27,51 +36,67 @@ TX = "transactions"
 POINTS = "loyalty_points"
 
 
+Values = np.ndarray  # float64 (NaN = null) or object (None = null), one per customer
+
+
+@dataclass
+class CustomerInputs:
+    """The joined per-customer inputs, read as numpy columns (each converted once)."""
+
+    table: pa.Table
+    _cache: dict[str, Values] = field(default_factory=dict)
+
+    def number(self, name: str) -> Values:
+        """A numeric, boolean or date column as float64 (dates as days since 1970; NaN = null)."""
+        if name not in self._cache:
+            column = self.table.column(name)
+            if pa.types.is_date(column.type):
+                column = pc.cast(column, pa.int32())
+            column = pc.cast(column, pa.float64())
+            self._cache[name] = column.to_numpy(zero_copy_only=False).astype(np.float64)
+        return self._cache[name]
+
+    def text(self, name: str) -> Values:
+        """A string column as objects (None = null)."""
+        if name not in self._cache:
+            self._cache[name] = np.asarray(self.table.column(name).to_pylist(), dtype=object)
+        return self._cache[name]
+
+    @property
+    def rows(self) -> int:
+        return self.table.num_rows
+
+
 @dataclass
 class Context:
-    """What the builders read: the spec, the as-of date and the compiler's base values."""
+    """What the builders read: the spec, the as-of date, the compiler's layout and the inputs."""
 
     spec: FeatureSpec
     as_of: date
     compiler: Compiler
-    _parts: dict[str, dict[str, str]] = field(default_factory=dict)
-    _intermediates: dict[str, tuple[str, int]] = field(default_factory=dict)
-    rfm_thresholds: dict[str, list[float | None]] | None = None  # see rfm_thresholds()
+    inputs: CustomerInputs
+    _parts: dict[str, dict[str, Values]] = field(default_factory=dict)
 
-    def value(self, slice_key: str, measure: str, window: str) -> str:
-        return self.compiler.value(slice_key, measure, window)
+    def value(self, slice_key: str, measure: str, window: str) -> Values:
+        """An internal aggregate of one slice key and window (with its fill), per customer."""
+        name, dtype = self.compiler.internal_source(slice_key, measure, window)
+        values = self.inputs.number(name)
+        if dtype in ("bigint", "int"):
+            values = np.trunc(values)
+        fill = self.compiler.measures[measure].fill
+        return values if fill is None else np.where(np.isnan(values), float(fill), values)
 
-    def intermediate(self, name: str, expression: str) -> str:
-        """Compute ``expression`` once, as column ``name``, and return a reference to it.
-
-        A part several features (or other parts) repeat, such as an RFM score, is projected
-        before the features instead of being inlined into each of them.
-        """
-        column = sql.ident(name)
-        level = 1 + max(
-            (
-                lvl
-                for other, (_, lvl) in self._intermediates.items()
-                if sql.ident(other) in expression
-            ),
-            default=0,
-        )
-        self._intermediates.setdefault(name, (expression, level))
-        return column
-
-    def intermediate_levels(self) -> list[list[str]]:
-        """``expr AS name`` of the intermediates, by level: each reads only earlier levels."""
-        levels: dict[int, list[str]] = {}
-        for name, (expression, level) in self._intermediates.items():
-            levels.setdefault(level, []).append(f"{expression} AS {sql.ident(name)}")
-        return [levels[level] for level in sorted(levels)]
+    @property
+    def as_of_days(self) -> int:
+        """The as-of date in days since 1970-01-01."""
+        return (self.as_of - date(1970, 1, 1)).days
 
     @property
     def lifetime(self) -> str:
         return lifetime_window(self.spec)
 
-    def parts(self, family: str) -> dict[str, str]:
-        """The SQL of every feature of a grouped family, built once."""
+    def parts(self, family: str) -> dict[str, Values]:
+        """Every feature of a grouped family, computed once."""
         if family not in self._parts:
             self._parts[family] = GROUPED_BUILDERS[family](self)
         return self._parts[family]
@@ -148,138 +173,126 @@ def card_summary(cards: DataFrame, spec: FeatureSpec) -> DataFrame:
 GOLDEN_COLUMNS = (
     "gender", "date_of_birth", "region", "province", "phone_e164", "email", "consent_email",
     "consent_sms", "consent_data_use", "linked_records_crm", "linked_records_erp",
-    "linked_records_loyalty", "first_seen",
+    "linked_records_loyalty",
 )  # fmt: skip
 
 
 def profile_columns(golden_records: DataFrame, as_of: date, timezone: str) -> DataFrame:
-    """The golden-record fields the profile family reads, as ``_g_<field>``, and
-    ``_g_known_before``: first seen before ``as_of`` (local day), so a customer at D."""
+    """The golden-record fields the profile family reads, as ``_g_<field>``, the local day the
+    customer was first seen (``_g_first_seen_day``) and ``_g_known_before``: first seen before
+    ``as_of``, so a customer at D."""
     first_seen_day = local_date(F.col("first_seen"), timezone)
     return (
         golden_records.where(F.col("customer_id").isNotNull())
         .select(
             "customer_id",
             *[F.col(c).alias(f"_g_{c}") for c in GOLDEN_COLUMNS],
+            first_seen_day.alias("_g_first_seen_day"),
             F.coalesce(first_seen_day < F.lit(as_of), F.lit(False)).alias("_g_known_before"),
         )
         .dropDuplicates(["customer_id"])
     )
 
 
-def rfm_thresholds(wide: DataFrame, ctx: Context) -> dict[str, list[float | None]]:
-    """Recency, frequency and monetary quantiles over the customers who ever purchased.
-
-    Read from the customer-level frame (the lifetime recency and the RFM window's count and
-    spend of the unsliced key), so the transactions are not scanned again.
-    """
-    window = ctx.spec.rfm["window"]
-    recency = ctx.value(ALL, "x_last_days", ctx.lifetime)
-    frequency = ctx.value(ALL, "x_count", window)
-    monetary = ctx.value(ALL, "x_amount", window)
-    quantiles = f"array({', '.join(sql.literal(float(q)) for q in ctx.spec.rfm['quantiles'])})"
-    row = (
-        wide.where(f"{recency} IS NOT NULL")
-        .selectExpr(
-            f"percentile_approx(CAST({recency} AS DOUBLE), {quantiles}) AS r",
-            f"percentile_approx(CAST({frequency} AS DOUBLE), {quantiles}) AS f",
-            f"percentile_approx(CAST({monetary} AS DOUBLE), {quantiles}) AS m",
-        )
-        .first()
-    )
-    levels = len(ctx.spec.rfm["quantiles"])
-    return {
-        name: list(row[name]) if row is not None and row[name] is not None else [None] * levels
-        for name in ("r", "f", "m")
-    }
+def quantile_thresholds(values: Values, quantiles: list[float]) -> list[float | None]:
+    """The value at each quantile of the non-null ``values``: the smallest value with at least
+    that share of values at or below it (``sorted[ceil(q * n) - 1]``), as Spark's
+    ``percentile_approx`` answers when it is exact (up to 10,000 values; beyond, it
+    approximates). None for every quantile when there is no value."""
+    present = np.sort(values[~np.isnan(values)])
+    if len(present) == 0:
+        return [None] * len(quantiles)
+    ranks = [min(max(math.ceil(q * len(present)), 1), len(present)) for q in quantiles]
+    return [float(present[rank - 1]) for rank in ranks]
 
 
 # ---- builders -------------------------------------------------------------------------------
-# Each returns Spark SQL text over the wide frame (see features/sql.py for why text).
+# Each returns one value per customer (see :data:`Values`), in the inputs' row order.
 
 
-def _first_rank(feature: FeatureDefinition, ctx: Context) -> str:
+def _missing(rows: int) -> Values:
+    return np.full(rows, np.nan)
+
+
+def _coalesce(values: Values, fill: float) -> Values:
+    return np.where(np.isnan(values), fill, values)
+
+
+def _flag(condition: np.ndarray) -> Values:
+    """1.0 / 0.0 for a boolean condition (never null)."""
+    return condition.astype(np.float64)
+
+
+def _first_rank(feature: FeatureDefinition, ctx: Context) -> Values:
     """Computed by the engine: 1 + the slice values of the dimension bought strictly earlier."""
     dimension = ctx.spec.slices[feature.slice_dimension or ""]
     return ctx.value(dimension.key(feature.slice_value or ""), "x_first_rank", ctx.lifetime)
 
 
-def _pick(ctx: Context, dimension_name: str, measure: str, window: str, pick: str) -> str:
-    """The slice value with the least / greatest ``measure`` (ties: the first listed value)."""
+def _pick(ctx: Context, dimension_name: str, measure: str, window: str, pick: str) -> Values:
+    """The slice value with the least / greatest ``measure`` (ties: the first listed value;
+    a value counts when the measure is present, or positive for spend)."""
     dimension = ctx.spec.slices[dimension_name]
-    candidates = []
-    for index, value in enumerate(dimension.values):
-        column = ctx.value(dimension.key(value.name), measure, window)
-        order = index if pick == "least" else -index
-        present = f"{column} > 0" if measure == "x_amount" else f"{column} IS NOT NULL"
-        candidates.append(
-            f"CASE WHEN {present} THEN named_struct('m', {column}, 'o', {order}, "
-            f"'v', {sql.literal(value.name)}) END"
-        )
-    function = "least" if pick == "least" else "greatest"
-    chosen = f"{function}({', '.join(candidates)})" if len(candidates) > 1 else candidates[0]
-    return f"({chosen}).v"
+    measured = np.column_stack(
+        [ctx.value(dimension.key(value.name), measure, window) for value in dimension.values]
+    )
+    present = measured > 0 if measure == "x_amount" else ~np.isnan(measured)
+    if pick == "least":
+        chosen = np.where(present, measured, np.inf).argmin(axis=1)  # first index on ties
+    else:
+        chosen = np.where(present, measured, -np.inf).argmax(axis=1)
+    names = np.asarray([value.name for value in dimension.values], dtype=object)
+    return np.where(present.any(axis=1), names[chosen], None)
 
 
-def _first_value(feature: FeatureDefinition, ctx: Context) -> str:
+def _first_value(feature: FeatureDefinition, ctx: Context) -> Values:
     return _pick(ctx, feature.param("dimension"), "x_first_epoch", ctx.lifetime, "least")
 
 
-def _last_value(feature: FeatureDefinition, ctx: Context) -> str:
+def _last_value(feature: FeatureDefinition, ctx: Context) -> Values:
     return _pick(ctx, feature.param("dimension"), "x_last_epoch", ctx.lifetime, "greatest")
 
 
-def _top_value(feature: FeatureDefinition, ctx: Context) -> str:
+def _top_value(feature: FeatureDefinition, ctx: Context) -> Values:
     return _pick(ctx, feature.param("dimension"), "x_amount", feature.window or "", "greatest")
 
 
-def _rfm_parts(ctx: Context) -> dict[str, str]:
+def _rfm_parts(ctx: Context) -> dict[str, Values]:
+    """Scores count the population quantiles a customer's value passes (recency inverted);
+    quantiles are over the customers who ever purchased."""
     window = ctx.spec.rfm["window"]
     recency = ctx.value(ALL, "x_last_days", ctx.lifetime)
     frequency = ctx.value(ALL, "x_count", window)
     monetary = ctx.value(ALL, "x_amount", window)
-    levels = len(ctx.spec.rfm["quantiles"])
+    purchased = ~np.isnan(recency)
+    quantiles = [float(q) for q in ctx.spec.rfm["quantiles"]]
 
-    if ctx.rfm_thresholds is None:
-        raise SpecError("rfm: compute the quantile thresholds (rfm_thresholds) before the SQL")
-    thresholds = ctx.rfm_thresholds
+    def score(values: Values) -> Values:
+        thresholds = quantile_thresholds(values[purchased], quantiles)
+        passed = sum((threshold < values).astype(np.int64) for threshold in thresholds
+                     if threshold is not None)  # fmt: skip
+        return np.where(purchased, 1.0 + passed, np.nan)
 
-    def above(column: str, name: str) -> str:
-        return " + ".join(
-            f"CASE WHEN {sql.literal(threshold)} < {column} THEN 1 ELSE 0 END"
-            for threshold in thresholds[name]
-        )
-
-    recency = ctx.intermediate("_rfm_recency", recency)
-    frequency = ctx.intermediate("_rfm_frequency", frequency)
-    monetary = ctx.intermediate("_rfm_monetary", monetary)
-    purchased = f"{recency} IS NOT NULL"
-    r = ctx.intermediate(
-        "_rfm_r", f"CASE WHEN {purchased} THEN {levels + 1} - ({above(recency, 'r')}) END"
-    )
-    f = ctx.intermediate("_rfm_f", f"CASE WHEN {purchased} THEN 1 + {above(frequency, 'f')} END")
-    m = ctx.intermediate("_rfm_m", f"CASE WHEN {purchased} THEN 1 + {above(monetary, 'm')} END")
-    rules = [
-        (
-            f"({r}) BETWEEN {rule.r[0]} AND {rule.r[1]} AND ({f}) BETWEEN {rule.f[0]} AND "
-            f"{rule.f[1]} AND ({m}) BETWEEN {rule.m[0]} AND {rule.m[1]}",
-            sql.literal(rule.name),
-        )
-        for rule in ctx.spec.rfm_segments
-    ]
-    segment = sql.case(
-        [(f"NOT ({purchased})", sql.literal(ctx.spec.rfm["no_purchase_segment"])), *rules],
-        sql.literal(ctx.spec.rfm["fallback_segment"]),
-    )
+    r = len(quantiles) + 2.0 - score(recency)
+    f, m = score(frequency), score(monetary)
+    segment = np.full(ctx.inputs.rows, ctx.spec.rfm["fallback_segment"], dtype=object)
+    undecided = purchased.copy()
+    for rule in ctx.spec.rfm_segments:
+        hit = undecided
+        for scores, (low, high) in ((r, rule.r), (f, rule.f), (m, rule.m)):
+            hit = hit & (scores >= low) & (scores <= high)
+        segment[hit] = rule.name
+        undecided &= ~hit
+    segment[~purchased] = ctx.spec.rfm["no_purchase_segment"]
     return {
         "rfm_recency_days": recency,
-        "rfm_frequency": f"CASE WHEN {purchased} THEN {frequency} END",
-        "rfm_monetary": f"CASE WHEN {purchased} THEN {monetary} END",
+        "rfm_frequency": np.where(purchased, frequency, np.nan),
+        "rfm_monetary": np.where(purchased, monetary, np.nan),
         "rfm_r_score": r,
         "rfm_f_score": f,
         "rfm_m_score": m,
-        "rfm_total_score": f"({r}) + ({f}) + ({m})",
-        "rfm_code": f"({r}) * 100 + ({f}) * 10 + ({m})",
+        "rfm_total_score": r + f + m,
+        "rfm_code": r * 100 + f * 10 + m,
         "rfm_segment": segment,
     }
 
@@ -289,7 +302,13 @@ def clv_discount_factor(horizon_years: int, retention: float, discount_rate: flo
     return sum(retention ** (t - 1) / (1 + discount_rate) ** t for t in range(1, horizon_years + 1))
 
 
-def _clv_parts(ctx: Context) -> dict[str, str]:
+def _ratio(numerator: Values, denominator: Values) -> Values:
+    """numerator / denominator where the denominator is positive, else null."""
+    positive = denominator > 0
+    return np.where(positive, numerator / np.where(positive, denominator, 1.0), np.nan)
+
+
+def _clv_parts(ctx: Context) -> dict[str, Values]:
     conf = ctx.spec.clv
     window = conf["frequency_window"]
     window_days = float(ctx.spec.windows[window].days or 365)
@@ -298,43 +317,33 @@ def _clv_parts(ctx: Context) -> dict[str, str]:
     count_life = ctx.value(ALL, "x_count", life)
     amount_window = ctx.value(ALL, "x_amount", window)
     amount_life = ctx.value(ALL, "x_amount", life)
-    first_days = f"CAST({ctx.value(ALL, 'x_first_days', life)} AS DOUBLE)"
-    last_days = f"CAST({ctx.value(ALL, 'x_last_days', life)} AS DOUBLE)"
-    min_tenure = sql.literal(float(conf["min_tenure_days"]))
-    per_year = sql.case(
-        [
-            (f"{count_window} > 0", f"{count_window} * 365.0D / least(greatest({first_days}, "
-             f"{min_tenure}), {sql.literal(window_days)})"),
-            (f"{count_life} > 0", f"{count_life} * 365.0D / greatest({first_days}, {min_tenure})"),
-        ],
-        "0.0D",
+    first_days = ctx.value(ALL, "x_first_days", life)
+    last_days = ctx.value(ALL, "x_last_days", life)
+    # tenure in days, at least min_tenure_days (np.fmax: a missing first purchase is ignored)
+    tenure = np.fmax(first_days, float(conf["min_tenure_days"]))
+    per_year = np.select(
+        [count_window > 0, count_life > 0],
+        [_ratio(count_window * 365.0, np.fmin(tenure, window_days)),
+         _ratio(count_life * 365.0, tenure)],
+        0.0,
     )  # fmt: skip
-    order_value = (
-        f"coalesce(CASE WHEN {count_window} > 0 THEN {amount_window} / {count_window} END, "
-        f"CASE WHEN {count_life} > 0 THEN {amount_life} / {count_life} END)"
-    )
-    per_year = ctx.intermediate("_clv_per_year", per_year)
-    order_value = ctx.intermediate("_clv_order_value", order_value)
-    decay = sql.literal(float(conf["alive_decay"]) * 365.0)
-    alive = f"CASE WHEN {last_days} IS NOT NULL THEN exp(-{last_days} * ({per_year}) / {decay}) END"
-    margin = sql.literal(float(conf["margin_rate"]))
-    alive = ctx.intermediate("_clv_alive", alive)
-    annual_margin = ctx.intermediate(
-        "_clv_annual_margin", f"coalesce(({per_year}) * ({order_value}) * {margin}, 0.0D)"
-    )
+    order_value = _ratio(amount_window, count_window)
+    order_value = np.where(np.isnan(order_value), _ratio(amount_life, count_life), order_value)
+    decay = float(conf["alive_decay"]) * 365.0
+    alive = np.exp(-last_days * per_year / decay)  # null when there was no purchase
+    margin = float(conf["margin_rate"])
+    annual_margin = _coalesce(per_year * order_value * margin, 0.0)
     return {
         "clv_purchases_per_year": per_year,
         "clv_avg_order_value": order_value,
         "clv_probability_alive": alive,
         "clv_annual_margin": annual_margin,
-        "clv_historic_margin": f"{amount_life} * {margin}",
-        "_expected": ctx.intermediate(
-            "_clv_expected", f"({annual_margin}) * coalesce({alive}, 0.0D)"
-        ),
+        "clv_historic_margin": amount_life * margin,
+        "_expected": annual_margin * _coalesce(alive, 0.0),
     }
 
 
-def _clv_estimate(feature: FeatureDefinition, ctx: Context) -> str:
+def _clv_estimate(feature: FeatureDefinition, ctx: Context) -> Values:
     conf = ctx.spec.clv
     factor = clv_discount_factor(
         int(feature.param("years")),
@@ -343,84 +352,103 @@ def _clv_estimate(feature: FeatureDefinition, ctx: Context) -> str:
     )
     if not math.isfinite(factor):
         raise SpecError("clv: the discount factor is not finite; check the rates")
-    return f"({ctx.parts('clv')['_expected']}) * {sql.literal(factor)}"
+    return ctx.parts("clv")["_expected"] * factor
 
 
-def _loyalty_parts(ctx: Context) -> dict[str, str]:
+def _listed(labels: list[str], ranks: Values) -> Values:
+    """The label at each 1-based rank (None where the rank is null)."""
+    names = np.asarray([None, *labels], dtype=object)
+    return names[np.nan_to_num(ranks, nan=0.0).astype(np.int64)]
+
+
+def _loyalty_parts(ctx: Context) -> dict[str, Values]:
     conf = ctx.spec.loyalty_status
-    tiers = f"array({', '.join(sql.literal(t) for t in conf['tiers'])})"
-    statuses = f"array({', '.join(sql.literal(s) for s in conf['card_statuses'])})"
-    as_of = sql.literal(ctx.as_of)
-    cards = "coalesce(_card_count, 0)"
+    inputs = ctx.inputs
+    cards = _coalesce(inputs.number("_card_count"), 0.0)
+    tier_rank = inputs.number("_card_tier_rank")
     return {
         "points_balance": ctx.value(ALL, "x_points_balance", ctx.lifetime),
-        "is_member": f"CASE WHEN {cards} > 0 THEN 1 ELSE 0 END",
+        "is_member": _flag(cards > 0),
         "member_cards": cards,
-        "tier": (
-            f"CASE WHEN _card_tier_rank IS NOT NULL THEN element_at({tiers}, _card_tier_rank) END"
-        ),
-        "tier_rank": "_card_tier_rank",
-        "tier_tenure_days": f"datediff({as_of}, _card_tier_updated)",
-        "membership_tenure_days": f"datediff({as_of}, _card_first_enrolled)",
-        "card_status": (
-            "CASE WHEN _card_status_rank IS NOT NULL "
-            f"THEN element_at({statuses}, _card_status_rank) END"
-        ),
-        "card_active": "coalesce(_card_active, 0)",
+        "tier": _listed(list(conf["tiers"]), tier_rank),
+        "tier_rank": tier_rank,
+        "tier_tenure_days": ctx.as_of_days - inputs.number("_card_tier_updated"),
+        "membership_tenure_days": ctx.as_of_days - inputs.number("_card_first_enrolled"),
+        "card_status": _listed(list(conf["card_statuses"]), inputs.number("_card_status_rank")),
+        "card_active": _coalesce(inputs.number("_card_active"), 0.0),
     }
 
 
-def _profile_parts(ctx: Context) -> dict[str, str]:
-    as_of = sql.literal(ctx.as_of)
-    age = (
-        f"CASE WHEN _g_date_of_birth < {as_of} "
-        f"THEN floor(months_between({as_of}, _g_date_of_birth) / 12) END"
+def age_years(birth_days: Values, as_of: date) -> Values:
+    """Whole years from each birth date (days since 1970; NaN = unknown) to ``as_of``: Spark's
+    ``floor(months_between(as_of, birth) / 12)``, null for a birth date on or after ``as_of``.
+
+    ``months_between`` counts whole months plus (day difference) / 31, except that the same day
+    of the month, or both last days of their months, make a whole number; scaled by 31 it is an
+    integer, so the floor is exact.
+    """
+    ages = np.full(len(birth_days), np.nan)
+    known = ~np.isnan(birth_days) & (birth_days < (as_of - date(1970, 1, 1)).days)
+    born = birth_days[known].astype(np.int64).astype("datetime64[D]")
+    month = born.astype("datetime64[M]")
+    day = (born - month.astype("datetime64[D]")).astype(np.int64) + 1
+    month_length = ((month + 1).astype("datetime64[D]") - month.astype("datetime64[D]")).astype(
+        np.int64
     )
-    band = sql.case(
-        [
-            (f"({age}) BETWEEN {int(low)} AND {int(high)}", sql.literal(label))
-            for low, high, label in ctx.spec.profile["age_bands"]
-        ]
-    )
-    timezone = sql.literal(ctx.spec.timezone)
-    first_seen = f"datediff({as_of}, to_date(from_utc_timestamp(_g_first_seen, {timezone})))"
+    month_number = month.astype(np.int64)  # months since 1970-01
+    months = (as_of.year - 1970) * 12 + as_of.month - 1 - month_number
+    as_of_month_end = as_of.day == calendar.monthrange(as_of.year, as_of.month)[1]
+    whole = (day == as_of.day) | (as_of_month_end & (day == month_length))
+    in_31sts = months * 31 + np.where(whole, 0, as_of.day - day)
+    ages[known] = np.floor_divide(in_31sts, 12 * 31)
+    return ages
+
+
+def _lower(values: Values) -> Values:
+    return np.asarray([v.lower() if v is not None else None for v in values], dtype=object)
+
+
+def _profile_parts(ctx: Context) -> dict[str, Values]:
+    inputs = ctx.inputs
+    age = age_years(inputs.number("_g_date_of_birth"), ctx.as_of)
+    band = np.full(inputs.rows, None, dtype=object)
+    for low, high, label in reversed(ctx.spec.profile["age_bands"]):  # the first listed wins
+        band[(age >= int(low)) & (age <= int(high))] = label
+    gender = _lower(inputs.text("_g_gender"))
+    first_seen = ctx.as_of_days - inputs.number("_g_first_seen_day")
     first_purchase = ctx.value(ALL, "x_first_days", ctx.lifetime)
-    tenure = f"greatest(CASE WHEN {first_seen} > 0 THEN {first_seen} END, {first_purchase})"
-    linked = {s: f"coalesce(_g_linked_records_{s}, 0)" for s in ("crm", "erp", "loyalty")}
-    has_phone = "CASE WHEN _g_phone_e164 IS NOT NULL THEN 1 ELSE 0 END"
-    has_email = "CASE WHEN _g_email IS NOT NULL THEN 1 ELSE 0 END"
+    sources = ("crm", "erp", "loyalty")
+    linked = {s: _coalesce(inputs.number(f"_g_linked_records_{s}"), 0.0) for s in sources}
+    has_phone = np.not_equal(inputs.text("_g_phone_e164"), None)
+    has_email = np.not_equal(inputs.text("_g_email"), None)
+    consent = {k: inputs.number(f"_g_consent_{k}") for k in ("email", "sms", "data_use")}
     return {
         "age_years": age,
         "age_band": band,
-        "gender": "lower(_g_gender)",
-        "is_female": "CASE lower(_g_gender) WHEN 'female' THEN 1 WHEN 'male' THEN 0 END",
-        "region": "lower(_g_region)",
-        "province": "_g_province",
-        "tenure_days": tenure,
-        **{f"linked_records_{s}": c for s, c in linked.items()},
-        "linked_sources": " + ".join(
-            f"CASE WHEN {c} > 0 THEN 1 ELSE 0 END" for c in linked.values()
-        ),
-        "has_phone": has_phone,
-        "has_email": has_email,
-        **{f"consent_{k}": f"CAST(_g_consent_{k} AS INT)" for k in ("email", "sms", "data_use")},
-        "contactable_email": (
-            "CASE WHEN _g_email IS NOT NULL AND _g_consent_email THEN 1 ELSE 0 END"
-        ),
-        "contactable_sms": (
-            "CASE WHEN _g_phone_e164 IS NOT NULL AND _g_consent_sms THEN 1 ELSE 0 END"
-        ),
+        "gender": gender,
+        "is_female": np.select([gender == "female", gender == "male"], [1.0, 0.0], np.nan),
+        "region": _lower(inputs.text("_g_region")),
+        "province": inputs.text("_g_province"),
+        # the longer of: since first seen (when before D) and since the first purchase
+        "tenure_days": np.fmax(np.where(first_seen > 0, first_seen, np.nan), first_purchase),
+        **{f"linked_records_{s}": values for s, values in linked.items()},
+        "linked_sources": sum(_flag(values > 0) for values in linked.values()),
+        "has_phone": _flag(has_phone),
+        "has_email": _flag(has_email),
+        **{f"consent_{k}": values for k, values in consent.items()},
+        "contactable_email": _flag(has_email & (consent["email"] == 1)),
+        "contactable_sms": _flag(has_phone & (consent["sms"] == 1)),
     }
 
 
-_SINGLE: dict[str, Callable[[FeatureDefinition, Context], str]] = {
+_SINGLE: dict[str, Callable[[FeatureDefinition, Context], Values]] = {
     "first_rank": _first_rank,
     "first_value": _first_value,
     "last_value": _last_value,
     "top_value": _top_value,
     "clv_estimate": _clv_estimate,
 }
-GROUPED_BUILDERS: dict[str, Callable[[Context], dict[str, str]]] = {
+GROUPED_BUILDERS: dict[str, Callable[[Context], dict[str, Values]]] = {
     "rfm": _rfm_parts,
     "clv": _clv_parts,
     "loyalty_status": _loyalty_parts,
@@ -428,8 +456,8 @@ GROUPED_BUILDERS: dict[str, Callable[[Context], dict[str, str]]] = {
 }
 
 
-def build(feature: FeatureDefinition, ctx: Context) -> str:
-    """SQL of one customer-level feature (before the dtype cast)."""
+def build(feature: FeatureDefinition, ctx: Context) -> Values:
+    """One customer-level feature's values (before the dtype is applied)."""
     if feature.measure in _SINGLE:
         return _SINGLE[feature.measure](feature, ctx)
     if feature.family not in GROUPED_BUILDERS or feature.measure not in ctx.parts(feature.family):
@@ -437,3 +465,32 @@ def build(feature: FeatureDefinition, ctx: Context) -> str:
             f"no builder for feature {feature.name!r} ({feature.family}.{feature.measure})"
         )
     return ctx.parts(feature.family)[feature.measure]
+
+
+def typed(values: Values, dtype: str) -> pa.Array:
+    """A feature column of the catalog's dtype: NaN / None are null; integers truncate toward
+    zero, as Spark's cast does."""
+    if dtype == "string":
+        return pa.array(values, pa.string())
+    numbers = np.asarray(values, dtype=np.float64)
+    missing = np.isnan(numbers)
+    arrow_type = NUMERIC_DTYPES[dtype]
+    if dtype != "double":
+        numbers = np.trunc(np.where(missing, 0.0, numbers)).astype(arrow_type.to_pandas_dtype())
+    return pa.array(numbers, arrow_type, mask=missing if missing.any() else None)
+
+
+def customer_features(inputs: pa.Table, compiler: Compiler, as_of: date) -> pa.Table:
+    """``customer_id`` and every customer-level feature, one row per row of ``inputs``.
+
+    Args:
+        inputs: ``customer_id``, the engine's internal aggregates (``_i_<source>_<n>``), the card
+            summary (``_card_*``) and the profile (``_g_*``), one row per customer.
+        compiler: the compiled spec (which features, where each internal aggregate is).
+        as_of: the as-of date D.
+    """
+    ctx = Context(spec=compiler.spec, as_of=as_of, compiler=compiler, inputs=CustomerInputs(inputs))
+    columns = {"customer_id": inputs.column("customer_id")}
+    for feature in compiler.customer_level:
+        columns[feature.name] = typed(build(feature, ctx), feature.dtype)
+    return pa.table(columns)
