@@ -30,6 +30,7 @@ from functools import reduce
 
 import pyarrow as pa
 from pyspark.sql import DataFrame
+from pyspark.sql.pandas.types import to_arrow_schema
 
 from features import customer, engine, sql
 from features.assemble import NUMERIC_DTYPES, assemble_snapshot, join_on_customer
@@ -50,6 +51,10 @@ from features.spec import (
 )
 
 SOURCES = ("transactions", "loyalty_points")
+# ``_cluster`` of the per-customer inputs passed through the build's Spark job; the engine's
+# clusters are 0, 1, ... and its per-customer rows -1, -2 (one per source).
+CARD_SUMMARY_ROWS = -1 - len(SOURCES)
+PROFILE_ROWS = -2 - len(SOURCES)
 BasePair = tuple[str, str]  # (measure, window)
 
 # Aggregates the customer-level families read (features/customer.py), whatever the spec lists.
@@ -370,12 +375,12 @@ def build_customer_features(
         one column per feature in catalog order.
     """
     compiler = Compiler(spec, features)
-    timezone = spec.timezone
-    cards = member_cards(inputs.loyalty_members, inputs.identity_map, as_of, timezone)
-    long_values, internals = _windowed_values(inputs, compiler, as_of)
-    card_summary = customer.card_summary(cards, spec).toArrow()
-    profiles = customer.profile_columns(inputs.golden_records, as_of, timezone).toArrow()
-    customer_level = _customer_level(compiler, as_of, [*internals, card_summary], profiles)
+    results = _spark_results(inputs, compiler, as_of)
+    long_values = {cluster: table for cluster, table in results.items() if cluster >= 0}
+    internals = [results[compiler.internal_cluster(source)] for source in SOURCES]
+    customer_level = _customer_level(
+        compiler, as_of, [*internals, results[CARD_SUMMARY_ROWS]], results[PROFILE_ROWS]
+    )
     no_events = {
         cluster.index: engine.no_event_values(job, cluster)
         for job in compiler.jobs.values()
@@ -387,29 +392,38 @@ def build_customer_features(
     return FeatureBuild(table=table, features=compiler.features)
 
 
-def _windowed_values(
-    inputs: FeatureInputs, compiler: Compiler, as_of: date
-) -> tuple[dict[int, pa.Table], list[pa.Table]]:
-    """The engine's results on the driver: per cluster, the (customer, key) value rows; per
-    source, the customers' internal aggregates (``customer_id``, ``_i_<source>_<n>``...)."""
+def _spark_results(inputs: FeatureInputs, compiler: Compiler, as_of: date) -> dict[int, pa.Table]:
+    """Everything the build reads from Spark, in one job, by ``_cluster``: the engine's
+    (customer, key) value rows per cluster; per source, the customers' internal aggregates
+    (``customer_id``, ``_i_<source>_<n>``...); the card summary; the golden-record profile.
+
+    One job, because each Spark job costs a fixed 0.1-0.5 s here however small: the card
+    summary and the profile travel as Arrow IPC batches like the engine's results.
+    """
     spec = compiler.spec
     tx_events = transaction_events(inputs.transactions, inputs.identity_map, as_of, spec.timezone)
     points = loyalty_events(inputs.loyalty_points, inputs.identity_map, as_of, spec.point_signs)
-    output = reduce(
-        DataFrame.unionByName,
-        [compiler.engine_rows(tx_events, "transactions"),
-         compiler.engine_rows(points, "loyalty_points")],
-    ).toArrow()  # fmt: skip
-    tables = engine.read_output(output)
-    internals = []
-    for source in SOURCES:
+    cards = member_cards(inputs.loyalty_members, inputs.identity_map, as_of, spec.timezone)
+    passed_through = {
+        CARD_SUMMARY_ROWS: customer.card_summary(cards, spec),
+        PROFILE_ROWS: customer.profile_columns(inputs.golden_records, as_of, spec.timezone),
+    }
+    frames = [compiler.engine_rows(tx_events, "transactions"),
+              compiler.engine_rows(points, "loyalty_points"),
+              *[frame.mapInArrow(engine.ship_function(cluster), engine.OUTPUT_DDL)
+                for cluster, frame in passed_through.items()]]  # fmt: skip
+    results = engine.read_output(reduce(DataFrame.unionByName, frames).toArrow())
+    for source in SOURCES:  # the engine's columns are positions; name them
         width = len(compiler.internal_layout[source])
         names = ["customer_id", *[compiler.internal_column(source, n) for n in range(width)]]
         schema = pa.schema([pa.field(names[0], pa.string())] +
                            [pa.field(name, pa.float64()) for name in names[1:]])  # fmt: skip
-        table = tables.get(compiler.internal_cluster(source), schema.empty_table())
-        internals.append(table.rename_columns(names).cast(schema))
-    return {cluster: table for cluster, table in tables.items() if cluster >= 0}, internals
+        cluster = compiler.internal_cluster(source)
+        table = results.get(cluster, schema.empty_table())
+        results[cluster] = table.rename_columns(names).cast(schema)
+    for cluster, frame in passed_through.items():  # no row at all: an empty table
+        results.setdefault(cluster, to_arrow_schema(frame.schema).empty_table())
+    return results
 
 
 def _customer_level(

@@ -43,6 +43,7 @@ Column = tuple[np.ndarray, np.ndarray]  # float64 values, bool validity (False =
 OUTPUT_DDL = "_cluster int, _batch binary"
 OUTPUT_SCHEMA = pa.schema([pa.field("_cluster", pa.int32()), pa.field("_batch", pa.binary())])
 BATCH_ROWS = 16_384
+_IPC_OPTIONS = pa.ipc.IpcWriteOptions(compression="lz4")
 
 
 @dataclass(frozen=True)
@@ -175,7 +176,7 @@ def _shipped(cluster: int, table: pa.Table) -> Iterator[pa.RecordBatch]:
     """``table`` as output rows of at most :data:`BATCH_ROWS` rows each, IPC-serialised."""
     for batch in table.to_batches(max_chunksize=BATCH_ROWS):
         sink = pa.BufferOutputStream()
-        with pa.ipc.new_stream(sink, batch.schema) as writer:
+        with pa.ipc.new_stream(sink, batch.schema, options=_IPC_OPTIONS) as writer:
             writer.write_batch(batch)
         yield pa.RecordBatch.from_arrays(
             [
@@ -184,6 +185,18 @@ def _shipped(cluster: int, table: pa.Table) -> Iterator[pa.RecordBatch]:
             ],
             schema=OUTPUT_SCHEMA,
         )
+
+
+def ship_function(cluster: int) -> Callable[[Iterable[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
+    """A ``mapInArrow`` function that passes its rows through as output rows of ``cluster``,
+    so other small results can share the engine's Spark job."""
+
+    def ship(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            if batch.num_rows:
+                yield from _shipped(cluster, pa.Table.from_batches([batch]))
+
+    return ship
 
 
 def read_output(output: pa.Table) -> dict[int, pa.Table]:
