@@ -5,10 +5,12 @@ Spark prepares each source's events (filters as ``_f_<filter>`` booleans, slice 
 repartitions them by customer and hands each partition to :func:`partition_function` through
 ``mapInArrow``. Per cluster of slice keys (:class:`features.compiler.ClusterPlan`) the engine
 
-1. explodes the events into (customer, slice key) groups, sorted once,
-2. computes every base aggregate (a measure over a window) with one ``reduceat`` over the
-   sorted rows: counts, sums, minima and maxima, two-pass sample standard deviations, first and
-   last ``days_ago``; exact distinct counts from each value's latest occurrence,
+1. explodes the events into (customer, slice key) groups, sorted once by group and day,
+2. cuts each group at the windows' day boundaries (:class:`_Segments`) and reduces every
+   filter and value once per (group, segment) with ``reduceat``: counts, sums, minima and
+   maxima, squared deviations from the segment mean; each base aggregate (a measure over a
+   window) then combines the few segments its window spans (a stable pairwise update for
+   sample standard deviations). Exact distinct counts come from each value's latest occurrence,
 3. evaluates the cluster's slots: fills, ratios, deltas and trends, cast through the dtype,
 
 and returns, per cluster, one row per (customer, slice key) with the slots, plus one row per
@@ -106,9 +108,10 @@ def partition_function(
         if events.num_rows == 0:
             return
         customers, customer_codes = _factorize(events.column("customer_id"))
+        days_ago = events.column(numeric_column("days_ago")).to_numpy().astype(np.int64)
         internal = np.full((len(customers), len(job.internal_layout)), np.nan)
         for cluster in job.clusters:
-            groups = _Groups.explode(events, cluster, customer_codes)
+            groups = _Groups.explode(events, cluster, customer_codes, days_ago)
             if groups.count == 0:
                 continue
             aggregates = _aggregates(events, groups, job, cluster)
@@ -241,16 +244,22 @@ def _factorize(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
 
 @dataclass
 class _Groups:
-    """The exploded (customer, key) rows of a cluster, sorted by group."""
+    """The exploded (customer, key) rows of a cluster, sorted by group, then by ``days_ago``."""
 
-    rows: np.ndarray  # event row of each exploded row, in group order
+    rows: np.ndarray  # event row of each exploded row, by group then days_ago
     group: np.ndarray  # dense group number of each exploded row (ascending)
     starts: np.ndarray  # first exploded row of each group
     ids: np.ndarray  # customer code * len(keys) + key code of each group
     count: int
 
     @classmethod
-    def explode(cls, events: pa.Table, cluster: ClusterJob, customer_codes: np.ndarray) -> _Groups:
+    def explode(
+        cls,
+        events: pa.Table,
+        cluster: ClusterJob,
+        customer_codes: np.ndarray,
+        days_ago: np.ndarray,
+    ) -> _Groups:
         key_codes = pd.Index(cluster.keys)
         rows, codes = [], []
         for dimension in cluster.dimensions:
@@ -268,7 +277,7 @@ class _Groups:
         row = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
         code = np.concatenate(codes) if codes else np.zeros(0, dtype=np.int64)
         ids = customer_codes[row] * len(cluster.keys) + code
-        order = np.argsort(ids)
+        order = _sort_order(ids, days_ago[row])  # by group, then by day within the group
         row, ids = row[order], ids[order]
         if len(ids) == 0:
             empty = np.zeros(0, dtype=np.int64)
@@ -311,20 +320,72 @@ class _Inputs:
         return self._cache[name]
 
 
-def _in_window(days_ago: np.ndarray, bounds: tuple[int, int | None]) -> np.ndarray:
-    low, high = bounds
-    inside = days_ago >= low
-    return inside if high is None else inside & (days_ago <= high)
+def _sort_order(ids: np.ndarray, days_ago: np.ndarray) -> np.ndarray:
+    """Row order by ``ids``, then ``days_ago`` (one packed int64 sort when it fits)."""
+    if len(ids) == 0:
+        return np.zeros(0, dtype=np.int64)
+    span = int(days_ago.max()) + 1
+    if int(days_ago.min()) >= 0 and (int(ids.max()) + 1) * span < 2**62:
+        return np.argsort(ids * span + days_ago)
+    return np.lexsort((days_ago, ids))
+
+
+@dataclass
+class _Segments:
+    """Each group's rows cut at the windows' day boundaries.
+
+    Windows are ranges of ``days_ago``, and a group's rows are sorted by it, so every window is
+    a run of consecutive segments: an aggregate is reduced once per (group, segment), then per
+    window over a handful of segments, instead of once per window over every row.
+    """
+
+    edges: list[int]  # segment k + 1 holds days_ago in [edges[k], edges[k + 1]); 0 the rest
+    starts: np.ndarray  # first row of each (group, segment), group-major
+    empty: np.ndarray  # (group, segment) without rows
+    row_segment: np.ndarray  # flat (group, segment) index of each row
+    groups: int
+
+    @classmethod
+    def cut(cls, groups: _Groups, days_ago: np.ndarray, windows: list[tuple[int, int | None]]):
+        edges = sorted({low for low, _ in windows} | {h + 1 for _, h in windows if h is not None})
+        span = max(int(days_ago.max()) if len(days_ago) else 0, *edges) + 1
+        sort_key = groups.group * span + days_ago  # ascending: rows are by group, then day
+        targets = np.arange(groups.count)[:, None] * span + np.asarray(edges)[None, :]
+        inner = np.searchsorted(sort_key, targets.ravel()).reshape(groups.count, len(edges))
+        starts = np.column_stack([groups.starts, inner]).ravel()
+        sizes = np.diff(np.append(starts, len(days_ago)))
+        row_segment = np.repeat(np.arange(len(starts)), sizes)
+        return cls(edges, starts, sizes == 0, row_segment, groups.count)
+
+    @property
+    def per_group(self) -> int:
+        return len(self.edges) + 1
+
+    def of_window(self, bounds: tuple[int, int | None]) -> slice:
+        """The segments a window covers."""
+        low, high = bounds
+        first = 1 + self.edges.index(low)
+        return slice(first, self.per_group if high is None else 1 + self.edges.index(high + 1))
+
+    def reduce(self, ufunc: np.ufunc, values: np.ndarray, identity: float) -> np.ndarray:
+        """``ufunc`` over each (group, segment)'s rows, as (segments, groups) so a window's
+        segments are contiguous rows; ``identity`` where a segment has no rows."""
+        padded = np.append(values, identity)  # a segment may start after the last row
+        reduced = ufunc.reduceat(padded, self.starts).astype(np.float64)
+        reduced[self.empty] = identity  # reduceat gives the next row for an empty range
+        return np.ascontiguousarray(reduced.reshape(self.groups, self.per_group).T)
 
 
 def _aggregates(
     events: pa.Table, groups: _Groups, job: SourceJob, cluster: ClusterJob
 ) -> dict[BasePair, Column]:
     inputs = _Inputs(events, groups)
-    days_ago = inputs.numeric("days_ago")
+    days_ago = inputs.numeric("days_ago").astype(np.int64)
+    windows = {window for _, window in cluster.pairs}
+    segments = _Segments.cut(groups, days_ago, [job.windows[w] for w in windows])
+    partials = _Partials(inputs, segments)
     aggregates: dict[BasePair, Column] = {}
     latest: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    selections: dict[tuple[str | None, str, str | None], tuple[np.ndarray, np.ndarray]] = {}
     ranks = []
     for measure_name, window in cluster.pairs:
         measure = job.measures[measure_name]
@@ -332,36 +393,93 @@ def _aggregates(
         if measure.agg == "first_rank":
             ranks.append((measure_name, window, measure.of or ""))
             continue
-        selected = inputs.flag(measure.where or "")
         if measure.agg == "distinct":
             if measure_name not in latest:
-                latest[measure_name] = _latest_occurrences(
-                    groups, inputs.string_codes(measure.value or ""), selected, days_ago
-                )
+                selected = inputs.flag(measure.where or "")
+                codes = inputs.string_codes(measure.value or "")
+                latest[measure_name] = _latest_occurrences(groups, codes, selected, days_ago)
             aggregates[(measure_name, window)] = _distinct(groups, *latest[measure_name], bounds)
             continue
-        column = "days_ago" if measure.agg.endswith("days_ago") else measure.value
-        if measure.agg == "count":
-            column = None  # a count ignores the value
-        key = (measure.where, window, column)
-        if key not in selections:  # shared by every measure of this filter, window and value
-            chosen = selected & _in_window(days_ago, bounds)
-            if column is not None:
-                chosen = chosen & ~np.isnan(inputs.numeric(column))
-            selections[key] = chosen, np.add.reduceat(chosen.astype(np.int64), groups.starts)
-        chosen, count = selections[key]
-        if measure.agg == "count":
-            aggregates[(measure_name, window)] = (
-                count.astype(np.float64),
-                np.ones(groups.count, bool),
-            )
-            continue
-        aggregates[(measure_name, window)] = _reduce(
-            measure.agg, inputs.numeric(column or ""), chosen, count, groups
-        )
+        aggregates[(measure_name, window)] = partials.window(measure, segments.of_window(bounds))
     for measure_name, window, of in ranks:
         aggregates[(measure_name, window)] = _first_ranks(groups, cluster, aggregates[(of, window)])
     return aggregates
+
+
+class _Partials:
+    """Per (group, segment) counts, sums, extremes and squared deviations of the selected rows,
+    computed once per filter and value, and combined per window."""
+
+    def __init__(self, inputs: _Inputs, segments: _Segments):
+        self.inputs, self.segments = inputs, segments
+        self._cache: dict[tuple[str, str | None, str | None], np.ndarray] = {}
+
+    def _selected(self, where: str | None, column: str | None) -> np.ndarray:
+        selected = self.inputs.flag(where or "")
+        if column is not None:
+            selected = selected & ~np.isnan(self.inputs.numeric(column))
+        return selected
+
+    def get(self, kind: str, where: str | None, column: str | None) -> np.ndarray:
+        key = (kind, where, column)
+        if key in self._cache:
+            return self._cache[key]
+        reduce = self.segments.reduce
+        if kind == "count":
+            result = reduce(np.add, self._selected(where, column).astype(np.int64), 0)
+        else:
+            selected = self._selected(where, column)
+            values = self.inputs.numeric(column or "")
+            if kind == "sum":
+                result = reduce(np.add, np.where(selected, values, 0.0), 0.0)
+            elif kind == "max":
+                result = reduce(np.maximum, np.where(selected, values, -np.inf), -np.inf)
+            elif kind == "min":
+                result = reduce(np.minimum, np.where(selected, values, np.inf), np.inf)
+            elif kind == "squares":  # squared deviations from the (group, segment) mean
+                count = self.get("count", where, column).T.ravel()  # group-major, as the rows
+                mean = self.get("sum", where, column).T.ravel() / np.maximum(count, 1)
+                deviation = np.where(selected, values - mean[self.segments.row_segment], 0.0)
+                result = reduce(np.add, deviation * deviation, 0.0)
+            else:
+                raise ValueError(f"unknown partial {kind!r}")
+        self._cache[key] = result
+        return result
+
+    def window(self, measure: Measure, segments: slice) -> Column:
+        """One measure over one window (its run of segments): null over no rows."""
+        agg = measure.agg
+        column = "days_ago" if agg.endswith("days_ago") else measure.value
+        if agg == "count":
+            column = None  # a count ignores the value
+        count = self.get("count", measure.where, column)[segments].sum(axis=0)
+        if agg == "count":
+            return count, np.ones(len(count), dtype=bool)
+        if agg == "sum":
+            return self.get("sum", measure.where, column)[segments].sum(axis=0), count > 0
+        if agg in ("max", "first_days_ago"):
+            return self.get("max", measure.where, column)[segments].max(axis=0), count > 0
+        if agg in ("min", "last_days_ago"):
+            return self.get("min", measure.where, column)[segments].min(axis=0), count > 0
+        if agg == "std":
+            return _combined_std(
+                self.get("count", measure.where, column)[segments],
+                self.get("sum", measure.where, column)[segments],
+                self.get("squares", measure.where, column)[segments],
+            )
+        raise ValueError(f"unknown aggregate {agg!r}")
+
+
+def _combined_std(counts: np.ndarray, sums: np.ndarray, squares: np.ndarray) -> Column:
+    """Sample standard deviation over several segments (rows) from each one's count, sum and
+    squared deviations from its own mean (Chan et al.'s pairwise update, stable); needs two
+    values."""
+    count = counts.sum(axis=0)
+    mean = sums.sum(axis=0) / np.maximum(count, 1)
+    segment_mean = sums / np.maximum(counts, 1)
+    between = (counts * (segment_mean - mean) ** 2).sum(axis=0)
+    total = squares.sum(axis=0) + between
+    return np.sqrt(total / np.maximum(count - 1, 1)), count >= 2
 
 
 def _first_ranks(groups: _Groups, cluster: ClusterJob, first_days: Column) -> Column:
@@ -384,29 +502,6 @@ def _first_ranks(groups: _Groups, cluster: ClusterJob, first_days: Column) -> Co
     ranks = np.full(groups.count, np.nan)
     ranks[rows] = value_start - block_start + 1
     return ranks, bought.copy()
-
-
-def _reduce(
-    agg: str, values: np.ndarray, selected: np.ndarray, count: np.ndarray, groups: _Groups
-) -> Column:
-    """One aggregate of ``values`` over the selected rows of every group (``count`` of them;
-    null over none)."""
-    if agg == "sum":
-        result = np.add.reduceat(np.where(selected, values, 0.0), groups.starts)
-    elif agg in ("max", "first_days_ago"):
-        result = np.maximum.reduceat(np.where(selected, values, -np.inf), groups.starts)
-    elif agg in ("min", "last_days_ago"):
-        result = np.minimum.reduceat(np.where(selected, values, np.inf), groups.starts)
-    elif agg == "std":
-        total = np.add.reduceat(np.where(selected, values, 0.0), groups.starts)
-        mean = total / np.maximum(count, 1)
-        deviation = np.where(selected, values - mean[groups.group], 0.0)
-        squares = np.add.reduceat(deviation * deviation, groups.starts)
-        result = np.sqrt(squares / np.maximum(count - 1, 1))
-        return result, count >= 2
-    else:
-        raise ValueError(f"unknown aggregate {agg!r}")
-    return result, count > 0
 
 
 def _latest_occurrences(

@@ -157,3 +157,58 @@ def test_join_on_customer_refuses_a_repeated_customer():
     twice = pa.table({"customer_id": ["C1", "C1"], "_card_count": [1, 2]})
     with pytest.raises(AssemblyError, match="more than one row per customer"):
         join_on_customer(["C1"], [twice])
+
+
+def test_window_aggregates_match_a_direct_computation():
+    # Random events over overlapping and offset windows: the per-segment partials combined per
+    # window must equal each aggregate computed directly from the window's rows.
+    rng = np.random.default_rng(3)
+    windows = {"w7": (1, 7), "w30": (1, 30), "p30": (31, 60), "w45_90": (45, 90), "life": (1, None)}
+    measures = {m.name: m for m in (
+        measure("n", "count", "bigint", where="purchase", fill=0),
+        measure("s", "sum", value="amount", where="purchase", fill=0),
+        measure("hi", "max", value="amount", where="purchase"),
+        measure("lo", "min", value="amount", where="purchase"),
+        measure("sd", "std", value="amount", where="purchase"),
+        measure("last", "last_days_ago", "int", where="purchase"),
+    )}  # fmt: skip
+    slots = [(m, w, "double") for m in measures for w in windows]
+    cluster = ClusterJob(index=0, keys=["all"], key_dimensions=["all"],
+                         pairs=[(m, w) for m, w, _ in slots], slots=slots)  # fmt: skip
+    job = SourceJob(clusters=[cluster], internal_cluster=-1, internal_layout=[],
+                    measures=measures, windows=windows, comparisons={})  # fmt: skip
+    rows = 3_000
+    customers = rng.integers(0, 40, rows)
+    days = rng.integers(1, 120, rows).astype(float)
+    amounts = np.round(rng.gamma(2.0, 1e5, rows), 2)
+    amounts[rng.random(rows) < 0.05] = np.nan
+    purchase = rng.random(rows) < 0.8
+    batch = pa.RecordBatch.from_pydict({
+        "customer_id": [f"C{c:02d}" for c in customers],
+        "_n_days_ago": pa.array(days),
+        "_n_amount": pa.array(amounts, mask=np.isnan(amounts)),
+        "_f_purchase": pa.array(purchase),
+    })  # fmt: skip
+    table = read_output(pa.Table.from_batches(list(partition_function(job)([batch]))))[0]
+    computed = {row["customer_id"]: row for row in table.to_pylist()}
+    assert len(computed) == 40
+    for customer in range(40):
+        row = computed[f"C{customer:02d}"]
+        for number, (name, window, _) in enumerate(slots):
+            low, high = windows[window]
+            inside = (customers == customer) & purchase & (days >= low)
+            inside &= days <= (high if high is not None else np.inf)
+            present = inside & ~np.isnan(amounts)
+            expected = {
+                "n": float(inside.sum()),
+                "s": amounts[present].sum() if present.any() else 0.0,  # fill 0
+                "hi": amounts[present].max() if present.any() else np.nan,
+                "lo": amounts[present].min() if present.any() else np.nan,
+                "sd": np.std(amounts[present], ddof=1) if present.sum() >= 2 else np.nan,
+                "last": days[inside].min() if inside.any() else np.nan,
+            }[name]
+            got = row[f"s{number}"]
+            if np.isnan(expected):
+                assert np.isnan(got), (customer, name, window)
+            else:
+                assert got == pytest.approx(expected, rel=1e-12), (customer, name, window)
