@@ -150,7 +150,7 @@ def customer_features(
         lake,
         as_of,
         features,
-        without_events=features_without_events(inputs, spec, as_of, features),
+        without_events=lambda: features_without_events(inputs, spec, as_of, features),
         min_customers=int(spec.checks.get("min_customers", 0)),
     )
     context.log.info(f"{as_of}: {report.summary()}")

@@ -25,7 +25,7 @@ needs neither Spark nor the whole table in memory.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -40,6 +40,9 @@ from features.spec import FeatureDefinition
 log = logging.getLogger(__name__)
 
 KEY_COLUMNS = ("customer_id", "as_of_date")
+# Feature names, or a function that finds them: it is called only when a column is degenerate,
+# since finding them scans the events again (features.evidence.features_without_events).
+WithoutEvents = Iterable[str] | Callable[[], Iterable[str]]
 
 
 @dataclass
@@ -101,12 +104,21 @@ def profile_batches(batches: Iterable[pa.RecordBatch], columns: list[str]) -> tu
     return rows, profiles
 
 
+def _degenerate_kind(profile: ColumnProfile, rows: int) -> str | None:
+    """``all_null``, ``constant`` or None (the column tells customers apart)."""
+    if profile.nulls == rows:
+        return "all_null"
+    if profile.nulls == 0 and profile.low == profile.high:
+        return "constant"
+    return None
+
+
 def profile_snapshot(
     batches: Iterable[pa.RecordBatch],
     columns: list[str],
     catalog_names: Iterable[str],
     tolerated_names: Iterable[str] = (),
-    without_events: Iterable[str] = (),
+    without_events: WithoutEvents = (),
     min_customers: int = 0,
 ) -> FeatureCheckReport:
     """Find degenerate feature columns and catalog mismatches in one snapshot.
@@ -117,28 +129,27 @@ def profile_snapshot(
         catalog_names: ``name`` of every catalog row.
         tolerated_names: features whose degeneracy is reported but does not fail the check.
         without_events: features with no event in their slice and window (tolerated, with the
-            kind suffixed ``_no_events``).
+            kind suffixed ``_no_events``), or a function returning them, called only when some
+            column is degenerate.
         min_customers: below this population, degenerate columns are tolerated.
     """
     feature_columns = [c for c in columns if c not in KEY_COLUMNS]
     rows, profiles = profile_batches(batches, feature_columns)
     catalog = set(catalog_names)
     tolerated_set = set(tolerated_names)
-    no_events = set(without_events)
     report = FeatureCheckReport(
         rows=rows,
         feature_columns=len(feature_columns),
         non_constant=0,
         population_too_small=rows < min_customers,
     )
+    kinds = {name: _degenerate_kind(profiles[name], rows) for name in feature_columns}
+    no_events: set[str] = set()
+    if any(kinds.values()):
+        no_events = set(without_events() if callable(without_events) else without_events)
     for name in feature_columns:
-        profile = profiles[name]
-        if profile.nulls == rows:
-            kind = "all_null"
-        elif profile.nulls == 0 and profile.low == profile.high:
-            kind = "constant"
-        else:
-            kind = None
+        kind = kinds[name]
+        if kind is None:
             report.non_constant += 1
         if kind is not None and name in no_events:
             report.tolerated[name] = f"{kind}_no_events"
@@ -163,7 +174,7 @@ def check_feature_table(
     lake: Lakehouse,
     as_of: date,
     features: list[FeatureDefinition] | None = None,
-    without_events: Iterable[str] = (),
+    without_events: WithoutEvents = (),
     min_customers: int = 0,
 ) -> FeatureCheckReport:
     """Check the ``as_of`` snapshot of ``gold/customer_features`` against ``gold/feature_catalog``.
@@ -172,7 +183,8 @@ def check_feature_table(
         lake: the lakehouse holding both tables (a missing catalog means no catalog rows).
         as_of: the snapshot to check.
         features: the expanded spec, for the tolerated features (default: none tolerated).
-        without_events: features with no event in their slice and window (see
+        without_events: features with no event in their slice and window, or a function
+            returning them, called only when a column is degenerate (see
             :func:`features.evidence.features_without_events`).
         min_customers: below this population, degenerate columns do not fail the check.
     """

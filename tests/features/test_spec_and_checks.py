@@ -171,6 +171,21 @@ def test_columns_without_events_or_on_a_small_population_are_tolerated():
     assert not enough.population_too_small and set(enough.defects) == set(names)
 
 
+def test_the_event_evidence_is_looked_up_only_for_degenerate_columns():
+    calls = []
+
+    def evidence() -> list[str]:
+        calls.append(1)
+        return ["quiet"]
+
+    varied = _batch(x=[1, 2, 3])
+    assert profile_snapshot([varied], varied.schema.names, ["x"], without_events=evidence).passed
+    assert calls == []  # nothing degenerate: the events are not scanned again
+    quiet = _batch(quiet=[0, 0, 0])
+    report = profile_snapshot([quiet], quiet.schema.names, ["quiet"], without_events=evidence)
+    assert calls == [1] and report.tolerated == {"quiet": "constant_no_events"}
+
+
 def test_check_combines_batches_before_judging_a_column():
     # constant within each batch, different across them: the column varies
     first, second = _batch(x=[1, 1]), _batch(x=[2, 2])
