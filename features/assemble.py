@@ -16,8 +16,8 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from features.engine import slot_column
 from features.spec import FeatureDefinition
@@ -53,16 +53,13 @@ def join_on_customer(customer_ids: list[str], tables: list[pa.Table]) -> pa.Tabl
     Each table holds at most one row per customer; a customer it lacks gets nulls (a left join
     done in Arrow, because the customer-level inputs are small once aggregated).
     """
-    population = pd.Index(customer_ids, dtype=object)
-    columns: dict[str, pa.ChunkedArray | pa.Array] = {
-        "customer_id": pa.array(customer_ids, pa.string())
-    }
+    population = pa.array(customer_ids, pa.string())
+    columns: dict[str, pa.ChunkedArray | pa.Array] = {"customer_id": population}
     for table in tables:
-        ids = pd.Index(table.column("customer_id").to_pylist(), dtype=object)
-        if not ids.is_unique:
+        ids = table.column("customer_id").combine_chunks()
+        if pc.count_distinct(ids, mode="all").as_py() != len(ids):
             raise AssemblyError(f"{table.column_names[1:]}: more than one row per customer")
-        positions = ids.get_indexer(population)
-        rows = pa.array(positions, pa.int64(), mask=positions < 0)
+        rows = pc.index_in(population, value_set=ids)  # null where the table lacks the customer
         for name in table.column_names:
             if name != "customer_id":
                 columns[name] = table.column(name).take(rows)
@@ -90,8 +87,8 @@ def assemble_snapshot(
         batch_rows: customers per record batch (bounds the working memory).
     """
     customer_level = customer_level.sort_by("customer_id")
-    customer_ids = pd.Index(customer_level.column("customer_id").to_pylist())
-    if not customer_ids.is_unique:
+    customer_ids = customer_level.column("customer_id").combine_chunks()
+    if pc.count_distinct(customer_ids, mode="all").as_py() != len(customer_ids):
         raise AssemblyError("the customer-level rows repeat a customer_id")
     windowed = [f for f in features if f.source is not None]
     windowed_row = {f.name: row for row, f in enumerate(windowed)}
@@ -120,7 +117,7 @@ def _cluster_cells(
     rows: pa.Table,
     plan: ClusterPlan,
     no_events: tuple[np.ndarray, np.ndarray],
-    customer_ids: pd.Index,
+    customer_ids: pa.Array,
     windowed_row: dict[str, int],
     defaults: np.ndarray,
 ) -> _ClusterCells:
@@ -139,13 +136,10 @@ def _cluster_cells(
         targets_rows = np.array([windowed_row[name] for _, name in pairs])
         defaults[targets_rows] = no_event_values[slots]
         targets.append((code, slots, targets_rows))
-    positions = customer_ids.get_indexer(
-        pd.Index(rows.column("customer_id").to_pylist(), dtype=object)
-    )
+    positions = _positions(rows.column("customer_id"), customer_ids)
     if (positions < 0).any():
         raise AssemblyError(f"cluster {plan.index}: values for customers outside the population")
-    keys = rows.column("slice_key").to_pylist()
-    key_codes = pd.Index(plan.keys).get_indexer(pd.Index(keys, dtype=object))
+    key_codes = _positions(rows.column("slice_key"), pa.array(plan.keys, pa.string()))
     order = np.argsort(positions, kind="stable")
     return _ClusterCells(
         positions=positions[order],
@@ -153,6 +147,12 @@ def _cluster_cells(
         slots=[values[order] for values in slot_values],
         targets=targets,
     )
+
+
+def _positions(values: pa.ChunkedArray, listed: pa.Array) -> np.ndarray:
+    """Index of each value in ``listed`` (-1 when absent)."""
+    found = pc.index_in(values, value_set=listed)
+    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 def _schema(customer_schema: pa.Schema, features: list[FeatureDefinition]) -> pa.Schema:
@@ -177,7 +177,8 @@ def _batches(
 ) -> Iterator[pa.RecordBatch]:
     for start in range(0, customer_level.num_rows, batch_rows):
         stop = min(customer_level.num_rows, start + batch_rows)
-        cells = np.repeat(defaults[:, None], stop - start, axis=1)
+        cells = np.empty((len(defaults), stop - start))
+        cells[:] = defaults[:, None]
         for cluster in clusters:
             first, last = np.searchsorted(cluster.positions, [start, stop])
             codes = cluster.key_codes[first:last]
