@@ -341,7 +341,7 @@ class _Segments:
 
     edges: list[int]  # segment k + 1 holds days_ago in [edges[k], edges[k + 1]); 0 the rest
     starts: np.ndarray  # first row of each (group, segment), group-major
-    empty: np.ndarray  # (group, segment) without rows
+    filled: np.ndarray  # (group, segment) with rows
     row_segment: np.ndarray  # flat (group, segment) index of each row
     groups: int
 
@@ -355,7 +355,7 @@ class _Segments:
         starts = np.column_stack([groups.starts, inner]).ravel()
         sizes = np.diff(np.append(starts, len(days_ago)))
         row_segment = np.repeat(np.arange(len(starts)), sizes)
-        return cls(edges, starts, sizes == 0, row_segment, groups.count)
+        return cls(edges, starts, sizes > 0, row_segment, groups.count)
 
     @property
     def per_group(self) -> int:
@@ -370,9 +370,10 @@ class _Segments:
     def reduce(self, ufunc: np.ufunc, values: np.ndarray, identity: float) -> np.ndarray:
         """``ufunc`` over each (group, segment)'s rows, as (segments, groups) so a window's
         segments are contiguous rows; ``identity`` where a segment has no rows."""
-        padded = np.append(values, identity)  # a segment may start after the last row
-        reduced = ufunc.reduceat(padded, self.starts).astype(np.float64)
-        reduced[self.empty] = identity  # reduceat gives the next row for an empty range
+        reduced = np.full(len(self.starts), identity, dtype=np.float64)
+        # reduceat over the non-empty segments only: each then runs to the next one's start
+        # (an empty range would yield the next row instead of the identity)
+        reduced[self.filled] = ufunc.reduceat(values, self.starts[self.filled], dtype=np.float64)
         return np.ascontiguousarray(reduced.reshape(self.groups, self.per_group).T)
 
 
@@ -426,7 +427,7 @@ class _Partials:
             return self._cache[key]
         reduce = self.segments.reduce
         if kind == "count":
-            result = reduce(np.add, self._selected(where, column).astype(np.int64), 0)
+            result = reduce(np.add, self._selected(where, column), 0)
         else:
             selected = self._selected(where, column)
             values = self.inputs.numeric(column or "")
