@@ -10,10 +10,10 @@ groups the slice keys into clusters that need similar aggregates (:class:`Cluste
    partition (``mapInArrow``): per cluster, one row per (customer, slice key) with the final
    value of every windowed feature of that key (fills, ratios, trends, dtype cast), and one row
    per customer with the raw aggregates the customer-level families read.
-2. Both results reach the driver as Arrow, with the card summary and the golden-record profile
-   (two small Spark jobs). The 74 customer-level features (:mod:`features.customer`: first use,
-   RFM, lifetime value, loyalty status, profile) are numpy over one narrow row per customer:
-   those aggregates, the card summary and the profile, joined in Arrow.
+2. Both results reach the driver as Arrow in one Spark job, with the card summary and the
+   golden-record profile riding along. The 74 customer-level features (:mod:`features.customer`:
+   first use, RFM, lifetime value, loyalty status, profile) are numpy over one narrow row per
+   customer: those aggregates, the card summary and the profile, joined in Arrow.
 3. :func:`features.assemble.assemble_snapshot` scatters the long values into one column per
    feature, in catalog order, next to the customer-level ones.
 
