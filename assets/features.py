@@ -145,7 +145,7 @@ def customer_features(
     lake = lakehouse.get()
     inputs = read_feature_inputs(lake)
     built = build_customer_features(inputs, spec, as_of, features)
-    lake.replace_where(built.table, GOLD_CUSTOMER_FEATURES, {"as_of_date": [as_of]})
+    lake.replace_where(built.reader(), GOLD_CUSTOMER_FEATURES, {"as_of_date": [as_of]})
     report = check_feature_table(
         lake,
         as_of,

@@ -42,7 +42,8 @@ from c360.tables import Table
 
 log = logging.getLogger(__name__)
 
-TableData = DataFrame | pa.Table | pd.DataFrame
+# A RecordBatchReader is streamed by delta-rs (the wide feature snapshot: never whole in memory).
+TableData = DataFrame | pa.Table | pa.RecordBatchReader | pd.DataFrame
 WriterName = Literal["auto", "delta-rs", "delta-spark"]
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -139,8 +140,8 @@ class DeltaRsBackend(DeltaBackend):
     name = "delta-rs"
     identifier_quote = '"'
 
-    def _to_arrow(self, data: TableData) -> pa.Table:
-        if isinstance(data, pa.Table):
+    def _to_arrow(self, data: TableData) -> pa.Table | pa.RecordBatchReader:
+        if isinstance(data, pa.Table | pa.RecordBatchReader):
             return data
         if isinstance(data, pd.DataFrame):
             return pa.Table.from_pandas(data, preserve_index=False)
@@ -203,6 +204,8 @@ class DeltaSparkBackend(DeltaBackend):
             return data
         if isinstance(data, pd.DataFrame):
             data = pa.Table.from_pandas(data, preserve_index=False)
+        if isinstance(data, pa.RecordBatchReader):
+            data = data.read_all()
         return self.spark.createDataFrame(data)
 
     def read(self, path, version) -> DataFrame:
@@ -387,6 +390,8 @@ class Lakehouse:
         keys = list(keys or table.keys)
         if not keys:
             raise LakehouseError(table, "merge", "no merge keys given and the table declares none")
+        if isinstance(data, pa.RecordBatchReader):  # counted and merged: read it once
+            data = data.read_all()
         if not self.exists(table):
             self._write(data, table, "overwrite")
             count = data.count() if isinstance(data, DataFrame) else len(data)
@@ -413,7 +418,8 @@ def _check_timestamps(data: TableData, table: Table) -> None:
     if isinstance(data, DataFrame):
         naive = [f.name for f in data.schema.fields if isinstance(f.dataType, TimestampNTZType)]
     else:
-        schema = data.schema if isinstance(data, pa.Table) else pa.Schema.from_pandas(data)
+        arrow = isinstance(data, pa.Table | pa.RecordBatchReader)
+        schema = data.schema if arrow else pa.Schema.from_pandas(data)
         naive = [f.name for f in schema if pa.types.is_timestamp(f.type) and f.type.tz is None]
     if naive:
         raise LakehouseError(

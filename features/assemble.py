@@ -74,8 +74,9 @@ def assemble_snapshot(
     features: list[FeatureDefinition],
     as_of: date,
     batch_rows: int = BATCH_ROWS,
-) -> pa.Table:
-    """The snapshot table: ``customer_id``, ``as_of_date`` and every feature in catalog order.
+) -> Snapshot:
+    """The snapshot: ``customer_id``, ``as_of_date`` and every feature in catalog order, as
+    record batches produced on demand (see :class:`Snapshot`).
 
     Args:
         customer_level: ``customer_id`` and the customer-level features, one row per customer.
@@ -107,10 +108,43 @@ def assemble_snapshot(
             _cluster_cells(rows, plan, no_events[plan.index], customer_ids, windowed_row, defaults)
         )
     schema = _schema(customer_level.schema, features)
-    batches = _batches(
-        customer_level, clusters, features, windowed_row, defaults, as_of, schema, batch_rows
+    return Snapshot(
+        schema, customer_level, clusters, features, windowed_row, defaults, as_of, batch_rows
     )
-    return pa.Table.from_batches(list(batches), schema=schema)
+
+
+@dataclass
+class Snapshot:
+    """An assembled snapshot that builds its record batches when read: a writer can stream
+    them (:meth:`reader`), so the whole wide table need not be in memory at once."""
+
+    schema: pa.Schema
+    customer_level: pa.Table
+    clusters: list[_ClusterCells]
+    features: list[FeatureDefinition]
+    windowed_row: dict[str, int]
+    defaults: np.ndarray
+    as_of: date
+    batch_rows: int
+
+    @property
+    def num_rows(self) -> int:
+        return self.customer_level.num_rows
+
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        """The snapshot's rows, ``batch_rows`` customers at a time, sorted by customer."""
+        return _batches(
+            self.customer_level, self.clusters, self.features, self.windowed_row,
+            self.defaults, self.as_of, self.schema, self.batch_rows,
+        )  # fmt: skip
+
+    def reader(self) -> pa.RecordBatchReader:
+        """A fresh stream of :meth:`batches` (each call assembles them again)."""
+        return pa.RecordBatchReader.from_batches(self.schema, self.batches())
+
+    def to_table(self) -> pa.Table:
+        """The whole snapshot in memory."""
+        return pa.Table.from_batches(list(self.batches()), schema=self.schema)
 
 
 def _cluster_cells(

@@ -33,7 +33,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql.pandas.types import to_arrow_schema
 
 from features import customer, engine, sql
-from features.assemble import NUMERIC_DTYPES, assemble_snapshot, join_on_customer
+from features.assemble import NUMERIC_DTYPES, Snapshot, assemble_snapshot, join_on_customer
 from features.events import (
     FeatureInputs,
     loyalty_events,
@@ -349,11 +349,22 @@ class Compiler:
 
 @dataclass(frozen=True)
 class FeatureBuild:
-    """A computed snapshot: ``table`` has ``customer_id``, ``as_of_date`` and one column per
-    feature in catalog order (``features``), one row per customer, sorted by ``customer_id``."""
+    """A computed snapshot: ``customer_id``, ``as_of_date`` and one column per feature in
+    catalog order (``features``), one row per customer, sorted by ``customer_id``.
 
-    table: pa.Table
+    ``reader()`` streams it batch by batch (what the asset hands to the Delta writer, so the
+    wide table is never whole in memory); ``table`` materialises it.
+    """
+
+    snapshot: Snapshot
     features: list[FeatureDefinition]
+
+    @property
+    def table(self) -> pa.Table:
+        return self.snapshot.to_table()
+
+    def reader(self) -> pa.RecordBatchReader:
+        return self.snapshot.reader()
 
 
 def build_customer_features(
@@ -371,8 +382,8 @@ def build_customer_features(
         features: the expanded spec (default: ``expand(spec)``).
 
     Returns:
-        A :class:`FeatureBuild` whose Arrow ``table`` has ``customer_id``, ``as_of_date`` and
-        one column per feature in catalog order.
+        A :class:`FeatureBuild`: the snapshot (``customer_id``, ``as_of_date`` and one column
+        per feature in catalog order), streamed by ``reader()`` or whole as ``table``.
     """
     compiler = Compiler(spec, features)
     results = _spark_results(inputs, compiler, as_of)
@@ -386,10 +397,10 @@ def build_customer_features(
         for job in compiler.jobs.values()
         for cluster in job.clusters
     }
-    table = assemble_snapshot(
+    snapshot = assemble_snapshot(
         customer_level, long_values, no_events, compiler.plans, compiler.features, as_of
     )
-    return FeatureBuild(table=table, features=compiler.features)
+    return FeatureBuild(snapshot=snapshot, features=compiler.features)
 
 
 def _spark_results(inputs: FeatureInputs, compiler: Compiler, as_of: date) -> dict[int, pa.Table]:

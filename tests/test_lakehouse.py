@@ -163,6 +163,22 @@ def test_replace_where_an_empty_frame_empties_the_partition(spark, rs_lake):
     assert [r.person_id for r in rs_lake.read(PEOPLE).collect()] == ["crm:1"]
 
 
+def test_replace_where_streams_record_batches(spark, rs_lake):
+    # a reader is written batch by batch (the feature snapshot); a row outside the predicate
+    # rejects the whole write and leaves the table as it was
+    rs_lake.overwrite(people_arrow(), PEOPLE)
+    renamed = people_arrow([dict(ROWS[1], full_name="Trần Đức")])
+    batches = renamed.to_batches() * 2  # the same person twice, in two batches
+    stream = pa.RecordBatchReader.from_batches(renamed.schema, iter(batches))
+    rs_lake.replace_where(stream, PEOPLE, {"day": [date(2026, 11, 2)]})
+    names = sorted(r.full_name for r in rs_lake.read(PEOPLE).collect())
+    assert names == ["Nguyễn Thị Ánh Tuyết", "Trần Đức", "Trần Đức"]
+    outside = pa.RecordBatchReader.from_batches(renamed.schema, iter(people_arrow().to_batches()))
+    with pytest.raises(LakehouseError):
+        rs_lake.replace_where(outside, PEOPLE, {"day": [date(2026, 11, 2)]})
+    assert rs_lake.count(PEOPLE) == 3
+
+
 def test_replace_where_refuses_unknown_columns(spark, rs_lake):
     rs_lake.overwrite(people_arrow(), PEOPLE)
     with pytest.raises(LakehouseError, match=r"no such columns: \['dya'\]"):
