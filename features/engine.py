@@ -31,7 +31,6 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
 from features.spec import ALL, COMPARISON_AGGS, Comparison, Measure
@@ -260,16 +259,15 @@ class _Groups:
         customer_codes: np.ndarray,
         days_ago: np.ndarray,
     ) -> _Groups:
-        key_codes = pd.Index(cluster.keys)
+        key_code = {key: code for code, key in enumerate(cluster.keys)}
         rows, codes = [], []
         for dimension in cluster.dimensions:
             if dimension == ALL:
-                code = key_codes.get_loc(ALL)
                 rows.append(np.arange(events.num_rows))
-                codes.append(np.full(events.num_rows, code))
+                codes.append(np.full(events.num_rows, key_code[ALL]))
                 continue
             values, codes_of_value = _factorize(events.column(key_column(dimension)))
-            code_of_value = np.append(key_codes.get_indexer(pd.Index(values, dtype=object)), -1)
+            code_of_value = np.array([key_code.get(value, -1) for value in values] + [-1])
             found = code_of_value[codes_of_value]  # a null key (-1) finds -1
             hit = np.flatnonzero(found >= 0)
             rows.append(hit)
@@ -488,7 +486,7 @@ def _first_ranks(groups: _Groups, cluster: ClusterJob, first_days: Column) -> Co
     (bought first) = 1; ties share a rank, a key never bought has none."""
     days, bought = first_days
     keys = len(cluster.keys)
-    dimension_codes = pd.Index(cluster.dimensions).get_indexer(cluster.key_dimensions)
+    dimension_codes = np.array([cluster.dimensions.index(d) for d in cluster.key_dimensions])
     rows = np.flatnonzero(bought)
     block = (groups.ids[rows] // keys) * len(cluster.dimensions) + dimension_codes[
         groups.ids[rows] % keys
