@@ -108,6 +108,8 @@ def partition_function(
             return
         customers, customer_codes = _factorize(events.column("customer_id"))
         days_ago = events.column(numeric_column("days_ago")).to_numpy().astype(np.int64)
+        if (days_ago < 1).any():  # the windows' segments rely on it (features/events.py)
+            raise ValueError("the engine's events must be dated before the as-of date")
         internal = np.full((len(customers), len(job.internal_layout)), np.nan)
         for cluster in job.clusters:
             groups = _Groups.explode(events, cluster, customer_codes, days_ago)
@@ -323,7 +325,7 @@ def _sort_order(ids: np.ndarray, days_ago: np.ndarray) -> np.ndarray:
     if len(ids) == 0:
         return np.zeros(0, dtype=np.int64)
     span = int(days_ago.max()) + 1
-    if int(days_ago.min()) >= 0 and (int(ids.max()) + 1) * span < 2**62:
+    if (int(ids.max()) + 1) * span < 2**62:
         return np.argsort(ids * span + days_ago)
     return np.lexsort((days_ago, ids))
 
@@ -344,7 +346,9 @@ class _Segments:
     groups: int
 
     @classmethod
-    def cut(cls, groups: _Groups, days_ago: np.ndarray, windows: list[tuple[int, int | None]]):
+    def cut(
+        cls, groups: _Groups, days_ago: np.ndarray, windows: list[tuple[int, int | None]]
+    ) -> _Segments:
         edges = sorted({low for low, _ in windows} | {h + 1 for _, h in windows if h is not None})
         span = max(int(days_ago.max()) if len(days_ago) else 0, *edges) + 1
         sort_key = groups.group * span + days_ago  # ascending: rows are by group, then day

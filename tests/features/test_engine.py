@@ -212,3 +212,18 @@ def test_window_aggregates_match_a_direct_computation():
                 assert np.isnan(got), (customer, name, window)
             else:
                 assert got == pytest.approx(expected, rel=1e-12), (customer, name, window)
+
+
+def test_events_on_or_after_the_as_of_date_are_refused():
+    batch = pa.RecordBatch.from_pydict(
+        {
+            "customer_id": ["C1"],
+            "_n_days_ago": pa.array([0.0]),  # dated D itself: must have been filtered out
+            "_n_amount": pa.array([10.0]),
+            "_s_day": ["D-0"],
+            "_f_purchase": [True],
+            "_k_channel": ["ch_store"],
+        }
+    )
+    with pytest.raises(ValueError, match="before the as-of date"):
+        list(partition_function(JOB)([batch]))
