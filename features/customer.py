@@ -196,9 +196,9 @@ def profile_columns(golden_records: DataFrame, as_of: date, timezone: str) -> Da
 
 def quantile_thresholds(values: Values, quantiles: list[float]) -> list[float | None]:
     """The value at each quantile of the non-null ``values``: the smallest value with at least
-    that share of values at or below it (``sorted[ceil(q * n) - 1]``), as Spark's
-    ``percentile_approx`` answers when it is exact (up to 10,000 values; beyond, it
-    approximates). None for every quantile when there is no value."""
+    that share of values at or below it (``sorted[ceil(q * n) - 1]``). Spark's
+    ``percentile_approx`` returns the same when its summary is exact; it allows a rank error of
+    n / 10,000 (one rank at 8,390 values). None for every quantile when there is no value."""
     present = np.sort(values[~np.isnan(values)])
     if len(present) == 0:
         return [None] * len(quantiles)
@@ -208,10 +208,6 @@ def quantile_thresholds(values: Values, quantiles: list[float]) -> list[float | 
 
 # ---- builders -------------------------------------------------------------------------------
 # Each returns one value per customer (see :data:`Values`), in the inputs' row order.
-
-
-def _missing(rows: int) -> Values:
-    return np.full(rows, np.nan)
 
 
 def _coalesce(values: Values, fill: float) -> Values:
