@@ -39,11 +39,13 @@ class AssemblyError(RuntimeError):
 
 @dataclass
 class _ClusterCells:
-    """One cluster's value rows, sorted by the customer's row in the snapshot."""
+    """One cluster's value rows, in the customers' snapshot order (through ``order``: the slot
+    values stay the engine's arrays, not sorted copies, to halve the driver's memory)."""
 
     positions: np.ndarray  # snapshot row of each value row, ascending
-    key_codes: np.ndarray  # index of the row's slice key in the key list
-    slots: list[np.ndarray]  # per slot, the value of each row (float64, NaN = null)
+    key_codes: np.ndarray  # index of the row's slice key in the key list, same order
+    order: np.ndarray  # the engine's row behind each of those
+    slots: list[np.ndarray]  # per slot, the value of each engine row (float64, NaN = null)
     targets: list[tuple[int, np.ndarray, np.ndarray]]  # (key code, slots, windowed rows)
 
 
@@ -178,7 +180,8 @@ def _cluster_cells(
     return _ClusterCells(
         positions=positions[order],
         key_codes=key_codes[order],
-        slots=[values[order] for values in slot_values],
+        order=order,
+        slots=slot_values,
         targets=targets,
     )
 
@@ -221,8 +224,9 @@ def _batches(
                 if len(rows) == 0:
                     continue
                 columns = cluster.positions[rows] - start
+                engine_rows = cluster.order[rows]
                 for slot, target in zip(slots, targets, strict=True):
-                    cells[target, columns] = cluster.slots[slot][rows]
+                    cells[target, columns] = cluster.slots[slot][engine_rows]
         part = customer_level.slice(start, stop - start)
         arrays: list[pa.Array] = [
             part.column("customer_id").combine_chunks(),
