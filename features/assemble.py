@@ -2,9 +2,10 @@
 
 The compiler (:mod:`features.compiler`) leaves two small results: the windowed features in
 long form (one array of values per customer and slice key, per cluster of keys) and the
-customer-level features (one narrow row per customer). :func:`assemble_snapshot` scatters the
-long values into one column per feature with numpy, batch by batch of customers, so the wide
-table is never a Spark plan. A customer without a row for a key takes the cluster's no-event
+customer-level features (one narrow row per customer). :func:`assemble_snapshot` returns a
+:class:`Snapshot` that scatters the long values into one column per feature with numpy, batch
+by batch of customers, when it is read: the wide table is never a Spark plan, and a writer can
+stream it without holding it whole. A customer without a row for a key takes the cluster's no-event
 values (a count of 0, a null mean...; :func:`features.engine.no_event_values`).
 """
 
@@ -47,6 +48,20 @@ class _ClusterCells:
     order: np.ndarray  # the engine's row behind each of those
     slots: list[np.ndarray]  # per slot, the value of each engine row (float64, NaN = null)
     targets: list[tuple[int, np.ndarray, np.ndarray]]  # (key code, slots, windowed rows)
+
+    def scatter(self, cells: np.ndarray, start: int, stop: int) -> None:
+        """Write the values of snapshot rows ``start``..``stop`` into ``cells`` (one row per
+        windowed feature, one column per customer of the batch)."""
+        first, last = np.searchsorted(self.positions, [start, stop])
+        codes = self.key_codes[first:last]
+        for code, slots, targets in self.targets:
+            rows = first + np.flatnonzero(codes == code)
+            if len(rows) == 0:
+                continue
+            columns = self.positions[rows] - start
+            engine_rows = self.order[rows]
+            for slot, target in zip(slots, targets, strict=True):
+                cells[target, columns] = self.slots[slot][engine_rows]
 
 
 def join_on_customer(customer_ids: list[str], tables: list[pa.Table]) -> pa.Table:
@@ -129,16 +144,27 @@ class Snapshot:
     as_of: date
     batch_rows: int
 
-    @property
-    def num_rows(self) -> int:
-        return self.customer_level.num_rows
-
     def batches(self) -> Iterator[pa.RecordBatch]:
         """The snapshot's rows, ``batch_rows`` customers at a time, sorted by customer."""
-        return _batches(
-            self.customer_level, self.clusters, self.features, self.windowed_row,
-            self.defaults, self.as_of, self.schema, self.batch_rows,
-        )  # fmt: skip
+        rows = self.customer_level.num_rows
+        for start in range(0, rows, self.batch_rows):
+            stop = min(rows, start + self.batch_rows)
+            cells = np.empty((len(self.defaults), stop - start))
+            cells[:] = self.defaults[:, None]
+            for cluster in self.clusters:
+                cluster.scatter(cells, start, stop)
+            part = self.customer_level.slice(start, stop - start)
+            arrays: list[pa.Array] = [
+                part.column("customer_id").combine_chunks(),
+                pa.array(np.full(stop - start, np.datetime64(self.as_of, "D")), pa.date32()),
+            ]
+            for feature in self.features:
+                if feature.source is None:
+                    arrays.append(part.column(feature.name).combine_chunks())
+                else:
+                    row = self.windowed_row[feature.name]
+                    arrays.append(_column(cells[row], feature.dtype))
+            yield pa.RecordBatch.from_arrays(arrays, schema=self.schema)
 
     def reader(self) -> pa.RecordBatchReader:
         """A fresh stream of :meth:`batches` (each call assembles them again)."""
@@ -200,45 +226,6 @@ def _schema(customer_schema: pa.Schema, features: list[FeatureDefinition]) -> pa
         else:
             fields.append(pa.field(feature.name, NUMERIC_DTYPES[feature.dtype]))
     return pa.schema(fields)
-
-
-def _batches(
-    customer_level: pa.Table,
-    clusters: list[_ClusterCells],
-    features: list[FeatureDefinition],
-    windowed_row: dict[str, int],
-    defaults: np.ndarray,
-    as_of: date,
-    schema: pa.Schema,
-    batch_rows: int,
-) -> Iterator[pa.RecordBatch]:
-    for start in range(0, customer_level.num_rows, batch_rows):
-        stop = min(customer_level.num_rows, start + batch_rows)
-        cells = np.empty((len(defaults), stop - start))
-        cells[:] = defaults[:, None]
-        for cluster in clusters:
-            first, last = np.searchsorted(cluster.positions, [start, stop])
-            codes = cluster.key_codes[first:last]
-            for code, slots, targets in cluster.targets:
-                rows = first + np.flatnonzero(codes == code)
-                if len(rows) == 0:
-                    continue
-                columns = cluster.positions[rows] - start
-                engine_rows = cluster.order[rows]
-                for slot, target in zip(slots, targets, strict=True):
-                    cells[target, columns] = cluster.slots[slot][engine_rows]
-        part = customer_level.slice(start, stop - start)
-        arrays: list[pa.Array] = [
-            part.column("customer_id").combine_chunks(),
-            pa.array(np.full(stop - start, np.datetime64(as_of, "D")), pa.date32()),
-        ]
-        for feature in features:
-            if feature.source is None:
-                arrays.append(part.column(feature.name).combine_chunks())
-            else:
-                row = windowed_row[feature.name]
-                arrays.append(_column(cells[row], feature.dtype))
-        yield pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
 def _column(values: np.ndarray, dtype: str) -> pa.Array:
