@@ -70,6 +70,13 @@ class QualitySettings(_Section):
     fail_on_error_severity: bool = True
 
 
+class LandingSettings(_Section):
+    """How strictly the landing zone is read (see c360.contract)."""
+
+    # a file or folder matching no source's pattern: fail the run, or warn and ingest the rest
+    unknown_files: Literal["error", "warn"] = "error"
+
+
 class ScheduleSettings(_Section):
     cron: str = "0 2 * * *"
     timezone: str = "Asia/Ho_Chi_Minh"
@@ -86,6 +93,7 @@ class Settings(_Section):
     storage: StorageSettings = Field(default_factory=StorageSettings)
     matching: MatchingSettings = Field(default_factory=MatchingSettings)
     quality: QualitySettings = Field(default_factory=QualitySettings)
+    landing: LandingSettings = Field(default_factory=LandingSettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
 
 

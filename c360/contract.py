@@ -3,18 +3,27 @@
 The ingest code, the sample-data generator and the tests all import these constants;
 nothing else spells a source name, a file pattern or a required column.
 
-Layout: ``<raw_root>/<source>/<YYYY-MM-DD>/<files>``; a day's folder is complete once it
-holds the empty ``_SUCCESS`` marker, which the extract job writes last.
+Layout: ``<raw_root>/<source>/<YYYY-MM-DD>/<files>``. A source's day folder is closed by the
+empty ``_SUCCESS`` marker, which the extract job writes last; a *day* is complete only when every
+source holding files that day has its marker (:meth:`LandingZone.is_complete`). Day folders are
+named exactly ``YYYY-MM-DD``; every other entry must match a file pattern of its source.
+:func:`scan_landing_zone` reads the layout once and says what breaks these rules.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from fnmatch import fnmatchcase
 from pathlib import Path
+from typing import Literal
 
 SUCCESS_MARKER = "_SUCCESS"
 DAY_FORMAT = "%Y-%m-%d"
+DAY_FOLDER_NAME = re.compile(r"\d{4}-\d{2}-\d{2}")  # exactly YYYY-MM-DD, zero-padded
+# A landing-zone entry matching no source or file pattern: stop (error) or warn (conf: landing)
+UnknownFilesPolicy = Literal["error", "warn"]
 # Accepted spellings of a date inside extracts (timestamps are ISO 8601).
 EXTRACT_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%Y%m%d")
 # Extract timestamps without an offset are local time of the source systems.
@@ -116,14 +125,219 @@ CUSTOMER_REF_TYPES = ("crm", "erp", "loyalty", "")
 POINT_EVENT_TYPES = ("earn", "redeem", "expire", "adjust")
 
 
+class LandingZoneError(ValueError):
+    """The landing zone breaks the contract (folder names, file names, completeness)."""
+
+
 def day_folder(raw_root: Path, source: str, day: date) -> Path:
     """Folder of one source's extracts for one day."""
     return Path(raw_root) / source / day.strftime(DAY_FORMAT)
 
 
+def parse_day_folder(name: str) -> date:
+    """The day a folder name stands for; only ``YYYY-MM-DD`` exactly (``2025-10-03``).
+
+    Raises:
+        LandingZoneError: any other spelling (``2025-10-3``, ``20251003``) or no such date
+            (``2025-13-01``); the message gives the expected form.
+    """
+    if not DAY_FOLDER_NAME.fullmatch(name):
+        raise LandingZoneError(f"{name!r} is not named YYYY-MM-DD (e.g. 2025-10-03)")
+    try:
+        return datetime.strptime(name, DAY_FORMAT).date()
+    except ValueError:
+        raise LandingZoneError(f"{name!r} is not a calendar date (expected YYYY-MM-DD)") from None
+
+
+def entities_of(source: str) -> tuple[SourceEntity, ...]:
+    """The entities one source lands (loyalty: members and points)."""
+    return tuple(e for e in SOURCE_ENTITIES if e.source == source)
+
+
+def source_patterns(source: str) -> tuple[str, ...]:
+    """Every file pattern of one source, in contract order."""
+    return tuple(g for e in entities_of(source) for g in e.file_globs)
+
+
+def matches_entity(entity: SourceEntity, file_name: str) -> bool:
+    """True when ``file_name`` matches one of the entity's patterns (case-sensitive)."""
+    return any(fnmatchcase(file_name, glob) for glob in entity.file_globs)
+
+
 def is_day_complete(raw_root: Path, source: str, day: date) -> bool:
-    """True once the extract job has written the day's ``_SUCCESS`` marker."""
+    """True once the extract job has written the source's ``_SUCCESS`` marker for the day."""
     return (day_folder(raw_root, source, day) / SUCCESS_MARKER).exists()
+
+
+@dataclass(frozen=True)
+class SourceDay:
+    """One source's folder for one day: its entries (the marker aside) and the marker."""
+
+    source: str
+    folder: Path
+    entries: tuple[Path, ...]
+    has_marker: bool
+
+    @property
+    def waits_for_marker(self) -> bool:
+        """Files landed but no ``_SUCCESS`` yet: the extract job has not finished."""
+        return bool(self.entries) and not self.has_marker
+
+    def unknown_entries(self) -> list[Path]:
+        """Entries no entity of the source reads (wrong name or case, sub-folders)."""
+        entities = entities_of(self.source)
+        return [
+            p
+            for p in self.entries
+            if not (p.is_file() and any(matches_entity(e, p.name) for e in entities))
+        ]
+
+
+def read_source_day(raw_root: Path, source: str, day: date) -> SourceDay | None:
+    """The source's folder for ``day`` as it is now, or None when there is none."""
+    folder = day_folder(raw_root, source, day)
+    if not folder.is_dir():
+        return None
+    entries = tuple(sorted(p for p in folder.iterdir() if p.name != SUCCESS_MARKER))
+    return SourceDay(source, folder, entries, (folder / SUCCESS_MARKER).exists())
+
+
+def unknown_file_message(raw_root: Path, path: Path, source: str) -> str:
+    """Why ``path`` (in a day folder of ``source``) is not read, and what to do about it."""
+    what = "a folder" if path.is_dir() else "a file"
+    patterns = ", ".join(source_patterns(source))
+    return (
+        f"{path.relative_to(raw_root).as_posix()}: {what} that matches no file pattern of "
+        f"source {source!r} ({patterns}; names are case-sensitive): rename or move it, "
+        "or set landing.unknown_files: warn to ingest the rest without it"
+    )
+
+
+@dataclass
+class LandingZone:
+    """The landing zone as listed once: day folders per source, and what breaks the contract.
+
+    ``layout_errors`` (a day folder not named ``YYYY-MM-DD``) always stop a run: the day it
+    was meant to be cannot be told. ``unknown_entries`` (a source folder that is not a source,
+    a stray file outside day folders) stop it unless ``landing.unknown_files`` is ``warn``.
+    """
+
+    root: Path
+    days: dict[date, dict[str, SourceDay]] = field(default_factory=dict)
+    layout_errors: list[str] = field(default_factory=list)
+    unknown_entries: list[str] = field(default_factory=list)
+
+    def landed_days(self) -> list[date]:
+        """Days with anything in a source folder (files or a marker), sorted."""
+        return sorted(
+            d
+            for d, sources in self.days.items()
+            if any(s.entries or s.has_marker for s in sources.values())
+        )
+
+    def waiting_sources(self, day: date) -> list[str]:
+        """Sources holding files on ``day`` without their ``_SUCCESS`` marker."""
+        return [s for s, folder in self.days.get(day, {}).items() if folder.waits_for_marker]
+
+    def is_complete(self, day: date) -> bool:
+        """Landed, and every source with files that day has its ``_SUCCESS`` marker."""
+        return day in self.landed_days() and not self.waiting_sources(day)
+
+    def complete_days(self) -> list[date]:
+        return [d for d in self.landed_days() if not self.waiting_sources(d)]
+
+    def incomplete_days(self) -> list[date]:
+        return [d for d in self.landed_days() if self.waiting_sources(d)]
+
+    def why_not_complete(self, day: date) -> str:
+        """One line: which sources lack the marker, or that the day is not there at all."""
+        if day not in self.landed_days():
+            return f"{day}: not in the landing zone {self.root} (no <source>/{day}/ folder)"
+        waiting = self.waiting_sources(day)
+        folders = ", ".join(f"{s}/{day}/" for s in waiting)
+        return (
+            f"{day}: day not complete, {SUCCESS_MARKER} missing in {folders} (the extract job "
+            "writes it last: wait for it, or write it once the files are all there); nothing of "
+            "this day is ingested until then"
+        )
+
+    def unknown_files(self, days: list[date]) -> list[str]:
+        """Messages for entries of these days' folders that no entity reads."""
+        return [
+            unknown_file_message(self.root, path, source)
+            for day in days
+            for source, folder in sorted(self.days.get(day, {}).items())
+            for path in folder.unknown_entries()
+        ]
+
+    def check(self, days: list[date], unknown_files: UnknownFilesPolicy = "error") -> list[str]:
+        """Contract problems of the landing zone and of ``days``; returns the warnings.
+
+        Raises:
+            LandingZoneError: a day folder badly named; a day of ``days`` not complete; an
+                unknown source or file (unless ``unknown_files`` is ``warn``). The message
+                lists every problem, one per line, each naming its folder or file.
+        """
+        unknown = self.unknown_entries + self.unknown_files(days)
+        errors = list(self.layout_errors)
+        errors += [self.why_not_complete(d) for d in days if not self.is_complete(d)]
+        if unknown_files == "error":
+            errors += unknown
+        if errors:
+            raise LandingZoneError(_problem_list(errors))
+        return unknown
+
+
+def _problem_list(problems: list[str]) -> str:
+    """Problems as one message: the first on the line, the others below it."""
+    return (
+        "; ".join(problems)
+        if len(problems) <= 1
+        else "\n  ".join([f"{len(problems)} problems in the landing zone:", *problems])
+    )
+
+
+def scan_landing_zone(raw_root: Path) -> LandingZone:
+    """List ``<raw_root>/<source>/<day>/`` once, checking names against the contract."""
+    zone = LandingZone(Path(raw_root))
+    if not zone.root.is_dir():
+        return zone
+    for entry in sorted(zone.root.iterdir()):
+        relative = entry.relative_to(zone.root).as_posix()
+        if entry.name not in SOURCES:
+            kind = "folder" if entry.is_dir() else "file"
+            zone.unknown_entries.append(
+                f"{relative}: a {kind} that is not a source folder (sources: "
+                f"{', '.join(SOURCES)}): rename or move it, or set landing.unknown_files: warn"
+            )
+            continue
+        if not entry.is_dir():
+            zone.unknown_entries.append(f"{relative}: a file where a source folder is expected")
+            continue
+        _scan_source(zone, entry)
+    return zone
+
+
+def _scan_source(zone: LandingZone, source_root: Path) -> None:
+    source = source_root.name
+    for entry in sorted(source_root.iterdir()):
+        relative = entry.relative_to(zone.root).as_posix()
+        if not entry.is_dir():
+            zone.unknown_entries.append(
+                f"{relative}: a file outside any day folder (expected "
+                f"{source}/YYYY-MM-DD/<file>): move it into its day folder"
+            )
+            continue
+        try:
+            day = parse_day_folder(entry.name)
+        except LandingZoneError as exc:
+            zone.layout_errors.append(
+                f"{relative}/: day folder {exc}; rename it (its files are not read until then)"
+            )
+            continue
+        folder = read_source_day(zone.root, source, day)
+        if folder is not None:
+            zone.days.setdefault(day, {})[source] = folder
 
 
 def landed_days(
@@ -131,19 +345,12 @@ def landed_days(
 ) -> list[date]:
     """Days present in the landing zone (for one source, or any), sorted ascending.
 
-    Folders whose name is not a ``YYYY-MM-DD`` date are ignored.
+    ``complete_only`` keeps the complete days (every source with files has its marker); with a
+    ``source``, the days that source landed (files or marker) among them. Badly named folders
+    are not days: :meth:`LandingZone.check` reports them.
     """
-    sources = [source] if source else list(SOURCES)
-    days: set[date] = set()
-    for src in sources:
-        src_root = Path(raw_root) / src
-        if not src_root.is_dir():
-            continue
-        for folder in src_root.iterdir():
-            try:
-                day = datetime.strptime(folder.name, DAY_FORMAT).date()
-            except ValueError:
-                continue
-            if not complete_only or (folder / SUCCESS_MARKER).exists():
-                days.add(day)
-    return sorted(days)
+    zone = scan_landing_zone(raw_root)
+    days = zone.complete_days() if complete_only else zone.landed_days()
+    if source is None:
+        return days
+    return [d for d in days if source in zone.days.get(d, {})]

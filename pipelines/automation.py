@@ -14,6 +14,7 @@ from dagster._core.storage.tags import (
 from assets.features import AS_OF_DATES, as_of_partition_key, default_as_of_date
 from assets.partitions import LANDING_DAYS
 from c360.config import ScheduleSettings
+from c360.contract import LandingZoneError
 from pipelines.resources import LandingZoneResource
 from pipelines.stages import STAGES, Stage, run_tags
 
@@ -34,17 +35,24 @@ def _range_request(keys: list[str], run_key: str | None, launched_by: str) -> dg
     name="landing_zone_sensor",
     job_name=FIRST_STAGE.job_name,
     minimum_interval_seconds=60,
-    description="Registers each landing-zone day as soon as its _SUCCESS marker exists and "
-    "starts one bronze run over all newly completed days.",
+    description="Registers each landing-zone day as soon as it is complete (every source with "
+    "files that day has its _SUCCESS marker) and starts one bronze run over all newly completed "
+    "days. A day folder not named YYYY-MM-DD fails the tick, naming it.",
 )
 def landing_zone_sensor(
     context: dg.SensorEvaluationContext, landing_zone: LandingZoneResource
 ) -> dg.SensorResult | dg.SkipReason:
-    complete = [day.isoformat() for day in landing_zone.complete_days()]
+    zone = landing_zone.scan()
+    if zone.layout_errors:  # the day such a folder stands for cannot be told: say so, loudly
+        raise LandingZoneError("; ".join(zone.layout_errors))
+    complete = [day.isoformat() for day in zone.complete_days()]
     known = set(context.instance.get_dynamic_partitions(LANDING_DAYS.name))
     new_days = [day for day in complete if day not in known]
     if not new_days:
-        return dg.SkipReason(f"no new complete day in {landing_zone.root}")
+        waiting = [zone.why_not_complete(day) for day in zone.incomplete_days()]
+        return dg.SkipReason(
+            f"no new complete day in {landing_zone.root}" + "".join(f"; {w}" for w in waiting)
+        )
     return dg.SensorResult(
         run_requests=[
             _range_request(new_days, f"landing:{new_days[0]}:{new_days[-1]}", "landing_zone_sensor")
@@ -70,8 +78,10 @@ def build_daily_schedule(settings: ScheduleSettings) -> dg.ScheduleDefinition:
         scheduled = context.scheduled_execution_time or datetime.now(ZoneInfo(settings.timezone))
         local_day = scheduled.astimezone(ZoneInfo(settings.timezone)).date()
         day = (local_day - timedelta(days=1)).isoformat()
-        if date.fromisoformat(day) not in landing_zone.complete_days():
-            return dg.SkipReason(f"landing day {day} is not complete yet (no _SUCCESS)")
+        zone = landing_zone.scan()
+        if not zone.is_complete(date.fromisoformat(day)):
+            reason = zone.why_not_complete(date.fromisoformat(day))
+            return dg.SkipReason(f"landing day {day} is not complete yet: {reason}")
         if day not in context.instance.get_dynamic_partitions(LANDING_DAYS.name):
             context.instance.add_dynamic_partitions(LANDING_DAYS.name, [day])
         return _range_request([day], None, "daily_schedule")

@@ -113,6 +113,7 @@ def format_summary(summary) -> str:
         checks = f"{stage.checks_passed} / {stage.checks_failed}"
         lines.append(f"{stage.stage:<14}{stage.seconds:>8.1f}   {checks}")
     lines.append(f"total {summary.seconds:.1f} s")
+    lines += [f"warning: {warning}" for warning in getattr(summary, "warnings", [])]
     return "\n".join(lines)
 
 

@@ -13,7 +13,7 @@ from pydantic import PrivateAttr
 from pyspark.sql import SparkSession
 
 from c360.config import Settings, SparkSettings
-from c360.contract import landed_days
+from c360.contract import LandingZone, scan_landing_zone
 from c360.lakehouse import Lakehouse
 from c360.spark import build_spark_session
 
@@ -57,13 +57,19 @@ class LandingZoneResource(dg.ConfigurableResource):
     """The raw extracts: ``<root>/<source>/<YYYY-MM-DD>/`` folders completed by ``_SUCCESS``."""
 
     root: str
+    unknown_files: str = "error"  # landing.unknown_files: error | warn (validated in c360.config)
 
     @property
     def path(self) -> Path:
         return Path(self.root)
 
-    def complete_days(self, source: str | None = None) -> list[date]:
-        return landed_days(self.path, source)
+    def scan(self) -> LandingZone:
+        """The landing zone as it is now, with what breaks the contract."""
+        return scan_landing_zone(self.path)
+
+    def complete_days(self) -> list[date]:
+        """Days where every source with files has its ``_SUCCESS`` marker."""
+        return self.scan().complete_days()
 
 
 class MatcherResource(dg.ConfigurableResource):
@@ -89,7 +95,9 @@ def build_resources(settings: Settings) -> dict[str, Any]:
             vacuum_retention_hours=settings.storage.vacuum_retention_hours,
             spark=spark,
         ),
-        "landing_zone": LandingZoneResource(root=str(settings.raw_root)),
+        "landing_zone": LandingZoneResource(
+            root=str(settings.raw_root), unknown_files=settings.landing.unknown_files
+        ),
         "matcher": MatcherResource(
             **settings.matching.model_dump(),
             truth_root=str(settings.truth_root) if settings.truth_root else None,

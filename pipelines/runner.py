@@ -27,7 +27,7 @@ from assets.features import (
 )
 from assets.partitions import LANDING_DAYS
 from c360.config import load_settings
-from c360.contract import landed_days
+from c360.contract import LandingZoneError, UnknownFilesPolicy, landed_days, scan_landing_zone
 from c360.lakehouse import Lakehouse
 from c360.tables import (
     GOLD_GOLDEN_RECORDS,
@@ -70,6 +70,9 @@ class StageOutcome:
 class RunSummary:
     days: list[date]
     stages: list[StageOutcome]
+    # landing-zone warnings (unknown files under landing.unknown_files: warn, incomplete days
+    # left out, days removed after ingestion) and those the assets report in their metadata
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def seconds(self) -> float:
@@ -151,15 +154,7 @@ def run_pipeline(
         raise RunFailure(f"unknown stages {unknown}; the stages are {known_stages}")
     selected = [s for s in STAGES if stages is None or s.name in stages]
     settings = load_settings(overrides=overrides)
-    complete = landed_days(settings.raw_root)
-    if not complete:
-        raise RunFailure(
-            f"no complete day in the landing zone {settings.raw_root}: expected folders "
-            "<source>/<YYYY-MM-DD>/ holding a _SUCCESS marker (try `c360 generate`)"
-        )
-    days = sorted(days) if days else complete
-    if missing := sorted(set(days) - set(complete)):
-        raise RunFailure(f"days not complete in {settings.raw_root}: {missing}")
+    days, warnings = _landing_days(settings.raw_root, days, settings.landing.unknown_files)
     defs = build_definitions(overrides)
     instance = _instance()
     keys = [d.isoformat() for d in days]
@@ -196,7 +191,35 @@ def run_pipeline(
         if not result.success:
             raise RunFailure(f"stage {stage.name} failed: {_failure_reason(result)}")
         progress(f"{prefix}: done in {outcome.seconds:.1f} s, {len(outcome.assets)} assets")
-    return RunSummary(days=list(days), stages=outcomes)
+    warnings += [w for s in outcomes for a in s.assets for w in a.metadata.get("warnings") or []]
+    return RunSummary(days=list(days), stages=outcomes, warnings=list(dict.fromkeys(warnings)))
+
+
+def _landing_days(
+    raw_root: Path, days: Sequence[date] | None, unknown_files: UnknownFilesPolicy
+) -> tuple[list[date], list[str]]:
+    """The days to run (default: every complete day) and the landing zone's warnings.
+
+    Raises:
+        RunFailure: the landing zone breaks the contract (badly named day folder, unknown file
+            under ``error``), a requested day is not complete, or no day is.
+    """
+    zone = scan_landing_zone(raw_root)
+    try:
+        zone.check([], unknown_files)  # the layout first: a misnamed folder may be the missing day
+        complete = zone.complete_days()
+        if not complete and not days:
+            raise RunFailure(
+                f"no complete day in the landing zone {raw_root}: expected folders "
+                "<source>/<YYYY-MM-DD>/ holding a _SUCCESS marker (try `c360 generate`)"
+                + "".join(f"; {zone.why_not_complete(d)}" for d in zone.incomplete_days())
+            )
+        chosen = sorted(days) if days else complete
+        warnings = zone.check(chosen, unknown_files)
+    except LandingZoneError as exc:
+        raise RunFailure(str(exc)) from exc
+    skipped = [zone.why_not_complete(d) for d in zone.incomplete_days() if d not in chosen]
+    return chosen, [*warnings, *skipped]
 
 
 # The tables a feature snapshot reads, with the stage that writes each.
