@@ -270,6 +270,11 @@ class LandingZone:
             for path in folder.unknown_entries()
         ]
 
+    def check_layout(self) -> None:
+        """Raise :class:`LandingZoneError` naming every badly named day folder, if any."""
+        if self.layout_errors:
+            raise LandingZoneError(_problem_list(self.layout_errors))
+
     def check(self, days: list[date], unknown_files: UnknownFilesPolicy = "error") -> list[str]:
         """Contract problems of the landing zone and of ``days``; returns the warnings.
 

@@ -171,18 +171,28 @@ def count_lines(data: bytes) -> int:
     return ends + (1 if data and not data.endswith((b"\n", b"\r")) else 0)
 
 
+# A quoted field may hold line ends, but not this many: a record still open after this many lines
+# is an unclosed quote (bounds the rescans a file full of stray quotes costs).
+MAX_RECORD_LINES = 10_000
+
+
 class _LineFeed:
     """Feeds lines to csv.reader from a position that can be moved back (to resume)."""
 
     def __init__(self, lines: list[str]) -> None:
         self.lines = lines
         self.position = 0
+        self.stop = 0
+
+    def start_at(self, first: int) -> None:
+        self.position = first
+        self.stop = min(len(self.lines), first + MAX_RECORD_LINES)
 
     def __iter__(self) -> Iterator[str]:
         return self
 
     def __next__(self) -> str:
-        if self.position >= len(self.lines):
+        if self.position >= self.stop:
             raise StopIteration
         self.position += 1
         return self.lines[self.position - 1]
@@ -208,7 +218,7 @@ class _CsvCursor:
 
     def record(self, first: int) -> _Record:
         """The record starting on line ``first``; it ends where the reader stopped."""
-        self.feed.position = first
+        self.feed.start_at(first)
         try:
             fields = next(self.reader)
         except csv.Error as exc:
@@ -297,16 +307,30 @@ class _CsvParse:
         if self.is_record(record):
             return self.land(record, raw)
         if record.end - record.first > 1:
-            # A record over several lines that does not parse: an opening quote that never
-            # closes swallowed the lines after it. It ends where the next record starts.
-            for start in range(record.first + 1, record.end):
-                if self.is_record(self.cursor.record(start)):
-                    line = self.cursor.lines[record.first]
-                    reason = _unclosed_quote_reason(line, record.first + 1, self.header, start + 1)
-                    self.reject(record.first, start, reason)
-                    return start
+            return self.cut(record)
         self.reject(record.first, record.end, self.reason(record))
         return record.end
+
+    def cut(self, record: _Record) -> int:
+        """A record over several lines that does not parse: a quote opened on its first line
+        and swallowed the lines after it. The bad record ends where the next one starts: the
+        next line when the quoting broke, else the first later line starting a good record
+        (none: a true multi-line record with a wrong field count, rejected whole)."""
+        starts = range(record.first + 1, record.end)
+        if record.fields is None:
+            resume = record.first + 1
+        else:
+            resume = next((s for s in starts if self.is_record(self.cursor.record(s))), 0)
+        if not resume:
+            self.reject(record.first, record.end, self.reason(record))
+            return record.end
+        line = self.cursor.lines[record.first]
+        self.reject(
+            record.first,
+            resume,
+            _unclosed_quote_reason(line, record.first + 1, self.header, resume + 1),
+        )
+        return resume
 
     def reason(self, record: _Record) -> str:
         if record.fields is None and record.error == "unexpected end of data":
@@ -700,15 +724,17 @@ def ingest_days(
 ) -> tuple[list[IngestResult], list[str]]:
     """Land ``days`` of one entity, after checking the whole landing zone and every day.
 
-    Returns the results per day and the warnings (unknown files under ``warn``, days removed
-    from the landing zone that bronze still holds), each once.
+    Returns the results per day and the entity's warnings, each once: under ``warn``, unknown
+    entries at the root and unknown files of its source's day folders; days removed from the
+    landing zone that bronze still holds.
 
     Raises:
         LandingZoneError: a badly named day folder, a day of ``days`` not complete, an unknown
             file or source (under ``error``): raised before anything is written.
     """
-    warnings = scan_landing_zone(raw_root).check(days, unknown_files)
+    zone = scan_landing_zone(raw_root)
+    zone.check(days, unknown_files)
     results = [ingest_day(lake, raw_root, entity, day, unknown_files) for day in days]
-    warnings += [w for r in results for w in r.warnings]
+    warnings = [*zone.unknown_entries, *(w for r in results for w in r.warnings)]
     warnings += removed_days(lake, raw_root, entity)
     return results, list(dict.fromkeys(warnings))

@@ -14,7 +14,6 @@ from dagster._core.storage.tags import (
 from assets.features import AS_OF_DATES, as_of_partition_key, default_as_of_date
 from assets.partitions import LANDING_DAYS
 from c360.config import ScheduleSettings
-from c360.contract import LandingZoneError
 from pipelines.resources import LandingZoneResource
 from pipelines.stages import STAGES, Stage, run_tags
 
@@ -43,8 +42,7 @@ def landing_zone_sensor(
     context: dg.SensorEvaluationContext, landing_zone: LandingZoneResource
 ) -> dg.SensorResult | dg.SkipReason:
     zone = landing_zone.scan()
-    if zone.layout_errors:  # the day such a folder stands for cannot be told: say so, loudly
-        raise LandingZoneError("; ".join(zone.layout_errors))
+    zone.check_layout()  # the day a misnamed folder stands for cannot be told: fail the tick
     complete = [day.isoformat() for day in zone.complete_days()]
     known = set(context.instance.get_dynamic_partitions(LANDING_DAYS.name))
     new_days = [day for day in complete if day not in known]

@@ -206,7 +206,7 @@ def _landing_days(
     """
     zone = scan_landing_zone(raw_root)
     try:
-        zone.check([], unknown_files)  # the layout first: a misnamed folder may be the missing day
+        zone.check_layout()  # first: a misnamed folder may be the missing day
         complete = zone.complete_days()
         if not complete and not days:
             raise RunFailure(
