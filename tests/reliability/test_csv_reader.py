@@ -7,6 +7,7 @@ rows in quarantine equal them and that no valid row is rejected.
 
 from __future__ import annotations
 
+import csv
 import json
 from datetime import date
 
@@ -312,3 +313,55 @@ def test_the_bronze_metadata_carries_the_accounting(land, tmp_path, spark):
     assert (figures["rows"], figures["rows_quarantined"], figures["rows_accounted"]) == (2, 1, True)
     assert figures["warnings"] == []
     assert f"| loyalty/{DAY}/members.csv | 4 | 2 | 1 |" in figures["files_accounting"]
+
+
+def test_a_record_still_open_after_the_line_limit_is_cut(land, monkeypatch):
+    monkeypatch.setattr("c360.ingest.MAX_RECORD_LINES", 3)
+    long_name = '"' + "\n".join(["Lê"] * 5) + '"'  # a quoted field over 5 lines: above the limit
+    raw = land(
+        "loyalty", DAY, {"members.csv": members_file([member(1, name=long_name), member(2)])}
+    )
+    extract = read_day(raw, LOYALTY_MEMBERS, THE_DAY)
+    assert landed(extract)[0] == ["M2"]
+    reasons = [
+        (r["_row_number"], r["reasons"][0].split(":")[0]) for r in extract.rejects.to_pylist()
+    ]
+    assert reasons[0] == (2, "unclosed_quote")  # nothing lost: every line is in some reject
+    assert sum(len(r["raw"].split("\n")) for r in extract.rejects.to_pylist()) == 5
+
+
+@pytest.mark.spark
+def test_a_generated_landing_zone_with_faults_keeps_every_record(tmp_path, spark):
+    from c360.contract import day_folder
+    from c360.sample import GeneratorConfig, generate_landing_zone, load_noise_config
+    from pipelines.runner import run_pipeline
+
+    config = GeneratorConfig(
+        people=200, days=1, start=THE_DAY, seed=5, noise=load_noise_config(), history_days=30
+    )
+    generate_landing_zone(config, tmp_path / "raw", tmp_path / "truth")
+    [path] = sorted(day_folder(tmp_path / "raw", "loyalty", THE_DAY).glob("members*.csv"))
+    lines = path.read_text(encoding="utf-8").split("\n")
+    records = sum(1 for _ in csv.reader(lines[1:-1]))  # the pristine file
+    fields = lines[10].split(",")
+    fields[2] = '"' + fields[2]  # line 11: a quote opens in full_name and never closes
+    lines[10] = ",".join(fields)
+    fields = lines[20].split(",")
+    fields[2] = fields[2] + "\u2028" + "\x0c"  # line 21: separators inside a field are data
+    lines[20] = ",".join(fields)
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+    lake = tmp_path / "lake"
+    run_pipeline(
+        {"raw_root": str(tmp_path / "raw"), "lakehouse_root": str(lake)}, stages=["bronze"]
+    )
+    from deltalake import DeltaTable
+
+    bronze = DeltaTable(str(lake / "bronze" / "loyalty_members")).to_pyarrow_table().to_pylist()
+    rejects = DeltaTable(str(lake / "quarantine" / "rejects")).to_pyarrow_table().to_pylist()
+    rejects = [r for r in rejects if r["table"] == "loyalty_members"]
+    assert len(bronze) + len(rejects) == records
+    assert [(r["_row_number"], r["reasons"][0].split(":")[0]) for r in rejects] == [
+        (11, "unclosed_quote")
+    ]
+    assert "\u2028\x0c" in next(r["full_name"] for r in bronze if r["_row_number"] == 21)
