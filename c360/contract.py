@@ -280,8 +280,8 @@ class LandingZone:
 
         Raises:
             LandingZoneError: a day folder badly named; a day of ``days`` not complete; an
-                unknown source or file (unless ``unknown_files`` is ``warn``). The message
-                lists every problem, one per line, each naming its folder or file.
+                unknown source or file (unless ``unknown_files`` is ``warn``). The one-line
+                message lists every problem, each naming its folder or file.
         """
         unknown = self.unknown_entries + self.unknown_files(days)
         errors = list(self.layout_errors)
@@ -294,12 +294,11 @@ class LandingZone:
 
 
 def _problem_list(problems: list[str]) -> str:
-    """Problems as one message: the first on the line, the others below it."""
-    return (
-        "; ".join(problems)
-        if len(problems) <= 1
-        else "\n  ".join([f"{len(problems)} problems in the landing zone:", *problems])
-    )
+    """Problems as one line: the problem itself, or ``N problems ...: (1) ...; (2) ...``."""
+    if len(problems) == 1:
+        return problems[0]
+    numbered = "; ".join(f"({i}) {problem}" for i, problem in enumerate(problems, start=1))
+    return f"{len(problems)} problems in the landing zone: {numbered}"
 
 
 def scan_landing_zone(raw_root: Path) -> LandingZone:

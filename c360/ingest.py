@@ -680,6 +680,7 @@ def ingest_day(
     kept = 0 if extract.folder_present else bronze_rows_of_day(lake, entity, day)
     written = (0, 0)
     if not kept:
+        extract.warnings += _files_gone(lake, extract)
         replace_rejects(lake, "bronze", entity.name, day, extract.rejects)
         lake.replace_where(extract.rows, BRONZE_TABLES[entity.name], {INGEST_DATE: [day]})
         written = _count_written(lake, extract)
@@ -700,6 +701,22 @@ def ingest_day(
             (p.source_file, p.lines, len(p.row_numbers), len(p.rejects)) for p in extract.accounts
         ),
     )
+
+
+def _files_gone(lake: Lakehouse, extract: DayExtract) -> list[str]:
+    """Warnings for files bronze holds rows of that the day's folder no longer has."""
+    table = BRONZE_TABLES[extract.entity.name]
+    if not lake.exists(table):
+        return []
+    dataset = lake.arrow_dataset(table)
+    held = dataset.to_table(columns=["_source_file"], filter=_day_filter(extract.day))
+    counts = pc.value_counts(held.column("_source_file")).to_pylist()
+    return [
+        f"{table.qualified_name}: the {c['counts']} rows of {c['values']} are replaced by "
+        f"this run: the file is no longer in the landing zone (day {extract.day})"
+        for c in sorted(counts, key=lambda c: c["values"])
+        if c["values"] not in extract.files
+    ]
 
 
 def _count_written(lake: Lakehouse, extract: DayExtract) -> tuple[int, int]:

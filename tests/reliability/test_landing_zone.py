@@ -301,3 +301,19 @@ def test_a_day_removed_after_ingestion_is_kept_in_bronze_and_reported(land, tmp_
     summary = run_pipeline(overrides(raw, tmp_path), stages=["bronze"])
     assert summary.days == [date(2026, 11, 2)]
     assert summary.warnings == [expected]
+
+
+@pytest.mark.spark
+def test_a_file_removed_from_an_ingested_day_is_reported_when_the_day_is_replaced(land, rs_lake):
+    from c360.ingest import ingest_day
+
+    raw = land("crm", DAY, {"contacts.csv": contacts("C1"), "contacts_2.csv": contacts("C2", "C3")})
+    first = ingest_day(rs_lake, raw, CRM_CONTACTS, date(2026, 11, 1))
+    assert (first.rows_bronze, first.warnings) == (3, ())
+    (raw / "crm" / DAY / "contacts_2.csv").unlink()
+    again = ingest_day(rs_lake, raw, CRM_CONTACTS, date(2026, 11, 1))
+    assert again.warnings == (
+        f"bronze.crm_contacts: the 2 rows of crm/{DAY}/contacts_2.csv are replaced by this run: "
+        f"the file is no longer in the landing zone (day {DAY})",
+    )
+    assert rs_lake.count(BRONZE_TABLES["crm_contacts"]) == 1
