@@ -7,7 +7,7 @@ day not complete) raise :class:`IngestError` before anything is written. Row-lev
 :class:`Reject` rows for ``quarantine/rejects``; the reason names the line and, where known,
 the column, never a value.
 
-Only CR, LF and CRLF end a line (RFC 4180; JSON lines: LF). Every file is accounted for on its
+Only CR, LF and CRLF end a line (RFC 4180; JSON lines too). Every file is accounted for on its
 own: the physical lines counted in its bytes must equal the lines the parser turned into
 header, blank lines, rows and rejects, and what reaches the tables is counted back after the
 commit; a mismatch raises :class:`AccountingError` (a bug, never absorbed).
@@ -438,7 +438,7 @@ def parse_jsonl(path: Path, source_file: str, entity: SourceEntity) -> ParsedFil
     text, line_count = _decode(path)
     parsed = ParsedFile(source_file=source_file, columns=[], lines=line_count)
     keys_seen: set[str] = set()
-    # LF ends a JSON line (CR before it is dropped); U+2028 and the like are legal in strings
+    # CR, LF or CRLF ends a JSON line; U+2028 and the like are legal inside JSON strings
     for line_number, line in enumerate(split_lines(text), start=1):
         line = line.rstrip("\r\n")
         if not line.strip(_BLANK):

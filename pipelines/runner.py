@@ -191,7 +191,9 @@ def run_pipeline(
         if not result.success:
             raise RunFailure(f"stage {stage.name} failed: {_failure_reason(result)}")
         progress(f"{prefix}: done in {outcome.seconds:.1f} s, {len(outcome.assets)} assets")
-    warnings += [w for s in outcomes for a in s.assets for w in a.metadata.get("warnings") or []]
+    for asset in (a for stage_outcome in outcomes for a in stage_outcome.assets):
+        listed = asset.metadata.get("warnings")  # a list of lines (bronze), when reported
+        warnings += [str(w) for w in listed] if isinstance(listed, list) else []
     return RunSummary(days=list(days), stages=outcomes, warnings=list(dict.fromkeys(warnings)))
 
 
