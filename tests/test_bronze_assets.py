@@ -68,6 +68,9 @@ def test_materialising_a_partition_range_in_one_run(two_days, tmp_path, spark):
     assert crm["rows"].value == 3
     assert crm["rows_quarantined"].value == 1
     assert crm["rows_accounted"].value is True
+    assert crm["lines_read"].value == 6  # header + 3 lines, header + 1 line: counted in the bytes
+    assert crm["warnings"].value == []
+    assert "| crm/2026-11-01/contacts.csv | 4 | 2 | 1 |" in crm["files_accounting"].value
 
     lake = Lakehouse(settings.lakehouse_root, spark)
     days = sorted(r._ingest_date for r in lake.read(BRONZE_TABLES["crm_contacts"]).collect())
