@@ -20,6 +20,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import dagster as dg
 import pytest
 
 from c360.lakehouse import Lakehouse
@@ -33,6 +34,7 @@ from c360.lock import (
     read_lease,
 )
 from c360.tables import GOLD_GOLDEN_RECORDS, GOLD_IDENTITY_HISTORY, GOLD_IDENTITY_MAP
+from pipelines.resources import LakehouseResource, SparkResource
 from pipelines.runner import run_pipeline
 
 REPO = Path(__file__).resolve().parents[2]
@@ -287,3 +289,49 @@ def test_two_concurrent_runs_never_both_write(pipeline_run, spark, tmp_path):
     models = list((lake.models_dir() / "splink").glob("*.c360.json"))
     assert len(models) == 1  # trained once; the waiting run reused it
     assert read_lease(root) is None
+
+
+# ---- the Dagster path (sensor-, schedule- and UI-launched runs) --------------------------
+
+
+def _lakehouse_resource(root: Path, timeout: float = 0) -> LakehouseResource:
+    spark = SparkResource(
+        master="local[1]", app_name="unused", driver_memory="1g", shuffle_partitions=1,
+        log_level="ERROR", extra_conf={},
+    )  # fmt: skip  # never started: the asset below does not ask for a session
+    return LakehouseResource(
+        root=str(root), writer="delta-rs", vacuum_retention_hours=0, spark=spark,
+        lock_timeout_seconds=timeout, lock_poll_seconds=0.1,
+    )  # fmt: skip
+
+
+def _lease_reader(seen: list) -> dg.AssetsDefinition:
+    @dg.asset
+    def reads_the_lease(context, lakehouse: LakehouseResource) -> None:
+        seen.append((read_lease(Path(lakehouse.root)), context.run_id))
+
+    return reads_the_lease
+
+
+def test_a_dagster_run_holds_the_lock_from_setup_to_teardown(tmp_path):
+    seen: list = []
+    result = dg.materialize(
+        [_lease_reader(seen)], resources={"lakehouse": _lakehouse_resource(tmp_path)}
+    )
+    assert result.success
+    lease, run_id = seen[0]
+    assert lease.run_id == run_id and lease.owner.startswith("dagster run of ")
+    assert read_lease(tmp_path) is None  # released at teardown
+
+
+def test_a_dagster_run_on_a_locked_lakehouse_fails_naming_the_holder(tmp_path):
+    seen: list = []
+    with LakehouseLock(tmp_path, "c360-run-1", "c360 run"):
+        result = dg.materialize(
+            [_lease_reader(seen)],
+            resources={"lakehouse": _lakehouse_resource(tmp_path, timeout=0.3)},
+            raise_on_error=False,
+        )
+    assert not result.success and seen == []
+    failure = next(e for e in result.all_events if e.is_failure)
+    assert "locked by run c360-run-1 (c360 run" in str(failure.event_specific_data)
