@@ -188,14 +188,16 @@ def _map_written_at(lake: Lakehouse, at: pd.Timestamp) -> bool:
     ``last_seen`` on; an earlier map holds no row seen at ``at``)."""
     if not lake.exists(GOLD_IDENTITY_MAP):
         return False
-    last_seen = lake.read_arrow(GOLD_IDENTITY_MAP).column("last_seen").to_pandas()
+    last_seen = (
+        lake.arrow_dataset(GOLD_IDENTITY_MAP).to_table(columns=["last_seen"]).column(0).to_pandas()
+    )
     return bool(len(last_seen)) and pd.Timestamp(last_seen.max()) == at
 
 
 def _history_has_run(lake: Lakehouse, run_id: str) -> bool:
     if not lake.exists(GOLD_IDENTITY_HISTORY):
         return False
-    run_ids = lake.read_arrow(GOLD_IDENTITY_HISTORY).column("run_id")
+    run_ids = lake.arrow_dataset(GOLD_IDENTITY_HISTORY).to_table(columns=["run_id"]).column(0)
     return run_id in set(run_ids.unique().to_pylist())
 
 

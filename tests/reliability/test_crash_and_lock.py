@@ -335,3 +335,83 @@ def test_a_dagster_run_on_a_locked_lakehouse_fails_naming_the_holder(tmp_path):
     assert not result.success and seen == []
     failure = next(e for e in result.all_events if e.is_failure)
     assert "locked by run c360-run-1 (c360 run" in str(failure.event_specific_data)
+
+
+# ---- the repair, on tiny tables (delta-rs only, no JVM) ----------------------------------
+
+
+def _identity_run(previous, records: list[str], run_id: str, at: datetime):
+    """Map and history of one run where every record is its own customer."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+    import pyarrow as pa
+
+    from c360.tables import GOLD_IDENTITY_HISTORY_SCHEMA, GOLD_IDENTITY_MAP_SCHEMA
+    from resolution.stable_ids import assign_customer_ids
+
+    clusters = pd.DataFrame(
+        {"source_system": "crm", "source_record_id": records, "cluster_id": records,
+         "match_probability": 1.0}
+    )  # fmt: skip
+    ids = assign_customer_ids(previous, clusters, run_id, at)
+    return SimpleNamespace(
+        identity_map=pa.Table.from_pandas(
+            ids.identity_map, schema=GOLD_IDENTITY_MAP_SCHEMA, preserve_index=False
+        ),
+        history=pa.Table.from_pandas(
+            ids.history, schema=GOLD_IDENTITY_HISTORY_SCHEMA, preserve_index=False
+        ),
+    )
+
+
+def _kill_before(lake: Lakehouse, table, monkeypatch) -> type[BaseException]:
+    class Killed(BaseException):
+        pass
+
+    def dies(self, data, target, *args, **kwargs):
+        if target == table:
+            raise Killed  # stands for SIGKILL: nothing after this point runs
+        return write(self, data, target, *args, **kwargs)
+
+    write = Lakehouse.overwrite if table == GOLD_IDENTITY_MAP else Lakehouse.append
+    name = "overwrite" if table == GOLD_IDENTITY_MAP else "append"
+    monkeypatch.setattr(Lakehouse, name, dies)
+    return Killed
+
+
+def test_repair_appends_a_missing_history_once_and_drops_a_run_that_never_committed(
+    tmp_path, monkeypatch
+):
+    from resolution.run import commit_identity, repair_identity
+
+    lake = Lakehouse(tmp_path, spark=None, writer="delta-rs")
+    at1 = datetime(2026, 11, 2, 1, tzinfo=UTC)
+    first = _identity_run(None, ["1", "2"], "run-1", at1)
+    with monkeypatch.context() as patch:
+        killed = _kill_before(lake, GOLD_IDENTITY_HISTORY, patch)
+        with pytest.raises(killed):
+            commit_identity(lake, first, "run-1", at1)
+    assert lake.exists(GOLD_IDENTITY_MAP) and not lake.exists(GOLD_IDENTITY_HISTORY)
+
+    assert repair_identity(lake) == ["run-1"]
+    assert repair_identity(lake) == []  # idempotent
+    history = lake.read_arrow(GOLD_IDENTITY_HISTORY).to_pandas()
+    assert sorted(history["customer_id"]) == ["C0000000001", "C0000000002"]
+    assert set(history["run_id"]) == {"run-1"}
+
+    # a second run killed before its map commit had no effect: its staged rows are dropped
+    previous = lake.read_arrow(GOLD_IDENTITY_MAP).to_pandas()
+    at2 = datetime(2026, 11, 3, 1, tzinfo=UTC)
+    second = _identity_run(previous, ["1", "2", "3"], "run-2", at2)
+    with monkeypatch.context() as patch:
+        killed = _kill_before(lake, GOLD_IDENTITY_MAP, patch)
+        with pytest.raises(killed):
+            commit_identity(lake, second, "run-2", at2)
+    assert repair_identity(lake) == []
+    assert lake.count(GOLD_IDENTITY_HISTORY) == 2 and lake.count(GOLD_IDENTITY_MAP) == 2
+    assert not any(lake.pending_dir("identity").iterdir())
+
+    # a clean commit leaves nothing staged and nothing to repair
+    commit_identity(lake, second, "run-2", at2)
+    assert repair_identity(lake) == [] and lake.count(GOLD_IDENTITY_HISTORY) == 3
