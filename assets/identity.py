@@ -15,7 +15,7 @@ from c360.tables import (
 from pipelines.resources import LakehouseResource, MatcherResource
 from resolution.golden import build_golden_records
 from resolution.linker import make_backend
-from resolution.run import previous_identity, resolve_identities
+from resolution.run import commit_identity, previous_identity, repair_identity, resolve_identities
 from resolution.settings import load_matching_config
 
 PERSON_RECORDS_KEY = dg.AssetKey(["silver", "person_records"])
@@ -74,10 +74,14 @@ def identity_map(
     matcher: MatcherResource,
 ):
     """Splink matching (model in _models/splink, reused unless retrained), guarded clustering,
-    stable customer IDs; charts under _reports/<run_id>/."""
+    stable customer IDs; charts under _reports/<run_id>/. First finishes the commits of a run
+    killed between the map and the history (resolution.run.repair_identity)."""
     lake = lakehouse.get()
     matching = load_matching_config()
+    repaired = repair_identity(lake)
     previous, issued = previous_identity(lake)
+    run_id = context.run_id or uuid.uuid4().hex
+    at = datetime.now(UTC)
     run = resolve_identities(
         lake.read_arrow(SILVER_PERSON_RECORDS),
         previous,
@@ -85,15 +89,16 @@ def identity_map(
         make_backend(matcher.backend, lake.spark, matcher.duckdb_memory_limit),
         matching,
         matcher.match_probability_threshold,
-        run_id=context.run_id or uuid.uuid4().hex,
-        at=datetime.now(UTC),
+        run_id=run_id,
+        at=at,
         models_dir=lake.models_dir(),
         reports_dir=lake.reports_dir(context.run_id),
         retrain=config.retrain or matching.model.retrain,
         truth_root=_truth_root(config, matcher),
     )
-    lake.overwrite(run.identity_map, GOLD_IDENTITY_MAP)
-    lake.append(run.history, GOLD_IDENTITY_HISTORY)
+    commit_identity(lake, run, run_id, at)
+    if run.warnings:
+        context.log.warning("; ".join(run.warnings))
     charts = {f"chart_{k}": dg.MetadataValue.path(str(v)) for k, v in run.charts.items()}
     yield dg.MaterializeResult(
         asset_key=IDENTITY_MAP_KEY,
@@ -103,6 +108,7 @@ def identity_map(
         asset_key=IDENTITY_HISTORY_KEY,
         metadata={
             "rows_this_run": run.history.num_rows,
+            "runs_repaired": dg.MetadataValue.json(repaired),
             "table_rows_total": lake.count(GOLD_IDENTITY_HISTORY),
         },
     )

@@ -14,6 +14,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from c360.errors import ConfigurationError
+
 CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
 DEFAULT_PROFILE = "local"
 ENV_OVERRIDES = {
@@ -23,8 +25,8 @@ ENV_OVERRIDES = {
 }
 
 
-class ConfigError(ValueError):
-    """Configuration that cannot be used; the message names the offending key."""
+class ConfigError(ConfigurationError):
+    """Configuration that cannot be used; the message names the offending key (never retried)."""
 
 
 class _Section(BaseModel):
@@ -77,6 +79,14 @@ class LandingSettings(_Section):
     unknown_files: Literal["error", "warn"] = "error"
 
 
+class LockSettings(_Section):
+    """The lakehouse lock (c360.lock): lease length, renewal, how long a second run waits."""
+
+    lease_seconds: float = Field(120, gt=0)  # a lease not renewed for this long is stale
+    timeout_seconds: float = Field(0, ge=0)  # 0: a second run exits at once naming the holder
+    poll_seconds: float = Field(2, gt=0)
+
+
 class ScheduleSettings(_Section):
     cron: str = "0 2 * * *"
     timezone: str = "Asia/Ho_Chi_Minh"
@@ -95,6 +105,7 @@ class Settings(_Section):
     quality: QualitySettings = Field(default_factory=QualitySettings)
     landing: LandingSettings = Field(default_factory=LandingSettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    lock: LockSettings = Field(default_factory=LockSettings)
 
 
 def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:

@@ -302,6 +302,10 @@ class Lakehouse:
         """Per-run reports (``_reports/<run_id>/``): Data Docs, charts, run summary."""
         return self.root / "_reports" / run_id
 
+    def pending_dir(self, stage: str) -> Path:
+        """Outputs a stage staged before its commits (``_pending/<stage>/``), for crash repair."""
+        return self.root / "_pending" / stage
+
     def exists(self, table: Table) -> bool:
         return DeltaTable.is_deltatable(str(self._path(table)))
 

@@ -154,15 +154,23 @@ def _rank_expr(column: Column, ordered: list[str]) -> Column:
 
 
 def card_summary(cards: DataFrame, spec: FeatureSpec) -> DataFrame:
-    """Per customer: loyalty cards enrolled before D, best tier and status known at D."""
+    """Per customer: loyalty cards enrolled before D, best tier and status known at D.
+
+    ``_card_tier_updated`` is the last change of the card holding the best tier; among several
+    cards of that tier, the earliest known change (the customer has held the tier at least that
+    long), so the value never depends on row order."""
     conf = spec.loyalty_status
     tier_rank = _rank_expr(F.col("tier"), list(conf["tiers"]))
     status_rank = _rank_expr(F.col("status"), list(conf["card_statuses"]))
+    # ordering key: best tier first, then the earliest known update (an unknown one loses)
+    tier_then_earliest = F.when(
+        tier_rank.isNotNull(), F.struct(tier_rank, -F.unix_date(F.col("updated_date")))
+    )
     return cards.groupBy("customer_id").agg(
         F.count(F.lit(1)).alias("_card_count"),
         F.min("enrolled_date").alias("_card_first_enrolled"),
         F.max(tier_rank).alias("_card_tier_rank"),
-        F.max_by("updated_date", tier_rank).alias("_card_tier_updated"),
+        F.max_by("updated_date", tier_then_earliest).alias("_card_tier_updated"),
         F.min(status_rank).alias("_card_status_rank"),
         F.max(F.when(F.col("status") == conf["active_status"], 1).otherwise(0)).alias(
             "_card_active"

@@ -20,7 +20,7 @@ from pyspark.sql import functions as F
 from features import engine, sql
 from features.compiler import INTERNAL_MEASURES, SOURCES, Compiler
 from features.customer import lifetime_window
-from features.events import FeatureInputs, loyalty_events, transaction_events
+from features.events import FeatureInputs, loyalty_events, member_cards, transaction_events
 from features.spec import ALL, FeatureDefinition, FeatureSpec, expand
 
 EventKey = tuple[str, str, str]  # (slice key, filter, window)
@@ -100,7 +100,8 @@ def features_without_events(
     as_of: date,
     features: list[FeatureDefinition] | None = None,
 ) -> set[str]:
-    """Features built from sliced events that no customer has enough events to make vary.
+    """Features built from sliced events that no customer has enough events to make vary, and
+    customer-level features without evidence (:func:`customer_features_without_evidence`).
 
     Args:
         inputs: the silver and gold input tables.
@@ -133,8 +134,79 @@ def features_without_events(
         counts.update(
             event_counts(compiler, events[source], source, slice_keys[source], needed[source])
         )
-    return {
+    windowed = {
         name
         for name, (key, needs) in inputs_by_feature.items()
         if not any(counts.get((key, f, w), 0) >= events for f, w, events in needs)
     }
+    return windowed | customer_features_without_evidence(inputs, spec, as_of, compiler.features)
+
+
+# The golden-record fields each profile feature reads: no variation in them, no evidence.
+PROFILE_EVIDENCE: dict[str, tuple[str, ...]] = {
+    "age_years": ("date_of_birth",),
+    "age_band": ("date_of_birth",),
+    "gender": ("gender",),
+    "is_female": ("gender",),
+    "region": ("region",),
+    "province": ("province",),
+    "tenure_days": ("first_seen",),
+    "linked_records_crm": ("linked_records_crm",),
+    "linked_records_erp": ("linked_records_erp",),
+    "linked_records_loyalty": ("linked_records_loyalty",),
+    "linked_sources": ("linked_records_crm", "linked_records_erp", "linked_records_loyalty"),
+    "has_phone": ("phone_e164",),
+    "has_email": ("email",),
+    "consent_email": ("consent_email",),
+    "consent_sms": ("consent_sms",),
+    "consent_data_use": ("consent_data_use",),
+    "contactable_email": ("email", "consent_email"),
+    "contactable_sms": ("phone_e164", "consent_sms"),
+}
+TRANSACTION_FAMILIES = ("rfm", "clv")
+TRANSACTION_MEASURES = ("first_value", "last_value", "top_value")
+
+
+def varying_fields(frame: DataFrame, fields: set[str]) -> set[str]:
+    """The ``fields`` that take two values over ``frame``'s rows (a null counts as a value)."""
+    if not fields:
+        return set()
+    ordered = sorted(fields)
+    row = frame.agg(
+        F.count(F.lit(1)).alias("rows"),
+        *[F.count_distinct(f).alias(f"d{n}") for n, f in enumerate(ordered)],
+        *[F.count(f).alias(f"v{n}") for n, f in enumerate(ordered)],
+    ).first()
+    return {
+        f
+        for n, f in enumerate(ordered)
+        if row[f"d{n}"] >= 2 or (row[f"d{n}"] == 1 and row[f"v{n}"] < row["rows"])
+    }
+
+
+def customer_features_without_evidence(
+    inputs: FeatureInputs, spec: FeatureSpec, as_of: date, features: list[FeatureDefinition]
+) -> set[str]:
+    """Customer-level features (``source`` None) the population's data cannot make vary."""
+    customer_level = [f for f in features if f.source is None]
+    purchases = transaction_events(inputs.transactions, inputs.identity_map, as_of, spec.timezone)
+    points = loyalty_events(inputs.loyalty_points, inputs.identity_map, as_of, spec.point_signs)
+    cards = member_cards(inputs.loyalty_members, inputs.identity_map, as_of, spec.timezone)
+    has_purchases = not purchases.isEmpty()
+    has_points, has_cards = not points.isEmpty(), not cards.isEmpty()
+    wanted = {field for f in customer_level for field in PROFILE_EVIDENCE.get(f.measure, ())}
+    population = inputs.golden_records.where(F.col("customer_id").isNotNull())
+    varying = varying_fields(population, wanted & set(population.columns))
+    missing: set[str] = set()
+    for feature in customer_level:
+        if feature.family in TRANSACTION_FAMILIES or feature.measure in TRANSACTION_MEASURES:
+            evidence = has_purchases
+        elif feature.family == "loyalty_status":
+            evidence = has_points if feature.measure == "points_balance" else has_cards
+        elif feature.family == "profile" and feature.measure in PROFILE_EVIDENCE:
+            evidence = bool(varying & set(PROFILE_EVIDENCE[feature.measure]))
+        else:
+            continue
+        if not evidence:
+            missing.add(feature.name)
+    return missing

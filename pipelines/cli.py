@@ -9,8 +9,21 @@ import warnings
 from datetime import date
 from pathlib import Path
 
-from c360.config import ConfigError
+from c360.errors import InputError, PermanentError
 from c360.sample import add_generate_command
+
+
+def _parse_dates(text: str, flag: str) -> list[date]:
+    """Comma-separated ``YYYY-MM-DD`` dates of a flag; one clear line when one is not a date."""
+    dates = []
+    for item in text.split(","):
+        try:
+            dates.append(date.fromisoformat(item.strip()))
+        except ValueError as exc:
+            raise InputError(
+                f"{flag} {item.strip()!r}: {exc} (use YYYY-MM-DD, e.g. 2026-11-01)"
+            ) from None
+    return dates
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -23,11 +36,17 @@ def _run(args: argparse.Namespace) -> int:
         overrides["lakehouse_root"] = str(Path(args.lakehouse).absolute())
     if args.truth:
         overrides["truth_root"] = str(Path(args.truth).absolute())
-    days = [date.fromisoformat(d) for d in args.days.split(",")] if args.days else None
+    if args.wait is not None:
+        overrides["lock"] = {"timeout_seconds": args.wait}
+    try:
+        days = _parse_dates(args.days, "--days") if args.days else None
+    except InputError as exc:
+        print(f"c360 run failed: {exc}", file=sys.stderr)
+        return 2
     stages = args.stages.split(",") if args.stages else None
     try:
         summary = run_pipeline(overrides, days=days, progress=print, stages=stages)
-    except (RunFailure, ConfigError) as exc:
+    except (RunFailure, PermanentError) as exc:
         print(f"c360 run failed: {exc}", file=sys.stderr)
         return 1
     print(format_summary(summary))
@@ -42,16 +61,16 @@ def _features(args: argparse.Namespace) -> int:
         overrides["raw_root"] = str(Path(args.raw).absolute())
     if args.lakehouse:
         overrides["lakehouse_root"] = str(Path(args.lakehouse).absolute())
+    if args.wait is not None:
+        overrides["lock"] = {"timeout_seconds": args.wait}
     try:
-        as_of_dates = [date.fromisoformat(d) for d in args.as_of.split(",")]
-    except ValueError as exc:
-        print(
-            f"c360 features failed: --as-of {args.as_of!r}: {exc} (use YYYY-MM-DD)", file=sys.stderr
-        )
+        as_of_dates = _parse_dates(args.as_of, "--as-of")
+    except InputError as exc:
+        print(f"c360 features failed: {exc}", file=sys.stderr)
         return 2
     try:
         summary = build_feature_snapshots(overrides, as_of_dates, progress=print)
-    except (RunFailure, ConfigError) as exc:
+    except (RunFailure, PermanentError) as exc:
         print(f"c360 features failed: {exc}", file=sys.stderr)
         return 1
     print(format_snapshots(summary))
@@ -82,7 +101,8 @@ def format_snapshots(summary) -> str:
 HIGHLIGHTS = (
     "customers", "customers_new", "customers_merged", "customers_split",
     "match_precision", "match_recall", "match_f1", "match_persons_split",
-    "match_clusters_merging_persons", "as_of_date", "features", "non_constant_features",
+    "match_clusters_merging_persons", "match_truth_coverage", "as_of_date", "features",
+    "non_constant_features",
 )  # fmt: skip
 
 
@@ -108,6 +128,8 @@ def format_summary(summary) -> str:
             ]
             if figures:
                 lines.append(f"{asset.asset}: " + ", ".join(figures))
+            if "warnings" in asset.metadata:
+                lines.append(f"WARNING {asset.asset}: {asset.metadata['warnings']}")
     lines.append("stage          seconds   checks passed / failed")
     for stage in summary.stages:
         checks = f"{stage.checks_passed} / {stage.checks_failed}"
@@ -115,6 +137,26 @@ def format_summary(summary) -> str:
     lines.append(f"total {summary.seconds:.1f} s")
     lines += [f"warning: {warning}" for warning in getattr(summary, "warnings", [])]
     return "\n".join(lines)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: seconds cannot be negative")
+    return value
+
+
+def _add_wait(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--wait",
+        type=_seconds,
+        metavar="SECONDS",
+        help="when another run holds the lakehouse lock, wait up to SECONDS for it "
+        "(default: lock.timeout_seconds of the profile; 0 exits at once naming the holder)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -132,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--stages", help="comma-separated stages to run, e.g. bronze,silver (default: all)"
     )
+    _add_wait(run)
     run.set_defaults(func=_run)
 
     features = subparsers.add_parser(
@@ -151,6 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     features.add_argument(
         "--raw", help="landing-zone root, for the last landed day (default: raw_root)"
     )
+    _add_wait(features)
     features.set_defaults(func=_features)
 
     add_generate_command(subparsers)

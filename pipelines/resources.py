@@ -4,6 +4,7 @@
 profile gets the same keys. Nothing here starts Spark until an asset asks for a session.
 """
 
+from contextlib import AbstractContextManager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from pyspark.sql import SparkSession
 from c360.config import Settings, SparkSettings
 from c360.contract import LandingZone, scan_landing_zone
 from c360.lakehouse import Lakehouse
+from c360.lock import hold_lakehouse
 from c360.spark import build_spark_session
 
 
@@ -34,13 +36,40 @@ class SparkResource(dg.ConfigurableResource):
 
 
 class LakehouseResource(dg.ConfigurableResource):
-    """The Delta lakehouse under ``root`` (see :class:`c360.lakehouse.Lakehouse`)."""
+    """The Delta lakehouse under ``root`` (see :class:`c360.lakehouse.Lakehouse`).
+
+    Every Dagster run that uses it holds the lakehouse lock (:mod:`c360.lock`) from resource
+    set-up to teardown: sensor- and schedule-launched runs wait for (or fail naming) a run that
+    holds it. Under ``c360 run`` / ``c360 features`` the process already holds it (re-entrant).
+    """
 
     root: str
     writer: str
     vacuum_retention_hours: int
     spark: dg.ResourceDependency[SparkResource]
+    lock_lease_seconds: float = 120
+    lock_timeout_seconds: float = 0
+    lock_poll_seconds: float = 2
     _lake: Lakehouse | None = PrivateAttr(default=None)
+    _lock: AbstractContextManager | None = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        if context.dagster_run is None:  # not a run (e.g. a sensor evaluation): no lock
+            return
+        self._lock = hold_lakehouse(
+            Path(self.root),
+            run_id=context.dagster_run.run_id,
+            owner=f"dagster run of {context.dagster_run.job_name}",
+            lease_seconds=self.lock_lease_seconds,
+            timeout_seconds=self.lock_timeout_seconds,
+            poll_seconds=self.lock_poll_seconds,
+        )
+        self._lock.__enter__()
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._lock is not None:
+            self._lock.__exit__(None, None, None)
+            self._lock = None
 
     def get(self) -> Lakehouse:
         if self._lake is None:
@@ -94,6 +123,9 @@ def build_resources(settings: Settings) -> dict[str, Any]:
             writer=settings.storage.writer,
             vacuum_retention_hours=settings.storage.vacuum_retention_hours,
             spark=spark,
+            lock_lease_seconds=settings.lock.lease_seconds,
+            lock_timeout_seconds=settings.lock.timeout_seconds,
+            lock_poll_seconds=settings.lock.poll_seconds,
         ),
         "landing_zone": LandingZoneResource(
             root=str(settings.raw_root), unknown_files=settings.landing.unknown_files

@@ -7,6 +7,7 @@ landing days in a single run (single-run backfill policy), so a backfill is one 
 import logging
 import os
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -26,9 +27,10 @@ from assets.features import (
     default_as_of_date,
 )
 from assets.partitions import LANDING_DAYS
-from c360.config import load_settings
+from c360.config import Settings, load_settings
 from c360.contract import LandingZoneError, UnknownFilesPolicy, landed_days, scan_landing_zone
 from c360.lakehouse import Lakehouse
+from c360.lock import LakehouseLockedError, hold_lakehouse
 from c360.tables import (
     GOLD_GOLDEN_RECORDS,
     GOLD_IDENTITY_MAP,
@@ -38,7 +40,8 @@ from c360.tables import (
     Table,
 )
 from pipelines.definitions import build_definitions
-from pipelines.stages import STAGES, run_tags
+from pipelines.stages import STAGES, Stage, run_tags
+from resolution.evaluation import TRUTH_FILE
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +52,28 @@ QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}
 
 class RunFailure(RuntimeError):
     """A stage failed; the message is the one-line reason shown to the user."""
+
+
+def _hold(settings: Settings, owner: str):
+    """The lakehouse lock for one ``c360`` command (see :mod:`c360.lock` and conf ``lock:``)."""
+    return hold_lakehouse(
+        settings.lakehouse_root,
+        run_id=uuid.uuid4().hex,
+        owner=owner,
+        lease_seconds=settings.lock.lease_seconds,
+        timeout_seconds=settings.lock.timeout_seconds,
+        poll_seconds=settings.lock.poll_seconds,
+    )
+
+
+def _require_truth(settings: Settings) -> None:
+    """A configured truth folder must hold the truth table: fail before any stage runs."""
+    if settings.truth_root is not None and not (settings.truth_root / TRUTH_FILE).is_file():
+        raise RunFailure(
+            f"no truth table {settings.truth_root / TRUTH_FILE} (expected columns "
+            "source_system, source_record_id, person_id): pass the folder `c360 generate` "
+            "wrote the truth to (--truth), or leave --truth / C360_TRUTH unset"
+        )
 
 
 @dataclass
@@ -143,8 +168,11 @@ def run_pipeline(
     Bronze ingests ``days`` in one range run; silver and identity rebuild from all of bronze;
     features build the snapshot as of the day after the last of ``days``.
 
+    The run holds the lakehouse lock (:mod:`c360.lock`) from the first stage to the last.
+
     Raises:
-        RunFailure: no complete day to run, an unknown stage, or a stage failed (with the
+        RunFailure: no complete day to run, an unknown stage, a configured truth folder without
+            its truth table, the lakehouse locked by another run, or a stage failed (with the
             step's reason).
 
     ``stages`` limits the run to those stage names (in run order), e.g. ``["bronze", "silver"]``.
@@ -155,6 +183,25 @@ def run_pipeline(
     selected = [s for s in STAGES if stages is None or s.name in stages]
     settings = load_settings(overrides=overrides)
     days, warnings = _landing_days(settings.raw_root, days, settings.landing.unknown_files)
+    _require_truth(settings)
+    try:
+        with _hold(settings, "c360 run"):
+            return _run_stages(overrides, days, selected, progress, warnings)
+    except LakehouseLockedError as exc:
+        raise RunFailure(str(exc)) from exc
+
+
+def _run_stages(
+    overrides: dict | None,
+    days: list[date],
+    selected: list[Stage],
+    progress: Callable[[str], None],
+    warnings: list[str],
+) -> RunSummary:
+    """Run ``selected`` stages over ``days`` (the caller holds the lakehouse lock).
+
+    ``warnings`` are the landing zone's; the assets' own are added to them.
+    """
     defs = build_definitions(overrides)
     instance = _instance()
     keys = [d.isoformat() for d in days]
@@ -263,9 +310,12 @@ def build_feature_snapshots(
     Example:
         >>> build_feature_snapshots({"lakehouse_root": "/data/lake"}, [date(2026, 10, 1)])
 
+    Holds the lakehouse lock (:mod:`c360.lock`) while it builds.
+
     Raises:
         RunFailure: no date, a date after the day following the last complete landing day,
-            missing input tables, or a failed run (with the step's reason).
+            missing input tables, the lakehouse locked by another run, or a failed run (with
+            the step's reason).
     """
     if not as_of_dates:
         raise RunFailure("no as-of date given: pass one or more YYYY-MM-DD dates")
@@ -284,6 +334,17 @@ def build_feature_snapshots(
             "the last complete landing day: their windows would count days not landed yet"
         )
     _require_feature_inputs(settings.lakehouse_root)
+    try:
+        with _hold(settings, "c360 features"):
+            return _build_snapshots(overrides, dates, progress)
+    except LakehouseLockedError as exc:
+        raise RunFailure(str(exc)) from exc
+
+
+def _build_snapshots(
+    overrides: dict | None, dates: list[date], progress: Callable[[str], None]
+) -> RunSummary:
+    """One ``features_job`` run per date (the caller holds the lakehouse lock)."""
     defs = build_definitions(overrides)
     job = defs.resolve_job_def(FEATURES_JOB.name)
     instance = _instance()

@@ -12,7 +12,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from c360.errors import InputError
+
 TRUTH_FILE = "person_truth.csv"  # source_system, source_record_id, person_id
+# Below this share of the run's records found in the truth, the truth is likely of another data
+# set (or stale): the metrics are still computed, with a warning.
+MIN_TRUTH_COVERAGE = 0.5
 
 
 @dataclass(frozen=True)
@@ -91,12 +96,13 @@ def read_truth(truth_root: Path) -> pd.DataFrame:
     """The truth table beside generated extracts: ``record_id`` (record_key form), ``person_id``.
 
     Raises:
-        FileNotFoundError: no ``person_truth.csv`` under ``truth_root``.
+        InputError: no ``person_truth.csv`` under ``truth_root`` (not retried).
     """
     path = Path(truth_root) / TRUTH_FILE
     if not path.is_file():
-        raise FileNotFoundError(
-            f"no truth table {path}: expected source_system, source_record_id, person_id"
+        raise InputError(
+            f"no truth table {path}: expected source_system, source_record_id, person_id "
+            "(pass the folder `c360 generate` wrote the truth to, or no truth folder)"
         )
     truth = pd.read_csv(path, dtype=str, keep_default_na=False)
     truth["record_id"] = truth["source_system"] + ":" + truth["source_record_id"]
@@ -112,3 +118,22 @@ def evaluate_identity_map(identity_map: pd.DataFrame, truth: pd.DataFrame) -> Ma
         }
     )
     return evaluate_clusters(predicted, truth)
+
+
+def truth_coverage(identity_map: pd.DataFrame, truth: pd.DataFrame) -> float:
+    """Share of the map's records that the truth knows (1.0 for an empty map)."""
+    if not len(identity_map):
+        return 1.0
+    record_ids = identity_map["source_system"] + ":" + identity_map["source_record_id"]
+    return float(record_ids.isin(truth["record_id"]).mean())
+
+
+def truth_warning(coverage: float) -> str | None:
+    """A warning when the truth covers too few of the run's records to judge it."""
+    if coverage >= MIN_TRUTH_COVERAGE:
+        return None
+    return (
+        f"the truth table covers only {coverage:.1%} of this run's records (below "
+        f"{MIN_TRUTH_COVERAGE:.0%}): it is probably from another data set, so the match metrics "
+        "say little; pass the truth folder generated with these extracts"
+    )
