@@ -38,12 +38,12 @@ class Floor:
 
 # Measured on main 057b9b9 (seed 42, the sizes below), figures as F1 / precision / recall:
 FLOORS: dict[str, Floor] = {
-    "default": Floor(800, f1=0.0, precision=0.0, recall=0.0),
-    "hard": Floor(1000, f1=0.0, precision=0.0, recall=0.0),
-    "western": Floor(800, f1=0.0, precision=0.0, recall=0.0),
-    "sparse": Floor(800, f1=0.0, precision=0.0, recall=0.0),
-    "febrl3": Floor(1000, f1=0.0, precision=0.0, recall=0.0),
-    "febrl4": Floor(1000, f1=0.0, precision=0.0, recall=0.0),
+    "default": Floor(600, f1=1.0, precision=1.0, recall=1.0),
+    "hard": Floor(800, f1=1.0, precision=1.0, recall=1.0),
+    "western": Floor(600, f1=1.0, precision=1.0, recall=1.0),
+    "sparse": Floor(600, f1=1.0, precision=1.0, recall=1.0),
+    "febrl3": Floor(1000, f1=1.0, precision=1.0, recall=1.0),
+    "febrl4": Floor(1000, f1=1.0, precision=1.0, recall=1.0),
 }
 
 
@@ -66,12 +66,26 @@ def identity_figures(raw: Path, truth: Path, lake: Path) -> dict[str, float]:
         {"raw_root": str(raw), "lakehouse_root": str(lake), "truth_root": str(truth)},
         stages=["bronze", "silver", "identity"],
     )
-    metadata = {a.asset: a.metadata for stage in summary.stages for a in stage.assets}
-    return {k.removeprefix("match_"): v for k, v in metadata["identity_map"].items()
-            if k.startswith("match_")}  # fmt: skip
+    evaluated = [a.metadata for s in summary.stages for a in s.assets if "match_f1" in a.metadata]
+    assert len(evaluated) == 1, "the identity stage records match_* metrics once, with truth"
+    return {k.removeprefix("match_"): v for k, v in evaluated[0].items() if k.startswith("match_")}
 
 
-@pytest.mark.parametrize("profile", list(FLOORS))
+# Profiles today's pipeline refuses: strict, so the fix makes the test fail until a floor is set.
+REFUSED_ON_MAIN = {
+    "western": "silver blocks foreign E.164 phones (GX phone_e164 regex '^\\+84...', issue 13)",
+}
+
+
+@pytest.mark.parametrize(
+    "profile",
+    [
+        pytest.param(p, marks=pytest.mark.xfail(strict=True, reason=REFUSED_ON_MAIN[p]))
+        if p in REFUSED_ON_MAIN
+        else p
+        for p in FLOORS
+    ],
+)
 def test_profile_meets_its_floor(profile: str, spark, tmp_path: Path) -> None:
     floor = FLOORS[profile]
     raw, truth = land(profile, floor.size, tmp_path)
