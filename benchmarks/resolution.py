@@ -71,6 +71,11 @@ def read_records(path: Path) -> pa.Table:
     return pq.read_table(path)
 
 
+def quiet_splink() -> None:
+    """Splink logs every EM iteration at INFO; keep the output to one line per result."""
+    logging.getLogger("splink").setLevel(logging.ERROR)
+
+
 def land(profile: str, people: int, folder: Path) -> tuple[Path, Path]:
     """Generate (or convert FEBRL into) a landing zone with truth under ``folder``."""
     from c360.sample import generate_landing_zone
@@ -96,7 +101,7 @@ def bronze_and_silver(raw: Path, lake: Path) -> tuple[pa.Table, float]:
     started = time.perf_counter()
     run_pipeline({"raw_root": str(raw), "lakehouse_root": str(lake)}, stages=["bronze", "silver"])
     seconds = time.perf_counter() - started
-    logging.getLogger("splink").setLevel(logging.WARNING)  # one line per result, not per EM step
+    quiet_splink()  # the pipeline's logging setup turns Splink's INFO lines back on
     return read_records(lake / SILVER_PERSON_RECORDS.layer / SILVER_PERSON_RECORDS.name), seconds
 
 
@@ -299,6 +304,7 @@ def main() -> None:
     parser.add_argument("--truth", type=Path, help="single-input mode: truth folder")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
+    quiet_splink()
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     from c360.config import load_settings
 
