@@ -39,6 +39,7 @@ from c360.tables import (
 )
 from pipelines.definitions import build_definitions
 from pipelines.stages import STAGES, run_tags
+from quality.expectations import validate_quality_config
 
 log = logging.getLogger(__name__)
 
@@ -151,6 +152,7 @@ def run_pipeline(
         raise RunFailure(f"unknown stages {unknown}; the stages are {known_stages}")
     selected = [s for s in STAGES if stages is None or s.name in stages]
     settings = load_settings(overrides=overrides)
+    validate_quality_config()  # conf/expectations.yaml, conf/values.yaml: before any write
     complete = landed_days(settings.raw_root)
     if not complete:
         raise RunFailure(

@@ -141,6 +141,13 @@ class _Rule(BaseModel):
         if expectation_class is None:
             raise ValueError(f"unknown Great Expectations expectation {self.expectation!r}")
         kwargs = self.model_extra or {}
+        # severity and meta are set from on_fail; the rest of GX's base fields are not ours
+        accepted = set(expectation_class.__fields__) - {*gxe.Expectation.__fields__, "batch_id"}
+        if unknown := sorted(set(kwargs) - accepted):
+            raise ValueError(
+                f"unknown key {', '.join(map(repr, unknown))}; {self.expectation} takes "
+                f"{', '.join(sorted(accepted))} (and on_fail, max_share)"
+            )
         if self.on_fail in ("quarantine", "flag"):
             if self.expectation not in ROW_LEVEL:
                 raise ValueError(
@@ -279,17 +286,20 @@ def _load_suites(path: Path) -> dict[str, tuple[ExpectationSpec, ...]]:
     return suites
 
 
-def load_suites(path: Path = SUITES_FILE) -> dict[str, list[ExpectationSpec]]:
-    """Validated suites keyed by silver table name; keys starting with ``_`` are fragments.
+def load_suites(path: Path | None = None) -> dict[str, list[ExpectationSpec]]:
+    """Validated suites keyed by silver table name (default ``conf/expectations.yaml``).
+
+    Keys starting with ``_`` are shared fragments spliced in with YAML aliases.
 
     Raises:
         ConfigError: every problem found, each naming the table, the entry and the fix.
     """
-    return {table: list(specs) for table, specs in _load_suites(Path(path)).items()}
+    suites = _load_suites(Path(path or SUITES_FILE))
+    return {table: list(specs) for table, specs in suites.items()}
 
 
 def validate_quality_config(
-    suites_file: Path = SUITES_FILE, values_file: Path | None = None
+    suites_file: Path | None = None, values_file: Path | None = None
 ) -> None:
     """Validate conf/expectations.yaml and conf/values.yaml; the runner calls it at start-up.
 
