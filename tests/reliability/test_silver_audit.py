@@ -27,7 +27,7 @@ from c360.tables import (
 )
 from pipelines.resources import build_resources
 from quality import expectations
-from quality.audit import audit
+from quality.audit import SilverAuditError, audit
 from quality.expectations import ExpectationSpec, load_suites
 
 pytestmark = pytest.mark.spark
@@ -267,3 +267,25 @@ def test_a_typo_in_the_suites_stops_the_run_before_anything_is_written(land, tmp
     with pytest.raises(ConfigError, match=r"transactions\[4\] on_fail: Input should be"):
         run_pipeline({"raw_root": str(raw), "lakehouse_root": str(lake_root)})
     assert not lake_root.exists()
+
+
+def test_person_records_with_a_duplicate_key_are_not_published(spark):
+    from c360.silver import person_records_build
+
+    records = spark.createDataFrame(
+        pa.Table.from_pylist(
+            [
+                {"record_key": key, "source_system": key.split(":")[0], "source_record_id": "C1"}
+                for key in ("crm:C1", "crm:C1", "erp:C1")
+            ],
+            schema=SILVER_PERSON_RECORDS_SCHEMA,
+        )
+    )
+    result = audit(person_records_build(records), load_suites()["person_records"])
+    assert result.problems == [
+        "silver.person_records: expect_column_values_to_be_unique on column record_key: 2 of 3 "
+        "rows (66.7%); e.g. rows crm:C1, crm:C1"
+    ]
+    with pytest.raises(SilverAuditError, match=r"^silver\.person_records not published"):
+        result.raise_if_blocked()
+    result.release()
