@@ -28,7 +28,7 @@ from c360.tables import (
     Table,
 )
 from pipelines.resources import LakehouseResource
-from quality.audit import AuditResult, SilverAuditError, audit
+from quality.audit import AuditResult, audit
 from quality.expectations import load_suites
 from quality.quarantine import replace_silver_rejects
 
@@ -96,14 +96,11 @@ def _audited(context: dg.AssetExecutionContext, lake: Lakehouse, build: SilverBu
     result = audit(build, load_suites()[name], references, docs_dir)
     if not result.passed:
         result.release()
-        try:
-            result.raise_if_blocked()
-        except SilverAuditError as exc:
-            raise dg.Failure(
-                str(exc),
-                metadata={"results": dg.MetadataValue.md(result.report.to_markdown())},
-                allow_retries=False,
-            ) from exc
+        raise dg.Failure(
+            result.message(),
+            metadata={"results": dg.MetadataValue.md(result.report.to_markdown())},
+            allow_retries=False,
+        )
     return result
 
 

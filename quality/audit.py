@@ -53,13 +53,19 @@ class AuditResult:
     def passed(self) -> bool:
         return not self.problems
 
+    def message(self) -> str:
+        """Why the table was not published (empty when it may be)."""
+        if not self.problems:
+            return ""
+        name = self.build.table.qualified_name
+        return f"{name} not published (its previous version stays current): " + "; ".join(
+            self.problems
+        )
+
     def raise_if_blocked(self) -> None:
+        """Raises SilverAuditError with :meth:`message` when a blocking check failed."""
         if self.problems:
-            name = self.build.table.qualified_name
-            raise SilverAuditError(
-                f"{name} not published (its previous version stays current): "
-                + "; ".join(self.problems)
-            )
+            raise SilverAuditError(self.message())
 
 
 def row_ids(frame: DataFrame) -> Column:
