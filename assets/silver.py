@@ -29,7 +29,7 @@ from c360.tables import (
 )
 from pipelines.resources import LakehouseResource
 from quality.audit import AuditResult, audit
-from quality.expectations import load_suites
+from quality.expectations import load_suites, validate_quality_config
 from quality.quarantine import replace_silver_rejects
 
 SILVER_KEYS = {"crm", "erp", "loyalty"}
@@ -254,4 +254,10 @@ SILVER_JOB = dg.define_asset_job(
 
 
 def silver_definitions() -> dg.Definitions:
+    """The silver layer's assets and job.
+
+    A bad conf/expectations.yaml or conf/values.yaml fails loading them, so runs launched by the
+    sensor or the UI stop before any write too, not only `c360 run`.
+    """
+    validate_quality_config()
     return dg.Definitions(assets=SILVER_ASSETS, jobs=[SILVER_JOB])
