@@ -170,10 +170,11 @@ SILVER_TRANSACTIONS_SCHEMA = _schema(
     ("product_sku", pa.string()),
     ("product_category", pa.string()),  # lower-case
     ("quantity", pa.int64()),
-    ("unit_price", MONEY),
-    ("discount", MONEY),
-    ("amount", MONEY),
-    ("currency", pa.string()),  # ISO 4217, upper-case
+    ("unit_price", MONEY),  # VND (converted at conf/values.yaml's rate)
+    ("discount", MONEY),  # VND
+    ("amount", MONEY),  # VND: what features sum
+    ("amount_original", MONEY),  # the landed amount, in `currency`
+    ("currency", pa.string()),  # ISO 4217, upper-case: the landed currency
     ("payment_method", pa.string()),  # lower-case
     ("voucher_code", pa.string()),
     ("transaction_ts", UTC_TIMESTAMP),

@@ -41,6 +41,7 @@ from c360.tables import (
 )
 from pipelines.definitions import build_definitions
 from pipelines.stages import STAGES, Stage, run_tags
+from quality.expectations import validate_quality_config
 from resolution.evaluation import TRUTH_FILE
 
 log = logging.getLogger(__name__)
@@ -182,6 +183,7 @@ def run_pipeline(
         raise RunFailure(f"unknown stages {unknown}; the stages are {known_stages}")
     selected = [s for s in STAGES if stages is None or s.name in stages]
     settings = load_settings(overrides=overrides)
+    validate_quality_config()  # conf/expectations.yaml, conf/values.yaml: before any write
     days, warnings = _landing_days(settings.raw_root, days, settings.landing.unknown_files)
     _require_truth(settings)
     try:

@@ -1,30 +1,62 @@
 """Great Expectations 1.x suites for the silver tables, declared in ``conf/expectations.yaml``.
 
-:func:`load_suites` reads the declarations, :func:`validate` runs one suite on a Spark
-DataFrame (writing Data Docs when asked) and returns a :class:`ValidationReport` that the
-Dagster asset checks turn into check results. ``error`` severity maps to GX ``critical`` and
-blocks downstream assets; ``warning`` is reported only.
+:func:`load_suites` reads and validates the declarations (pydantic: unknown keys, an unknown
+expectation or argument, a column the table does not have, an ``on_fail`` the expectation cannot
+support all stop the run at start-up), :func:`validate` runs one suite on a Spark DataFrame
+(writing Data Docs when asked) and returns a :class:`ValidationReport`.
+
+Each expectation says what a failure does (``on_fail``):
+
+- ``block``: a table-level rule (key not null / unique, a column present): the table is not
+  published and the run fails;
+- ``quarantine``: each violating row goes to ``quarantine/rejects`` with the expectation as its
+  reason; ``flag``: the violating field is nulled, its landed value kept in ``raw_values`` and
+  the problem added to ``field_issues`` (person tables only). Either blocks the table when the
+  share of violating rows exceeds ``max_share``;
+- ``warn``: reported only.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import great_expectations as gx
 import great_expectations.expectations as gxe
+import pyarrow as pa
 import yaml
-from pyspark.sql import DataFrame
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from c360.config import CONF_DIR
+from c360.config import CONF_DIR, ConfigError
+from c360.silver import person_sources
+from c360.tables import (
+    SILVER_LOYALTY_POINTS,
+    SILVER_LOYALTY_POINTS_SCHEMA,
+    SILVER_PERSON_RECORDS,
+    SILVER_PERSON_RECORDS_SCHEMA,
+    SILVER_TRANSACTIONS,
+    SILVER_TRANSACTIONS_SCHEMA,
+)
+from c360.values import VALUES_FILE, load_value_rules
 
 log = logging.getLogger(__name__)
 
 SUITES_FILE = CONF_DIR / "expectations.yaml"
-SEVERITIES = {"error": "critical", "warning": "warning"}
+OnFail = Literal["block", "quarantine", "flag", "warn"]
+# GX severity of each on_fail: a warn is reported only, anything else fails the check.
+GX_SEVERITY = {"block": "critical", "quarantine": "critical", "flag": "critical", "warn": "warning"}
+# Expectations a row can violate on its own: the only ones that can quarantine or flag.
+ROW_LEVEL = {
+    "column_values_to_not_be_null",
+    "column_values_to_be_in_set",
+    "column_values_to_be_between",
+    "column_values_to_match_regex",
+}
 
 
 def _quiet_gx() -> None:
@@ -33,30 +65,260 @@ def _quiet_gx() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
+def _gx_class(expectation: str) -> type[gxe.Expectation] | None:
+    class_name = "Expect" + "".join(p.capitalize() for p in expectation.split("_"))
+    return getattr(gxe, class_name, None)
+
+
 @dataclass(frozen=True)
 class ExpectationSpec:
-    """One declared expectation: its GX name (snake case), arguments and severity."""
+    """One declared expectation: its GX name (snake case), arguments and what a failure does."""
 
     expectation: str
     kwargs: dict[str, Any]
-    severity: str
+    on_fail: OnFail = "block"
+    max_share: float = 0.0
+
+    @property
+    def column(self) -> str | None:
+        return self.kwargs.get("column")
+
+    @property
+    def gx_name(self) -> str:
+        """The name GX reports: ``expect_column_values_to_be_in_set``."""
+        return f"expect_{self.expectation}"
 
     def build(self) -> gxe.Expectation:
-        class_name = "Expect" + "".join(p.capitalize() for p in self.expectation.split("_"))
-        expectation_class = getattr(gxe, class_name, None)
+        expectation_class = _gx_class(self.expectation)
         if expectation_class is None:
             raise ValueError(f"{SUITES_FILE.name}: unknown expectation {self.expectation!r}")
-        return expectation_class(**self.kwargs, severity=SEVERITIES[self.severity])
+        return expectation_class(
+            **self.kwargs, severity=GX_SEVERITY[self.on_fail], meta={"on_fail": self.on_fail}
+        )
+
+    def violated(self) -> Column:
+        """True on a row that violates this row-level expectation (nulls pass, as in GX)."""
+        column, kwargs = F.col(self.column), self.kwargs
+        if self.expectation == "column_values_to_not_be_null":
+            return column.isNull()
+        if self.expectation == "column_values_to_be_in_set":
+            ok = column.isin(*kwargs["value_set"])
+        elif self.expectation == "column_values_to_match_regex":
+            ok = column.rlike(kwargs["regex"])
+        elif self.expectation == "column_values_to_be_between":
+            low, high = kwargs.get("min_value"), kwargs.get("max_value")
+            ok = F.lit(True)
+            if low is not None:
+                ok = ok & (column >= F.lit(low).cast(column_type_hint(low)))
+            if high is not None:
+                ok = ok & (column <= F.lit(high).cast(column_type_hint(high)))
+        else:
+            raise ValueError(f"{self.expectation} is not a row-level expectation")
+        return column.isNotNull() & ~F.coalesce(ok, F.lit(False))
+
+    def reason(self) -> str:
+        """The quarantine reason / field issue: ``expect_column_values_to_be_in_set: status``."""
+        return f"{self.gx_name}: {self.column}"
+
+
+def column_type_hint(bound: Any) -> str:
+    """Spark type to compare a between bound as: dates stay dates, numbers are decimals."""
+    return "date" if isinstance(bound, str) else "decimal(38,6)"
+
+
+class _Rule(BaseModel):
+    """One entry of conf/expectations.yaml; other keys are the GX expectation's arguments."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    expectation: str
+    on_fail: OnFail = "block"
+    max_share: float | None = Field(None, ge=0.0, le=1.0)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> _Rule:
+        expectation_class = _gx_class(self.expectation)
+        if expectation_class is None:
+            raise ValueError(f"unknown Great Expectations expectation {self.expectation!r}")
+        kwargs = self.model_extra or {}
+        # severity and meta are set from on_fail; the rest of GX's base fields are not ours
+        accepted = set(expectation_class.__fields__) - {*gxe.Expectation.__fields__, "batch_id"}
+        if unknown := sorted(set(kwargs) - accepted):
+            raise ValueError(
+                f"unknown key {', '.join(map(repr, unknown))}; {self.expectation} takes "
+                f"{', '.join(sorted(accepted))} (and on_fail, max_share)"
+            )
+        if self.on_fail in ("quarantine", "flag"):
+            if self.expectation not in ROW_LEVEL:
+                raise ValueError(
+                    f"on_fail {self.on_fail} needs a row-level expectation "
+                    f"({', '.join(sorted(ROW_LEVEL))}); use block for {self.expectation}"
+                )
+            if "mostly" in kwargs:
+                raise ValueError(f"on_fail {self.on_fail} uses max_share, not mostly")
+            if self.max_share is None:
+                raise ValueError(f"on_fail {self.on_fail} needs max_share (0 to 1)")
+        elif self.max_share is not None:
+            raise ValueError("max_share applies to on_fail quarantine or flag only")
+        try:
+            expectation_class(**kwargs)
+        except Exception as exc:  # GX's own pydantic model names the bad argument
+            raise ValueError(" ".join(str(exc).split())) from exc
+        return self
+
+    def spec(self) -> ExpectationSpec:
+        return ExpectationSpec(
+            self.expectation, dict(self.model_extra or {}), self.on_fail, self.max_share or 0.0
+        )
+
+
+def _flatten(entries: list[Any]) -> list[Any]:
+    flat: list[Any] = []
+    for entry in entries:
+        flat.extend(_flatten(entry) if isinstance(entry, list) else [entry])
+    return flat
+
+
+def _problem(path: Path, where: str, message: str) -> str:
+    return f"{path.name}: {where}: {message}"
+
+
+def _check_columns(
+    path: Path, table: str, specs: list[ExpectationSpec], tables: dict[str, TableRules]
+) -> list[str]:
+    rules = tables[table]
+    problems = []
+    for number, spec in enumerate(specs, start=1):
+        where = f"{table}[{number}] {spec.expectation}"
+        if spec.column is not None and spec.column not in rules.columns:
+            problems.append(
+                _problem(path, where, f"{table} has no column {spec.column!r}; its columns: "
+                         f"{', '.join(sorted(rules.columns))}")
+            )  # fmt: skip
+        elif spec.on_fail == "flag" and not rules.flaggable:
+            problems.append(
+                _problem(path, where, f"on_fail flag needs field_issues; {table} has none: "
+                         "use quarantine")
+            )  # fmt: skip
+        elif spec.on_fail == "quarantine" and not rules.quarantinable:
+            problems.append(
+                _problem(path, where, f"{table} rows have no source line to quarantine: use block")
+            )
+        elif spec.on_fail in ("quarantine", "flag") and spec.column in rules.keys:
+            problems.append(_problem(path, where, f"{spec.column} is the table's key: use block"))
+    return problems
+
+
+@dataclass(frozen=True)
+class TableRules:
+    """What the suite of one table may refer to."""
+
+    columns: frozenset[str]
+    keys: frozenset[str] = frozenset()
+    flaggable: bool = False
+    quarantinable: bool = False
+
+    @classmethod
+    def of(
+        cls, schema: pa.Schema, keys: tuple[str, ...], extra: tuple[str, ...] = ()
+    ) -> TableRules:
+        names = frozenset([*schema.names, *extra])
+        return cls(names, frozenset(keys), "field_issues" in names, "_source_file" in names)
+
+
+def silver_table_rules() -> dict[str, TableRules]:
+    """The silver tables a suite may be declared for, with their columns (c360.tables)."""
+    rules = {s.table.name: TableRules.of(s.schema, s.table.keys) for s in person_sources().values()}
+    rules["transactions"] = TableRules.of(
+        SILVER_TRANSACTIONS_SCHEMA, SILVER_TRANSACTIONS.keys, REFERENCE_FLAGS["transactions"]
+    )
+    rules["loyalty_points"] = TableRules.of(
+        SILVER_LOYALTY_POINTS_SCHEMA, SILVER_LOYALTY_POINTS.keys, REFERENCE_FLAGS["loyalty_points"]
+    )
+    rules["person_records"] = TableRules.of(
+        SILVER_PERSON_RECORDS_SCHEMA, SILVER_PERSON_RECORDS.keys
+    )
+    return rules
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: cannot be read as YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping of table name -> expectations")
+    return raw
+
+
+@functools.lru_cache(maxsize=4)
+def _load_suites(path: Path) -> dict[str, tuple[ExpectationSpec, ...]]:
+    raw = _read(path)
+    tables = silver_table_rules()
+    problems: list[str] = []
+    suites: dict[str, tuple[ExpectationSpec, ...]] = {}
+    for table, entries in raw.items():
+        if str(table).startswith("_"):
+            continue  # a shared fragment, spliced in with a YAML alias
+        if table not in tables:
+            problems.append(_problem(path, str(table), f"no such silver table; known: "
+                                     f"{', '.join(sorted(tables))}"))  # fmt: skip
+            continue
+        specs = []
+        for number, entry in enumerate(_flatten(entries or []), start=1):
+            where = f"{table}[{number}]"
+            if not isinstance(entry, dict):
+                problems.append(_problem(path, where, "expected a mapping with `expectation`"))
+                continue
+            try:
+                specs.append(_Rule.model_validate(entry).spec())
+            except ValidationError as exc:
+                for error in exc.errors():
+                    key = ".".join(str(p) for p in error["loc"]) or entry.get("expectation")
+                    message = error["msg"].removeprefix("Value error, ")
+                    problems.append(_problem(path, f"{where} {key}", message))
+        problems += _check_columns(path, table, specs, tables)
+        suites[table] = tuple(specs)
+    if missing := sorted(set(tables) - set(suites) - {str(t) for t in raw}):
+        problems.append(_problem(path, "suites", f"no suite for {', '.join(missing)}"))
+    if problems:
+        raise ConfigError("invalid expectations:\n  " + "\n  ".join(problems))
+    return suites
+
+
+def load_suites(path: Path | None = None) -> dict[str, list[ExpectationSpec]]:
+    """Validated suites keyed by silver table name (default ``conf/expectations.yaml``).
+
+    Keys starting with ``_`` are shared fragments spliced in with YAML aliases.
+
+    Raises:
+        ConfigError: every problem found, each naming the table, the entry and the fix.
+    """
+    suites = _load_suites(Path(path or SUITES_FILE))
+    return {table: list(specs) for table, specs in suites.items()}
+
+
+def validate_quality_config(
+    suites_file: Path | None = None, values_file: Path | None = None
+) -> None:
+    """Validate conf/expectations.yaml and conf/values.yaml; the runner calls it at start-up.
+
+    Raises:
+        ConfigError: naming the file, the table / key and what to change.
+    """
+    load_suites(suites_file)
+    load_value_rules(values_file or VALUES_FILE)
 
 
 @dataclass(frozen=True)
 class ExpectationOutcome:
     expectation: str
     column: str | None
-    severity: str
+    on_fail: str
     success: bool
     unexpected_count: int
     unexpected_percent: float
+    error: str | None = None  # GX could not evaluate it (e.g. a missing column)
 
 
 @dataclass
@@ -70,56 +332,31 @@ class ValidationReport:
 
     @property
     def failed_errors(self) -> list[ExpectationOutcome]:
-        return [o for o in self.outcomes if not o.success and o.severity == "error"]
+        """Failed expectations that block (every on_fail but warn)."""
+        return [o for o in self.outcomes if not o.success and o.on_fail != "warn"]
 
     @property
     def failed_warnings(self) -> list[ExpectationOutcome]:
-        return [o for o in self.outcomes if not o.success and o.severity == "warning"]
+        return [o for o in self.outcomes if not o.success and o.on_fail == "warn"]
 
     def to_markdown(self) -> str:
         """One row per expectation, for the Dagster UI."""
         lines = [
-            "| expectation | column | severity | ok | unexpected | % |",
+            "| expectation | column | on_fail | ok | unexpected | % |",
             "|---|---|---|---|---|---|",
         ]
         for o in self.outcomes:
             ok = "yes" if o.success else "NO"
             lines.append(
-                f"| {o.expectation} | {o.column} | {o.severity} | {ok} "
+                f"| {o.expectation} | {o.column} | {o.on_fail} | {ok} "
                 f"| {o.unexpected_count} | {o.unexpected_percent:.2f} |"
             )
         return "\n".join(lines)
 
     @property
     def passed(self) -> bool:
-        """No error-severity expectation failed (warnings do not block)."""
+        """No blocking expectation failed (warnings do not block)."""
         return not self.failed_errors
-
-
-def _flatten(entries: list[Any]) -> list[dict[str, Any]]:
-    flat: list[dict[str, Any]] = []
-    for entry in entries:
-        flat.extend(_flatten(entry) if isinstance(entry, list) else [entry])
-    return flat
-
-
-def load_suites(path: Path = SUITES_FILE) -> dict[str, list[ExpectationSpec]]:
-    """Suites keyed by silver table name; keys starting with ``_`` are shared fragments."""
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    suites = {}
-    for table, entries in raw.items():
-        if table.startswith("_"):
-            continue
-        specs = []
-        for entry in _flatten(entries):
-            entry = dict(entry)
-            name = entry.pop("expectation")
-            severity = entry.pop("severity", "error")
-            if severity not in SEVERITIES:
-                raise ValueError(f"{path.name}: {table}.{name}: severity must be error or warning")
-            specs.append(ExpectationSpec(name, entry, severity))
-        suites[table] = specs
-    return suites
 
 
 def _data_docs_site(context: Any, docs_dir: Path) -> None:
@@ -171,22 +408,32 @@ def validate(
     result = checkpoint.run(batch_parameters={"dataframe": frame})
     [run_result] = result.run_results.values()
     report = ValidationReport(table=table, rows=frame.count())
-    severity_of = {v: k for k, v in SEVERITIES.items()}
     for outcome in run_result.results:
         config = outcome.expectation_config
+        error = None
+        if outcome.exception_info and outcome.exception_info.get("raised_exception"):
+            error = " ".join(str(outcome.exception_info.get("exception_message")).split())[:200]
         report.outcomes.append(
             ExpectationOutcome(
                 expectation=config.type,
                 column=config.kwargs.get("column"),
-                severity=severity_of[str(config.severity.value)],
+                on_fail=(config.meta or {}).get("on_fail", "block"),
                 success=bool(outcome.success),
                 unexpected_count=int(outcome.result.get("unexpected_count") or 0),
                 unexpected_percent=float(outcome.result.get("unexpected_percent") or 0.0),
+                error=error,
             )
         )
     if docs_dir is not None:
         report.data_docs = docs_dir / "index.html"
     return report
+
+
+# Boolean columns with_reference_flags adds before validation, per table.
+REFERENCE_FLAGS: dict[str, tuple[str, ...]] = {
+    "transactions": ("customer_ref_known",),
+    "loyalty_points": ("member_known",),
+}
 
 
 def with_reference_flags(

@@ -106,19 +106,19 @@ def test_great_expectations_report_blocks_on_errors_only(spark, tmp_path):
     )
     specs = [
         ExpectationSpec(
-            "column_values_to_be_in_set", {"column": "channel", "value_set": ["store"]}, "error"
+            "column_values_to_be_in_set", {"column": "channel", "value_set": ["store"]}, "block"
         ),
         ExpectationSpec(
-            "column_values_to_be_in_set", {"column": "currency", "value_set": ["USD"]}, "warning"
+            "column_values_to_be_in_set", {"column": "currency", "value_set": ["USD"]}, "warn"
         ),
-        ExpectationSpec("column_values_to_be_unique", {"column": "transaction_id"}, "error"),
+        ExpectationSpec("column_values_to_be_unique", {"column": "transaction_id"}, "block"),
     ]
     report = validate(build.rows, "transactions", specs, tmp_path / "docs")
-    outcomes = {(o.expectation, o.severity): o for o in report.outcomes}
-    channel = outcomes[("expect_column_values_to_be_in_set", "error")]
+    outcomes = {(o.expectation, o.on_fail): o for o in report.outcomes}
+    channel = outcomes[("expect_column_values_to_be_in_set", "block")]
     assert (channel.success, channel.unexpected_count) == (False, 1)  # "fax"
-    assert outcomes[("expect_column_values_to_be_in_set", "warning")].unexpected_count == 2
-    assert outcomes[("expect_column_values_to_be_unique", "error")].success
+    assert outcomes[("expect_column_values_to_be_in_set", "warn")].unexpected_count == 2
+    assert outcomes[("expect_column_values_to_be_unique", "block")].success
     assert not report.passed
     assert [o.column for o in report.failed_errors] == ["channel"]
     assert (tmp_path / "docs" / "index.html").is_file()
