@@ -1,8 +1,9 @@
 """Records ready for linking: the identity columns of silver/person_records, blanks as NULL.
 
-Only the contract's columns are read; any of them may be empty. Two columns are derived from
+Only the contract's columns are read; any of them may be empty. Three columns are derived from
 them for comparison and blocking: ``address_key`` (the folded address without administrative
-words, see ``prepare`` in ``conf/matching.yaml``) and ``dob_year``.
+words, see ``prepare`` in ``conf/matching.yaml``), ``dob_year`` and ``name_sorted`` (the folded
+name's tokens in alphabetical order, so "anh nguyen van" = "nguyen van anh").
 """
 
 from __future__ import annotations
@@ -31,10 +32,11 @@ LINKING_COLUMNS = (
     "phone_e164",
     "email",
     "national_id",
+    "national_id_type",
     "address_folded",
     "province",
 )
-DERIVED_COLUMNS = ("address_key", "dob_year")
+DERIVED_COLUMNS = ("address_key", "dob_year", "name_sorted")
 
 
 def _blank_to_null(column: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -62,6 +64,20 @@ def address_key(address_folded: pa.ChunkedArray, config: PrepareConfig) -> pa.Ch
             text = pc.replace_substring_regex(text, rf"(^| )(?:{words})( |$)", " ")
     text = pc.utf8_trim_whitespace(pc.replace_substring_regex(text, r"\s+", " "))
     return pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+
+
+def sorted_tokens(names: pa.ChunkedArray) -> pa.ChunkedArray:
+    """The distinct space-separated tokens of each name, sorted: order no longer matters.
+
+    Example:
+        "anh nguyen van" and "nguyen van anh" both give "anh nguyen van".
+    """
+    encoded = pc.dictionary_encode(names).combine_chunks()
+    words = [
+        None if name is None else " ".join(sorted(set(name.split())))
+        for name in encoded.dictionary.to_pylist()
+    ]
+    return pa.chunked_array([pc.take(pa.array(words, pa.string()), encoded.indices)])
 
 
 def _drop_overused(column: pa.ChunkedArray, max_records: int) -> tuple[pa.ChunkedArray, int]:
@@ -117,4 +133,5 @@ def prepare_records(records: pa.Table, config: PrepareConfig) -> pa.Table:
                 )
     columns["address_key"] = address_key(columns["address_folded"], config)
     columns["dob_year"] = pc.year(columns["date_of_birth"]).cast(pa.int32())
+    columns["name_sorted"] = sorted_tokens(columns["full_name_folded"])
     return pa.table(columns)

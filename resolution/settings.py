@@ -82,6 +82,8 @@ LevelKind = Literal[
     "same_year",
     "date_within_days",
     "local_part_exact",
+    "date_one_edit",
+    "tokens_cover",
     "sql",
 ]
 
@@ -121,12 +123,19 @@ class LevelSpec(_Section):
 class ComparisonSpec(_Section):
     name: str
     column: str
-    null_when: Literal["any_null", "different_length"] = "any_null"
+    null_when: Literal["any_null", "different_length", "different_type"] = "any_null"
+    type_column: str | None = None  # for null_when: different_type
     levels: tuple[LevelSpec, ...]
+
+    @model_validator(mode="after")
+    def _check_type_column(self) -> ComparisonSpec:
+        if self.null_when == "different_type" and not self.type_column:
+            raise ValueError(f"comparison {self.name!r}: null_when different_type needs type_column")
+        return self
 
     def columns(self) -> set[str]:
         """Every input column the comparison reads."""
-        used = {self.column}
+        used = {self.column} | ({self.type_column} if self.type_column else set())
         for level in self.levels:
             used |= {c for c in (level.column, level.other) if c}
         return used
@@ -280,6 +289,43 @@ class ReversedJaroWinklerLevel(ComparisonLevelCreator):
         return f"{self.column} and {self.other} swapped, Jaro-Winkler >= {self.threshold}"
 
 
+class TokensCoverLevel(ComparisonLevelCreator):
+    """Every token of one name is a token of the other, or the initial of one of its tokens.
+
+    For space-separated name tokens in any order: "nguyen v anh" / "anh nguyen van", "nguyen
+    anh" / "nguyen van anh" (a missing middle name). The covered name must have two tokens or
+    more, so a bare family name covers nobody. Array SQL differs by dialect (DuckDB lambdas are
+    ``lambda x: ...``, Spark's ``x -> ...``); both are written here.
+    """
+
+    def __init__(self, column: str) -> None:
+        self.column = column
+
+    def _covered(self, dialect: str, small: str, large: str) -> str:
+        if dialect == "duckdb":
+            tokens, other = f"str_split({small}, ' ')", f"str_split({large}, ' ')"
+            return (
+                f"(len({tokens}) >= 2 AND list_bool_and(list_transform({tokens}, lambda x: "
+                f"list_contains({other}, x) OR (length(x) = 1 AND "
+                f"len(list_filter({other}, lambda y: substr(y, 1, 1) = x)) > 0))))"
+            )
+        if dialect == "spark":
+            tokens, other = f"split({small}, ' ')", f"split({large}, ' ')"
+            return (
+                f"(size({tokens}) >= 2 AND forall({tokens}, x -> array_contains({other}, x) "
+                f"OR (length(x) = 1 AND exists({other}, y -> substr(y, 1, 1) = x))))"
+            )
+        raise MatchingConfigError(f"tokens_cover has no SQL for the {dialect} dialect")
+
+    def create_sql(self, sql_dialect: Any) -> str:
+        dialect = sql_dialect.sql_dialect_str
+        left, right = f"{self.column}_l", f"{self.column}_r"
+        return f"{self._covered(dialect, left, right)} OR {self._covered(dialect, right, left)}"
+
+    def create_label_for_charts(self) -> str:
+        return f"tokens of one {self.column} all in the other (or initials)"
+
+
 def _level(spec: LevelSpec, default_column: str) -> ComparisonLevelCreator:
     column = spec.column or default_column
     level: ComparisonLevelCreator
@@ -305,6 +351,11 @@ def _level(spec: LevelSpec, default_column: str) -> ComparisonLevelCreator:
         level = cll.AbsoluteDateDifferenceLevel(
             column, input_is_string=False, threshold=spec.days, metric="day"
         )
+    elif spec.kind == "date_one_edit":
+        # A typed date with one digit wrong or two swapped ("1956-04-09" / "1965-04-09").
+        level = cll.DamerauLevenshteinLevel(ColumnExpression(column).cast_to_string(), 1)
+    elif spec.kind == "tokens_cover":
+        level = TokensCoverLevel(column)
     elif spec.kind == "local_part_exact":
         level = cll.ExactMatchLevel(ColumnExpression(column).regex_extract("^[^@]+"))
     else:  # sql
@@ -317,6 +368,14 @@ def _null_level(spec: ComparisonSpec) -> ComparisonLevelCreator:
     if spec.null_when == "different_length":
         return cll.CustomLevel(
             f"{column}_l IS NULL OR {column}_r IS NULL OR length({column}_l) <> length({column}_r)"
+        ).configure(is_null_level=True, label_for_charts="null or not comparable")
+    if spec.null_when == "different_type":
+        # Two documents of different kinds (a CMND and a CCCD, a passport and a CCCD) say
+        # nothing about each other; an "other" number may be any kind mistyped.
+        kind = spec.type_column
+        return cll.CustomLevel(
+            f"{column}_l IS NULL OR {column}_r IS NULL OR ({kind}_l <> {kind}_r"
+            f" AND {kind}_l <> 'other' AND {kind}_r <> 'other')"
         ).configure(is_null_level=True, label_for_charts="null or not comparable")
     return cll.NullLevel(column).configure(label_for_charts="null")
 
