@@ -111,14 +111,19 @@ def resolve_identities(
     history = pa.Table.from_pandas(
         ids.history, schema=GOLD_IDENTITY_HISTORY_SCHEMA, preserve_index=False
     )
-    metrics = None
+    metrics = truth = None
     if truth_root is not None:
-        metrics = evaluate_identity_map(ids.identity_map, read_truth(truth_root))
+        truth = read_truth(truth_root)
+        metrics = evaluate_identity_map(ids.identity_map, truth)
         log.info(
             "pairwise precision %.4f recall %.4f F1 %.4f",
             metrics.precision,
             metrics.recall,
             metrics.f1,
         )
-    charts = save_charts(match, reports_dir) if reports_dir is not None else {}
+    charts = (
+        save_charts(match, reports_dir, threshold=threshold, truth=truth)
+        if reports_dir is not None
+        else {}
+    )
     return IdentityRun(identity_map, history, match, ids, metrics, charts)

@@ -38,6 +38,12 @@ UNIQUE_ID_COLUMN = "record_key"
 # Columns every record keeps through Splink (for charts, cluster studio and the guard).
 RETAINED_COLUMNS = ("source_system", "source_record_id")
 ELSE_LEVEL = "else"
+NEUTRAL_LEVEL = {
+    "m_probability": 0.5,
+    "u_probability": 0.5,
+    "fix_m_probability": True,
+    "fix_u_probability": True,
+}
 
 
 class MatchingConfigError(ValueError):
@@ -100,6 +106,9 @@ class LevelSpec(_Section):
     days: int | None = None
     sql: str | None = None
     tf: bool = False
+    # Bayes factor 1 (m = u, fixed): the level only routes pairs (for the guard) and adds no
+    # weight, e.g. when another comparison already counts the same evidence.
+    neutral: bool = False
 
     @model_validator(mode="after")
     def _check_arguments(self) -> LevelSpec:
@@ -126,11 +135,14 @@ class ComparisonSpec(_Section):
     null_when: Literal["any_null", "different_length", "different_type"] = "any_null"
     type_column: str | None = None  # for null_when: different_type
     levels: tuple[LevelSpec, ...]
+    else_neutral: bool = False  # the else level adds no weight (see LevelSpec.neutral)
 
     @model_validator(mode="after")
     def _check_type_column(self) -> ComparisonSpec:
         if self.null_when == "different_type" and not self.type_column:
-            raise ValueError(f"comparison {self.name!r}: null_when different_type needs type_column")
+            raise ValueError(
+                f"comparison {self.name!r}: null_when different_type needs type_column"
+            )
         return self
 
     def columns(self) -> set[str]:
@@ -360,6 +372,8 @@ def _level(spec: LevelSpec, default_column: str) -> ComparisonLevelCreator:
         level = cll.ExactMatchLevel(ColumnExpression(column).regex_extract("^[^@]+"))
     else:  # sql
         level = cll.CustomLevel(spec.sql)
+    if spec.neutral:
+        level = level.configure(**NEUTRAL_LEVEL)
     return level.configure(label_for_charts=spec.name)
 
 
@@ -384,7 +398,8 @@ def build_comparison(spec: ComparisonSpec) -> ComparisonCreator:
     """One Splink comparison: a null level, the configured levels, an else level."""
     levels = [_null_level(spec)]
     levels += [_level(lv, spec.column) for lv in spec.levels]
-    levels.append(cll.ElseLevel().configure(label_for_charts=ELSE_LEVEL))
+    else_level = cll.ElseLevel().configure(label_for_charts=ELSE_LEVEL)
+    levels.append(else_level.configure(**NEUTRAL_LEVEL) if spec.else_neutral else else_level)
     return CustomComparison(levels, output_column_name=spec.name)
 
 

@@ -161,7 +161,9 @@ _GENDER_CENTURY_DIGITS = frozenset(CCCD_GENDER_CENTURY_DIGIT.values())
 NATIONAL_ID_NOT_A_NUMBER = "national_id: not an identity document number"
 NATIONAL_ID_PLACEHOLDER = "national_id: placeholder (one digit repeated)"
 CCCD_UNKNOWN_PROVINCE = "national_id: 12 digits with unknown CCCD province code; kept as other"
-CCCD_BAD_GENDER_CENTURY = "national_id: 12 digits with invalid CCCD gender/century digit; kept as other"
+CCCD_BAD_GENDER_CENTURY = (
+    "national_id: 12 digits with invalid CCCD gender/century digit; kept as other"
+)
 CCCD_LEADING_ZERO = "national_id: CCCD leading zero restored"
 NATIONAL_ID_PASSPORT = "national_id: passport number, not a CMND / CCCD"
 NATIONAL_ID_OTHER = "national_id: not a CMND, CCCD or passport number; kept as other"

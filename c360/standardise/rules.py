@@ -188,7 +188,6 @@ class StandardiseRules:
         given = frozenset(_fold_key(name) for names in GIVEN_NAMES.values() for name, _ in names)
         return shares, common, given
 
-
     @functools.cached_property
     def name_vocabulary(self) -> frozenset[str]:
         """Folded tokens of the known Vietnamese family, middle and given names."""
