@@ -14,8 +14,9 @@ The guard (``guard`` in ``conf/matching.yaml``), in two steps:
    people through a record that lacks the field that tells them apart (an ERP record has no
    birth date). A connected component that holds two different national IDs of the same kind
    (two CCCDs, two CMNDs or two passports; "other" numbers are too often mistyped) or two birth
-   dates that are neither day/month swaps nor one typed digit apart is more than one person: its records are re-clustered on their edges at the
-   stricter ``conflict_threshold``, which cuts the weak bridges that joined them.
+   dates that are neither day/month swaps nor one typed digit apart is more than one person:
+   its records are re-clustered on their edges at the stricter ``conflict_threshold``, which
+   cuts the weak bridges that joined them.
 
 Connected components are Splink's (``cluster_pairwise_predictions_at_threshold``), so this runs
 on DuckDB and on Spark alike. A cluster's id is its smallest ``record_key``.
