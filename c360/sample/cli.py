@@ -8,12 +8,13 @@ from pathlib import Path
 
 from c360.sample.config import (
     DEFAULT_NOISE_CONFIG,
+    DEFAULT_PROFILE,
     TRANSACTION_FORMATS,
-    GeneratorConfig,
     GeneratorInputError,
     load_noise_config,
 )
 from c360.sample.generator import generate_landing_zone
+from c360.sample.profiles import available_profiles, load_noise_profile
 
 DEFAULT_START = date(2025, 10, 1)
 
@@ -50,6 +51,13 @@ def add_generate_command(subparsers: argparse._SubParsersAction) -> None:
         help="YAML of noise rates (default conf/sample/noise.yaml)",
     )  # fmt: skip
     parser.add_argument(
+        "--noise-profile", default=DEFAULT_PROFILE, metavar="NAME",
+        help=(
+            f"noise profile: {', '.join(available_profiles())} (conf/sample/profiles/NAME.yaml) "
+            f"or a path to a profile YAML (default {DEFAULT_PROFILE})"
+        ),
+    )  # fmt: skip
+    parser.add_argument(
         "--noise", action="append", default=[], metavar="KIND=RATE",
         help="override one noise rate, e.g. --noise typo=0.2 (repeatable)",
     )  # fmt: skip
@@ -66,13 +74,14 @@ def add_generate_command(subparsers: argparse._SubParsersAction) -> None:
 
 def _run_generate(args: argparse.Namespace) -> int:
     try:
-        noise = load_noise_config(args.noise_config).with_overrides(_parse_overrides(args.noise))
-        config = GeneratorConfig(
+        profile = load_noise_profile(args.noise_profile)
+        config = profile.generator_config(
             people=args.people,
             days=args.days,
             start=args.start,
             seed=args.seed,
-            noise=noise,
+            noise=load_noise_config(args.noise_config),
+            overrides=_parse_overrides(args.noise),
             history_days=args.history_days,
             transactions_format=args.transactions_format,
         )

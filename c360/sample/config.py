@@ -7,13 +7,17 @@ Noise rates live in ``conf/sample/noise.yaml`` (their single definition); the po
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import date
 from pathlib import Path
 
 import yaml
 
 DEFAULT_NOISE_CONFIG = Path(__file__).resolve().parents[2] / "conf" / "sample" / "noise.yaml"
+# Noise profiles (``c360 generate --noise-profile NAME``): one YAML per profile.
+PROFILE_DIR = DEFAULT_NOISE_CONFIG.parent / "profiles"
+DEFAULT_PROFILE = "default"
+NAME_STYLES = ("vietnamese", "western")
 
 TRANSACTION_FORMATS = ("csv", "parquet")
 
@@ -67,6 +71,40 @@ class NoiseConfig:
                 f"unknown noise kinds {unknown}; known kinds: {sorted(kinds)}"
             )
         return replace(self, **{k: _rate(v, k, "override") for k, v in overrides.items()})
+
+    def as_dict(self) -> dict[str, float]:
+        """``{kind: rate}`` in declaration order."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+@dataclass(frozen=True)
+class ProfileNoise:
+    """Rates of the noise kinds only some profiles use (0 = off; ``default`` uses none).
+
+    Kept apart from ``NoiseConfig`` so the default profile's configuration, draws and output stay
+    exactly what they were. Which fields each kind touches is ``c360.sample.noise.PROFILE_TARGETS``.
+    """
+
+    given_name_first: float = 0.0  # "Anh Nguyễn Văn": given name, then family and middle
+    typing_residue: float = 0.0  # Telex / VNI / VIQR keystrokes: "Nguyeenx", "Nguye^~n"
+    decomposed_unicode: float = 0.0  # NFD: base letters and combining marks
+    tone_placement: float = 0.0  # "Hòa" <-> "Hoà" (eligible: a final oa / oe / uy with a tone)
+    wrong_tone: float = 0.0  # "Hương" -> "Hường"
+    initialled_name: float = 0.0  # "Nguyễn V. Anh", "Nguyễn Văn Th."
+    truncated_name: float = 0.0  # the field cut at 12-16 characters
+    other_phone: float = 0.0  # a different mobile number in this record
+    national_id_format: float = 0.0  # "c 1234567", "C-1234567": lower case, spaces, hyphens
+    dob_other_format: float = 0.0  # another accepted spelling (YYYY-MM-DD, DD/MM/YYYY, YYYYMMDD)
+    dob_typo: float = 0.0  # one digit of the birth date mistyped
+    missing_birth_date: float = 0.0  # birth date left blank
+
+    @classmethod
+    def from_mapping(cls, rates: Mapping[str, object], origin: str = "profile") -> ProfileNoise:
+        """Build from ``{kind: rate}``; kinds not given stay 0."""
+        kinds = [f.name for f in fields(cls)]
+        if unknown := sorted(set(rates) - set(kinds)):
+            raise GeneratorInputError(f"{origin}: unknown noise kinds {unknown}; known: {kinds}")
+        return cls(**{kind: _rate(rate, kind, origin) for kind, rate in rates.items()})
 
     def as_dict(self) -> dict[str, float]:
         """``{kind: rate}`` in declaration order."""
@@ -136,6 +174,36 @@ class PopulationConfig:
     # Share of transactions without a customer reference.
     guest_share: float = 0.15
     stores_per_million_people: float = 2.0
+    # Settings only some noise profiles change (their defaults leave the population as it was).
+    # Names: "vietnamese" (family middle given) or "western" (given [middle] surname, no CCCD).
+    name_style: str = "vietnamese"
+    # Share of households with a male head and a son in which the eldest son carries the
+    # father's full name (a hard negative: same name and address, birth dates 20-32 years apart).
+    father_son_rate: float = 0.0
+    # Share of those father / son pairs who both give the household's landline as their phone.
+    landline_rate: float = 0.0
+    # Share of people (living alone, not namesakes) given one of the most common full names.
+    common_name_rate: float = 0.0
+    # Western people's nationality: (phone region, passport template, share); a template holds
+    # "#" for a digit and "L" for a letter, e.g. ("US", "L########", 0.3).
+    nationalities: tuple[tuple[str, str, float], ...] = ()
+    # Share of western people who give a number of their nationality (the rest a Vietnamese one).
+    foreign_phone_rate: float = 0.0
+
+    def manifest_dict(self) -> dict[str, object]:
+        """``asdict`` minus profile-only settings left at their defaults (stable manifests)."""
+        out = asdict(self)
+        for name in _PROFILE_ONLY_POPULATION:
+            if out[name] == _POPULATION_DEFAULTS[name]:
+                del out[name]
+        return out
+
+
+_PROFILE_ONLY_POPULATION = (
+    "name_style", "father_son_rate", "landline_rate", "common_name_rate", "nationalities",
+    "foreign_phone_rate",
+)  # fmt: skip
+_POPULATION_DEFAULTS = {f.name: f.default for f in fields(PopulationConfig)}
 
 
 @dataclass(frozen=True)
@@ -150,8 +218,17 @@ class GeneratorConfig:
     history_days: int = 365
     transactions_format: str = "csv"
     population: PopulationConfig = field(default_factory=PopulationConfig)
+    # The noise profile this configuration was built from, and what it adds to ``noise``.
+    profile: str = DEFAULT_PROFILE
+    profile_noise: ProfileNoise = field(default_factory=ProfileNoise)
+    # Identity roles no source lands (e.g. phone and email in an ERP-like extract).
+    absent_fields: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        if self.population.name_style not in NAME_STYLES:
+            raise GeneratorInputError(
+                f"name_style must be one of {NAME_STYLES}, got {self.population.name_style!r}"
+            )
         if self.people < 1:
             raise GeneratorInputError(f"people must be at least 1, got {self.people}")
         if self.days < 1:

@@ -16,6 +16,7 @@ from c360.sample.noise import (
     PROVINCE,
     SOURCE_FIELDS,
     NoiseLog,
+    ProfileNoiseSettings,
     noisy_identity_fields,
     pick,
 )
@@ -37,6 +38,7 @@ def master_extracts(
     seed: int,
     log: NoiseLog,
     extra: pd.DataFrame | None = None,
+    profile: ProfileNoiseSettings | None = None,
 ) -> dict[int, pd.DataFrame]:
     """The rows ``source`` lands on each day, with the contract's columns in contract order.
 
@@ -45,7 +47,8 @@ def master_extracts(
     change, or a re-send), with ``updated_at`` moved to that day.
 
     ``extra`` (row for row with ``recs``, e.g. the consent columns) is landed unchanged after the
-    contract's columns, in its own column order.
+    contract's columns, in its own column order. ``profile`` adds a noise profile's kinds and
+    absent roles (an absent phone never changes on a later day either).
     """
     entity = PERSON_SOURCES[source]
     rng = stage_rng(seed, f"noise:{source}")
@@ -59,7 +62,15 @@ def master_extracts(
 
     state = pd.DataFrame(
         noisy_identity_fields(
-            source, persons, person_idx, record_id, day_names[landed_day], rates, rng, log
+            source,
+            persons,
+            person_idx,
+            record_id,
+            day_names[landed_day],
+            rates,
+            rng,
+            log,
+            profile,
         )
     )
     state[entity.key_column] = record_id
@@ -100,7 +111,7 @@ def master_extracts(
             if PROVINCE in roles:
                 state.loc[moved, roles[PROVINCE]] = province_names[province]
             changed[moved] = True
-        if PHONE in roles:
+        if PHONE in roles and PHONE not in (profile.absent_roles if profile else ()):
             switched = pick(change_rng, existing, rates.phone_change)
             log.add(source, record_id[switched], roles[PHONE], "phone_change", day_names[day])
             new_phone = unique_with_digits(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -18,10 +18,10 @@ from c360.contract import (
     day_folder,
 )
 from c360.sample.activity import build_activity
-from c360.sample.config import GeneratorConfig, GeneratorInputError
+from c360.sample.config import DEFAULT_PROFILE, GeneratorConfig, GeneratorInputError
 from c360.sample.consent import CONSENT_SOURCES, build_person_consent, record_consent
 from c360.sample.extracts import master_extracts
-from c360.sample.noise import NoiseLog
+from c360.sample.noise import NoiseLog, ProfileNoiseSettings
 from c360.sample.people import build_population
 from c360.sample.records import Timeline, build_records
 from c360.sample.writer import clear_targets, mark_complete, write_csv, write_extract, write_json
@@ -128,6 +128,12 @@ def generate_landing_zone(
     )
 
     log = NoiseLog()
+    profile = ProfileNoiseSettings(
+        rates=config.profile_noise,
+        absent_roles=config.absent_fields,
+        name_style=config.population.name_style,
+        seed=config.seed,
+    )
     person_consent = build_person_consent(len(persons), timeline, config.seed, config.population)
     consent = {
         source: record_consent(
@@ -140,7 +146,7 @@ def generate_landing_zone(
         source: master_extracts(
             source, persons, recs, activity.spend_12m_vnd, timeline, config.noise,
             config.population, config.seed, log,
-            extra=consent[source].landed if source in consent else None,
+            extra=consent[source].landed if source in consent else None, profile=profile,
         )
         for source, recs in records.items()
     }  # fmt: skip
@@ -192,16 +198,7 @@ def generate_landing_zone(
     noise_counts = noise_log["noise_kind"].value_counts().sort_index().to_dict()
     write_json(
         {
-            "config": {
-                "people": config.people,
-                "days": config.days,
-                "start": config.start.isoformat(),
-                "seed": config.seed,
-                "history_days": config.history_days,
-                "transactions_format": config.transactions_format,
-                "noise": config.noise.as_dict(),
-                "population": asdict(config.population),
-            },
+            "config": _manifest_config(config),
             "rows": rows,
             "truth_rows": len(person_truth),
             "noise_applications": noise_counts,
@@ -219,3 +216,23 @@ def generate_landing_zone(
         stage_seconds=stages,
         elapsed_seconds=round(time.perf_counter() - started, 3),
     )
+
+
+def _manifest_config(config: GeneratorConfig) -> dict[str, object]:
+    """The run's configuration for manifest.json; profile settings appear only when used, so a
+    default run's manifest is what it was before profiles existed."""
+    out: dict[str, object] = {
+        "people": config.people,
+        "days": config.days,
+        "start": config.start.isoformat(),
+        "seed": config.seed,
+        "history_days": config.history_days,
+        "transactions_format": config.transactions_format,
+        "noise": config.noise.as_dict()
+        | {kind: rate for kind, rate in config.profile_noise.as_dict().items() if rate},
+        "population": config.population.manifest_dict(),
+    }
+    if config.profile != DEFAULT_PROFILE or config.absent_fields:
+        out["profile"] = config.profile
+        out["absent_fields"] = list(config.absent_fields)
+    return out

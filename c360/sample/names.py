@@ -9,6 +9,8 @@ which is what makes name-only matching hard.
 
 from __future__ import annotations
 
+from faker.providers.person.en_US import Provider as _EnPersonProvider
+
 # (family name, share in percent)
 FAMILY_NAMES: tuple[tuple[str, float], ...] = (
     ("Nguyễn", 38.4), ("Trần", 11.0), ("Lê", 9.5), ("Phạm", 7.0), ("Hoàng", 3.2),
@@ -71,3 +73,30 @@ EMAIL_DOMAINS: tuple[tuple[str, float], ...] = (
     ("hotmail.com", 4), ("icloud.com", 3), ("fpt.vn", 1), ("vnn.vn", 1), ("viettel.vn", 1),
     ("live.com", 1),
 )  # fmt: skip
+
+# Western names (the ``western`` noise profile), with the frequencies Faker's en_US locale ships
+# (read once as data, never called per row).
+WESTERN_FAMILY_NAMES: tuple[tuple[str, float], ...] = tuple(_EnPersonProvider.last_names.items())
+WESTERN_GIVEN_NAMES: dict[str, tuple[tuple[str, float], ...]] = {
+    "M": tuple(_EnPersonProvider.first_names_male.items()),
+    "F": tuple(_EnPersonProvider.first_names_female.items()),
+}
+# Share of western people with a middle name (a second given name).
+WESTERN_MIDDLE_NAME_RATE = 0.3
+
+# The most common full names per style and gender: (family, middle, given). Different people
+# holding them are hard negatives (the ``hard`` profile's common_name_rate).
+COMMON_FULL_NAMES: dict[str, dict[str, tuple[tuple[str, str, str], ...]]] = {
+    "vietnamese": {
+        "M": (("Nguyễn", "Văn", "Hùng"), ("Nguyễn", "Văn", "Dũng"), ("Nguyễn", "Văn", "Minh"),
+              ("Trần", "Văn", "Hùng"), ("Nguyễn", "Văn", "Tuấn"), ("Lê", "Văn", "Hùng")),
+        "F": (("Nguyễn", "Thị", "Hương"), ("Nguyễn", "Thị", "Lan"), ("Nguyễn", "Thị", "Mai"),
+              ("Trần", "Thị", "Hương"), ("Nguyễn", "Thị", "Hà"), ("Lê", "Thị", "Lan")),
+    },
+    "western": {
+        "M": (("Smith", "", "John"), ("Johnson", "", "Michael"), ("Brown", "", "David"),
+              ("Williams", "", "James")),
+        "F": (("Smith", "", "Mary"), ("Johnson", "", "Jennifer"), ("Brown", "", "Sarah"),
+              ("Williams", "", "Jessica")),
+    },
+}  # fmt: skip

@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from c360.contract import CRM_CONTACTS, ERP_CUSTOMERS, LOYALTY_MEMBERS
-from c360.reference_data import MOBILE_PREFIX_OLD_FORM
-from c360.sample.config import NoiseConfig
-from c360.sample.text import fold_array, typo_array
+from c360.contract import CRM_CONTACTS, ERP_CUSTOMERS, EXTRACT_DATE_FORMATS, LOYALTY_MEMBERS
+from c360.reference_data import MOBILE_PREFIX_OLD_FORM, MOBILE_PREFIXES_BY_CARRIER
+from c360.sample.config import NoiseConfig, ProfileNoise
+from c360.sample.spelling import INPUT_METHODS, decomposed, moved_tone, typed_residue, wrong_tone
+from c360.sample.text import fold_array, stage_rng, typo_array, unique_with_digits
+from c360.sample.world import international_format
 
 # Identity roles a person-bearing source may carry.
 NAME, PHONE, EMAIL, NATIONAL_ID, DOB, GENDER, ADDRESS, PROVINCE = (
@@ -77,6 +79,27 @@ NOISE_TARGETS: dict[str, tuple[str, ...]] = {
 }
 # Kinds applied on later days to records already landed (the rest apply when a record is created).
 CHANGE_KINDS = ("address_change", "phone_change")
+# Profile-only kinds (c360.sample.config.ProfileNoise) -> the roles they touch.
+PROFILE_TARGETS: dict[str, tuple[str, ...]] = {
+    "given_name_first": (NAME,),
+    "typing_residue": (NAME,),
+    "decomposed_unicode": (NAME,),
+    "tone_placement": (NAME,),
+    "wrong_tone": (NAME,),
+    "initialled_name": (NAME,),
+    "truncated_name": (NAME,),
+    "other_phone": (PHONE,),
+    "national_id_format": (NATIONAL_ID,),
+    "dob_other_format": (DOB,),
+    "dob_typo": (DOB,),
+    "missing_birth_date": (DOB,),
+}
+# Person columns behind each role a profile may leave absent.
+_ABSENT_COLUMNS = {
+    PHONE: ("phone",), EMAIL: ("email",), GENDER: ("gender",),
+    NATIONAL_ID: ("cccd", "cmnd", "passport"),
+}  # fmt: skip
+TRUNCATED_LENGTHS = (12, 16)  # a name field cut at 12 to 16 characters
 
 # Date-of-birth format per source (the contract accepts all three spellings).
 DOB_FORMAT: dict[str, str] = {CRM_CONTACTS.source: "%d/%m/%Y", LOYALTY_MEMBERS.source: "%Y-%m-%d"}
@@ -125,6 +148,16 @@ class NoiseLog:
         return out.sort_values(columns, ignore_index=True)
 
 
+@dataclass(frozen=True)
+class ProfileNoiseSettings:
+    """What a noise profile adds when a source's records are created (default: nothing)."""
+
+    rates: ProfileNoise = field(default_factory=ProfileNoise)
+    absent_roles: tuple[str, ...] = ()
+    name_style: str = "vietnamese"
+    seed: int = 0
+
+
 def pick(rng: np.random.Generator, eligible: np.ndarray, rate: float) -> np.ndarray:
     """Indices of exactly ``round(rate * eligible.sum())`` eligible positions, ascending."""
     candidates = np.flatnonzero(eligible)
@@ -141,6 +174,7 @@ def noisy_identity_fields(
     rates: NoiseConfig,
     rng: np.random.Generator,
     log: NoiseLog,
+    profile: ProfileNoiseSettings | None = None,
 ) -> dict[str, np.ndarray]:
     """The landed identity columns of new records of ``source``, with noise applied and logged.
 
@@ -153,6 +187,8 @@ def noisy_identity_fields(
         rates: noise rates.
         rng: this source's generator.
         log: where applications are recorded.
+        profile: the noise profile's added kinds, absent roles and name style; its kinds draw
+            from their own generator, so the base kinds pick the same values with or without it.
 
     Returns:
         ``{landed column: object array}`` for the roles the source carries.
@@ -160,31 +196,72 @@ def noisy_identity_fields(
     roles = SOURCE_FIELDS[source]
     n = len(person_idx)
     everyone = np.ones(n, dtype=bool)
+    profile = profile or ProfileNoiseSettings()
+    xrng = stage_rng_for(profile.seed, source)
+    vietnamese = profile.name_style == "vietnamese"
+    absent = {c for role in profile.absent_roles for c in _ABSENT_COLUMNS[role]}
 
     def apply(kind: str, role: str, eligible: np.ndarray) -> np.ndarray:
         chosen = pick(rng, eligible, getattr(rates, kind))
+        _log(kind, role, chosen)
+        return chosen
+
+    def xapply(kind: str, role: str, eligible: np.ndarray) -> np.ndarray:
+        rate = getattr(profile.rates, kind)
+        if rate <= 0:
+            return np.array([], dtype=np.int64)
+        chosen = pick(xrng, eligible, rate)
+        _log(kind, role, chosen)
+        return chosen
+
+    def _log(kind: str, role: str, chosen: np.ndarray) -> None:
         for day in np.unique(landed_days[chosen]):
             on_day = chosen[landed_days[chosen] == day]
             log.add(source, record_ids[on_day], roles[role], kind, str(day))
-        return chosen
 
     def person(column: str) -> np.ndarray:
+        if column in absent or column not in persons:
+            return np.full(n, "", dtype=object)
         return persons[column].to_numpy(dtype=object)[person_idx]
 
     out: dict[str, np.ndarray] = {}
 
-    # Names: structure first (middle name, order), then spelling (typo, diacritics).
+    # Names: structure first (middle name, order, initials), then length, then spelling.
     family, middle, given = person("family_name"), person("middle_name"), person("given_name")
-    middle = middle.copy()
-    middle[apply("missing_middle_name", NAME, everyone)] = ""
+    middle, given = middle.copy(), given.copy()
+    middle[apply("missing_middle_name", NAME, middle != "" if not vietnamese else everyone)] = ""
     swapped = np.zeros(n, dtype=bool)
     swapped[apply("swapped_name_order", NAME, everyone)] = True
-    first, last = np.where(swapped, given, family), np.where(swapped, family, given)
-    name = np.where(middle == "", first + " " + last, first + " " + middle + " " + last)
+    given_first = np.zeros(n, dtype=bool)
+    given_first[xapply("given_name_first", NAME, ~swapped if vietnamese else ~everyone)] = True
+    _initial(xrng, xapply("initialled_name", NAME, everyone), middle, given)
+    name = _assemble_names(family, middle, given, swapped, given_first, vietnamese)
     chosen = apply("typo", NAME, everyone)
     name[chosen] = typo_array(rng, name[chosen])
-    chosen = apply("drop_diacritics", NAME, everyone)
+    chosen = xapply("truncated_name", NAME, _lengths(name) > TRUNCATED_LENGTHS[0])
+    cut = xrng.integers(TRUNCATED_LENGTHS[0], TRUNCATED_LENGTHS[1] + 1, len(chosen))
+    name[chosen] = [
+        v[: min(c, len(v) - 1)].rstrip() for v, c in zip(name[chosen], cut, strict=True)
+    ]
+    chosen = xapply("wrong_tone", NAME, everyone if vietnamese else ~everyone)
+    name[chosen] = [
+        wrong_tone(v, int(w), int(t))
+        for v, w, t in zip(name[chosen], xrng.integers(-3, 0, len(chosen)),
+                           xrng.integers(0, 6, len(chosen)), strict=True)
+    ]  # fmt: skip
+    moved = np.array(
+        [moved_tone(v) if profile.rates.tone_placement else None for v in name], dtype=object
+    )
+    chosen = xapply("tone_placement", NAME, moved != None)  # noqa: E711 (elementwise)
+    name[chosen] = moved[chosen]
+    has_marks = name != fold_array(name)
+    chosen = apply("drop_diacritics", NAME, everyone if vietnamese else has_marks)
     name[chosen] = fold_array(name[chosen])
+    chosen = xapply("typing_residue", NAME, name != fold_array(name))
+    methods = np.array(list(INPUT_METHODS), dtype=object)[xrng.integers(0, 3, len(chosen))]
+    name[chosen] = [typed_residue(v, m) for v, m in zip(name[chosen], methods, strict=True)]
+    chosen = xapply("decomposed_unicode", NAME, name != np.array([decomposed(v) for v in name]))
+    name[chosen] = [decomposed(v) for v in name[chosen]]
     out[roles[NAME]] = name
 
     # Phones: the pre-2018 11-digit form where one existed, then +84 / 84 spellings.
@@ -192,9 +269,14 @@ def noisy_identity_fields(
     old_form = np.array([MOBILE_PREFIX_OLD_FORM.get(p[:3], "") for p in phone], dtype=object)
     chosen = apply("phone_old_prefix", PHONE, old_form != "")
     phone[chosen] = old_form[chosen] + np.array([p[3:] for p in phone[chosen]], dtype=object)
+    chosen = xapply("other_phone", PHONE, phone != "")
+    phone[chosen] = _other_mobiles(xrng, len(chosen), set(persons["phone"]))
     chosen = apply("phone_intl_format", PHONE, phone != "")
     styles = np.array(["+84", "84", "(+84) "], dtype=object)[rng.integers(0, 3, len(chosen))]
-    phone[chosen] = styles + np.array([p[1:] for p in phone[chosen]], dtype=object)
+    foreign = np.array([p.startswith("+") for p in phone[chosen]], dtype=bool)
+    local, abroad = chosen[~foreign], chosen[foreign]
+    phone[local] = styles[~foreign] + np.array([p[1:] for p in phone[local]], dtype=object)
+    phone[abroad] = international_format(phone[abroad])
     out[roles[PHONE]] = phone
 
     email = person("email").copy()
@@ -204,9 +286,12 @@ def noisy_identity_fields(
 
     if NATIONAL_ID in roles:
         national_id = person("cccd").copy()
+        national_id = np.where(national_id == "", person("passport"), national_id)
         cmnd = person("cmnd")
         chosen = apply("legacy_cmnd", NATIONAL_ID, cmnd != "")
         national_id[chosen] = cmnd[chosen]
+        chosen = xapply("national_id_format", NATIONAL_ID, national_id != "")
+        national_id[chosen] = _id_spellings(xrng, national_id[chosen])
         out[roles[NATIONAL_ID]] = national_id
 
     if DOB in roles:
@@ -215,11 +300,17 @@ def noisy_identity_fields(
         day_of_month, month = dob.day.to_numpy(), dob.month.to_numpy()
         chosen = apply("dob_day_month_swap", DOB, (day_of_month <= 12) & (day_of_month != month))
         text[chosen] = _swap_day_month(dob[chosen], DOB_FORMAT[source])
+        chosen = xapply("dob_other_format", DOB, everyone)
+        text[chosen] = _other_format(xrng, text[chosen], DOB_FORMAT[source])
+        chosen = xapply("dob_typo", DOB, everyone)
+        text[chosen] = _digit_typo(xrng, text[chosen])
         out[roles[DOB]] = text
 
     if GENDER in roles:
-        labels = GENDER_LABELS[source]
-        out[roles[GENDER]] = np.where(person("gender") == "M", labels["M"], labels["F"])
+        labels, gender = GENDER_LABELS[source], person("gender")
+        out[roles[GENDER]] = np.select(
+            [gender == "M", gender == "F"], [labels["M"], labels["F"]], ""
+        ).astype(object)
 
     if ADDRESS in roles:
         address = person("address").copy()
@@ -238,6 +329,8 @@ def noisy_identity_fields(
         out[roles[PROVINCE]] = province
 
     # Blanks last, so they never hide which other kinds were eligible.
+    if DOB in roles:
+        out[roles[DOB]][xapply("missing_birth_date", DOB, out[roles[DOB]] != "")] = ""
     for role in NOISE_TARGETS["empty_field"]:
         if role in roles:
             values = out[roles[role]]
@@ -258,3 +351,90 @@ def abbreviate(addresses: np.ndarray) -> np.ndarray:
     for long, short in _ABBREVIATIONS:
         out = out.str.replace(long, short, regex=False)
     return out.to_numpy(dtype=object)
+
+
+def stage_rng_for(seed: int, source: str) -> np.random.Generator:
+    """The generator of a profile's added noise kinds for one source."""
+    return stage_rng(seed, f"profile-noise:{source}")
+
+
+def _lengths(values: np.ndarray) -> np.ndarray:
+    return np.array([len(v) for v in values], dtype=np.int64)
+
+
+def _assemble_names(
+    family: np.ndarray,
+    middle: np.ndarray,
+    given: np.ndarray,
+    swapped: np.ndarray,
+    given_first: np.ndarray,
+    vietnamese: bool,
+) -> np.ndarray:
+    """Full names in each record's order.
+
+    Vietnamese: family middle given; swapped given middle family; given-first given family
+    middle. Western: given middle surname; swapped surname middle given.
+    """
+    if vietnamese:
+        first, last = np.where(swapped, given, family), np.where(swapped, family, given)
+    else:
+        first, last = np.where(swapped, family, given), np.where(swapped, given, family)
+    name = np.where(middle == "", first + " " + last, first + " " + middle + " " + last)
+    rest = np.where(middle == "", family, family + " " + middle)
+    return np.where(given_first, given + " " + rest, name).astype(object)
+
+
+def _initial(
+    rng: np.random.Generator, chosen: np.ndarray, middle: np.ndarray, given: np.ndarray
+) -> None:
+    """In place: the middle name as an initial ("V.") or the given name cut ("Th.")."""
+    on_middle = (rng.random(len(chosen)) < 0.5) & (middle[chosen] != "")
+    for i in chosen[on_middle]:
+        middle[i] = middle[i][0] + "."
+    keep = rng.integers(1, 3, len(chosen))
+    for i, letters in zip(chosen[~on_middle], keep[~on_middle], strict=True):
+        given[i] = given[i][: min(letters, max(len(given[i]) - 1, 1))] + "."
+
+
+def _other_mobiles(rng: np.random.Generator, n: int, taken: set[str]) -> np.ndarray:
+    """``n`` new Vietnamese mobile numbers held by nobody else."""
+    prefixes = np.array(
+        [p for carrier in MOBILE_PREFIXES_BY_CARRIER.values() for p in carrier], dtype=object
+    )
+    return unique_with_digits(rng, prefixes[rng.integers(0, len(prefixes), n)], 7, taken)
+
+
+def _id_spellings(rng: np.random.Generator, ids: np.ndarray) -> np.ndarray:
+    """Identity document numbers as typed by hand: lower case, a space or hyphens inside."""
+    style = rng.integers(0, 3, len(ids))
+    out = np.empty(len(ids), dtype=object)
+    for i, (value, how) in enumerate(zip(ids, style, strict=True)):
+        if how == 0 and value.upper() != value.lower():
+            out[i] = value.lower()
+        elif how == 1:
+            out[i] = value[:1] + " " + value[1:]
+        else:
+            out[i] = value[:1] + "-" + value[1:4] + "-" + value[4:]
+    return out
+
+
+def _other_format(rng: np.random.Generator, texts: np.ndarray, fmt: str) -> np.ndarray:
+    """Dates written in another of the contract's accepted spellings."""
+    others = [f for f in EXTRACT_DATE_FORMATS if f != fmt]
+    dates = pd.to_datetime(pd.Series(texts, dtype=object), format=fmt)
+    which = rng.integers(0, len(others), len(texts))
+    return np.array(
+        [d.strftime(others[w]) for d, w in zip(dates, which, strict=True)], dtype=object
+    )
+
+
+def _digit_typo(rng: np.random.Generator, texts: np.ndarray) -> np.ndarray:
+    """One digit of each date mistyped (never the century); the result may be no valid date."""
+    out = np.empty(len(texts), dtype=object)
+    for i, text in enumerate(texts):
+        century = (6, 7) if text[2:3] == "/" else (0, 1)
+        positions = [j for j, c in enumerate(text) if c.isdigit() and j not in century]
+        j = positions[int(rng.integers(0, len(positions)))]
+        digit = str((int(text[j]) + int(rng.integers(1, 10))) % 10)
+        out[i] = text[:j] + digit + text[j + 1 :]
+    return out

@@ -20,13 +20,21 @@ from c360.reference_data import (
 from c360.sample.config import PopulationConfig
 from c360.sample.geography import build_district_table, random_addresses
 from c360.sample.names import (
+    COMMON_FULL_NAMES,
     EMAIL_DOMAINS,
     FAMILY_NAMES,
     GIVEN_NAMES,
     MIDDLE_NAMES,
     TRADITIONAL_MIDDLE_NAME,
+    WESTERN_FAMILY_NAMES,
+    WESTERN_GIVEN_NAMES,
+    WESTERN_MIDDLE_NAME_RATE,
 )
 from c360.sample.text import digits, fold_array, stage_rng, unique_with_digits, zero_pad
+from c360.sample.world import foreign_mobile_numbers, passport_numbers
+
+# Landline area codes used for households' fixed lines (Hồ Chí Minh, Hà Nội), 8 digits follow.
+LANDLINE_PREFIXES = np.array(["028", "024"], dtype=object)
 
 GENDERS = np.array(["M", "F"], dtype=object)
 
@@ -121,6 +129,11 @@ def build_population(n_people: int, start: date, seed: int, cfg: PopulationConfi
         gender[traditional] == "M", TRADITIONAL_MIDDLE_NAME["M"], TRADITIONAL_MIDDLE_NAME["F"]
     )
     given = _by_gender(rng, GIVEN_NAMES, gender)
+    given_names = GIVEN_NAMES
+    if cfg.name_style == "western":  # own generator: the draws above stay as they were
+        family, middle, given = _western_names(stage_rng(seed, "people:western"), gender)
+        family[child] = family[father[child]]
+        given_names = WESTERN_GIVEN_NAMES
 
     # Twins: the first two children share a birth date and middle name, not a given name.
     twin_household = (hh_size >= 4) & (rng.random(n_households) < cfg.twin_rate)
@@ -133,7 +146,7 @@ def build_population(n_people: int, start: date, seed: int, cfg: PopulationConfi
         same = given[twin_b] == given[twin_a]
         if not same.any():
             break
-        given[twin_b[same]] = _by_gender(rng, GIVEN_NAMES, gender_b[same])
+        given[twin_b[same]] = _by_gender(rng, given_names, gender_b[same])
     birth_year = dob.astype("datetime64[Y]").astype(int) + 1970
 
     # Namesakes: people living alone who share the full name and birth year of someone else.
@@ -152,7 +165,22 @@ def build_population(n_people: int, start: date, seed: int, cfg: PopulationConfi
     ) + month_day
     birth_year = dob.astype("datetime64[Y]").astype(int) + 1970
 
-    full_name = family + " " + middle + " " + given
+    # Profile-only hard negatives (their own generator, so the default population is unchanged).
+    hard_rng = stage_rng(seed, "people:hard-negatives")
+    son = _sons_named_after_father(hard_rng, gender, household, position, head, cfg.father_son_rate)
+    middle[son], given[son] = middle[head[son]], given[head[son]]
+    common = _common_name_holders(
+        hard_rng, hh_size[household] == 1, np.concatenate([namesake, original]),
+        cfg.common_name_rate,
+    )  # fmt: skip
+    names = COMMON_FULL_NAMES[cfg.name_style]
+    for g in ("M", "F"):
+        holders = common[gender[common] == g]
+        picked = hard_rng.integers(0, len(names[g]), len(holders))
+        for column, part in zip((family, middle, given), range(3), strict=True):
+            column[holders] = np.array([n[part] for n in names[g]], dtype=object)[picked]
+
+    full_name = np.where(middle == "", family + " " + given, family + " " + middle + " " + given)
 
     # Phones: own number by carrier share; some household members give the head's number.
     carriers = list(CARRIER_MARKET_SHARE)
@@ -166,6 +194,11 @@ def build_population(n_people: int, start: date, seed: int, cfg: PopulationConfi
     own_phone = unique_with_digits(rng, prefix, 7)
     shares_phone = (position > 0) & (rng.random(n_people) < cfg.shared_phone_rate)
     phone = np.where(shares_phone, own_phone[head], own_phone)
+    with_landline = son[hard_rng.random(len(son)) < cfg.landline_rate]
+    if len(with_landline):
+        area = LANDLINE_PREFIXES[hard_rng.integers(0, len(LANDLINE_PREFIXES), len(with_landline))]
+        landline = unique_with_digits(hard_rng, area, 8)
+        phone[with_landline] = phone[head[with_landline]] = landline
 
     # Emails from folded names, made unique with a counter.
     email = _emails(rng, family, middle, given, birth_year, cfg.email_rate)
@@ -185,6 +218,12 @@ def build_population(n_people: int, start: date, seed: int, cfg: PopulationConfi
     tax_code = np.where(
         has_tax_code, unique_with_digits(rng, np.full(n_people, "8", object), 9), ""
     )
+
+    passport = None
+    if cfg.name_style == "western":
+        world_rng = stage_rng(seed, "people:world")
+        phone, passport = _western_documents(world_rng, cfg, household, phone)
+        cccd, cmnd = np.full(n_people, "", object), np.full(n_people, "", object)
 
     persons = pd.DataFrame(
         {
@@ -211,9 +250,74 @@ def build_population(n_people: int, start: date, seed: int, cfg: PopulationConfi
             "address": hh_address[household],
         }
     )
+    if passport is not None:
+        persons.insert(persons.columns.get_loc("cmnd") + 1, "passport", passport)
     persons["province_idx"] = province_idx
-    hard_negatives = _hard_negatives(persons, hh_first, hh_size, twin_a, namesake, original)
+    hard_negatives = _hard_negatives(
+        persons, hh_first, hh_size, twin_a, namesake, original, head[son], son, common
+    )
     return Population(persons=persons, hard_negatives=hard_negatives)
+
+
+def _western_names(
+    rng: np.random.Generator, gender: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Surname, middle name (a second given name, often none) and given name per person."""
+    n = len(gender)
+    family = _weighted(rng, WESTERN_FAMILY_NAMES, n)
+    given = _by_gender(rng, WESTERN_GIVEN_NAMES, gender)
+    second = _by_gender(rng, WESTERN_GIVEN_NAMES, gender)
+    has_middle = (rng.random(n) < WESTERN_MIDDLE_NAME_RATE) & (second != given)
+    middle = np.where(has_middle, second, "").astype(object)
+    return family, middle, given
+
+
+def _western_documents(
+    rng: np.random.Generator, cfg: PopulationConfig, household: np.ndarray, phone: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Phones (a number of their nationality for most) and passports of western people.
+
+    A household shares one nationality; ``cfg.nationalities`` gives its phone region, passport
+    template and share.
+    """
+    if not cfg.nationalities:
+        raise ValueError("name_style 'western' needs population.nationalities in the profile")
+    regions = np.array([r for r, _, _ in cfg.nationalities], dtype=object)
+    templates = np.array([t for _, t, _ in cfg.nationalities], dtype=object)
+    shares = np.array([s for _, _, s in cfg.nationalities], dtype=float)
+    nationality = rng.choice(len(regions), size=household.max() + 1, p=shares / shares.sum())
+    nationality = nationality[household]
+    foreign = np.flatnonzero(rng.random(len(phone)) < cfg.foreign_phone_rate)
+    phone = phone.copy()
+    phone[foreign] = foreign_mobile_numbers(rng, regions[nationality[foreign]])
+    return phone, passport_numbers(rng, templates[nationality])
+
+
+def _sons_named_after_father(
+    rng: np.random.Generator,
+    gender: np.ndarray,
+    household: np.ndarray,
+    position: np.ndarray,
+    head: np.ndarray,
+    rate: float,
+) -> np.ndarray:
+    """The eldest son of ``rate`` of the households whose male head has a son (indices)."""
+    if rate <= 0:
+        return np.array([], dtype=np.int64)
+    sons = np.flatnonzero((position >= 2) & (gender == "M") & (gender[head] == "M"))
+    _, first = np.unique(household[sons], return_index=True)
+    eldest = sons[first]
+    k = int(np.floor(rate * len(eldest) + 0.5))
+    return np.sort(rng.choice(eldest, size=k, replace=False))
+
+
+def _common_name_holders(
+    rng: np.random.Generator, alone: np.ndarray, taken: np.ndarray, rate: float
+) -> np.ndarray:
+    """``rate`` of all people, drawn among those living alone and not already namesakes."""
+    candidates = np.setdiff1d(np.flatnonzero(alone), taken)
+    k = min(int(np.floor(rate * len(alone) + 0.5)), len(candidates)) if rate > 0 else 0
+    return np.sort(rng.choice(candidates, size=k, replace=False))
 
 
 def _ids(prefix: str, numbers: np.ndarray, width: int) -> np.ndarray:
@@ -262,8 +366,15 @@ def _hard_negatives(
     twin_a: np.ndarray,
     namesake: np.ndarray,
     original: np.ndarray,
+    father: np.ndarray,
+    son: np.ndarray,
+    common: np.ndarray,
 ) -> pd.DataFrame:
-    """Pairs of different people easy to mistake for one: family, twins, namesakes."""
+    """Pairs of different people easy to mistake for one: family, twins, namesakes.
+
+    Profiles add ``father_son`` (a son carrying his father's full name) and ``common_name``
+    (unrelated people given the same common full name).
+    """
     pid = persons["person_id"].to_numpy()
     family = persons["family_name"].to_numpy()
     frames = [pd.DataFrame({"person_id_a": [], "person_id_b": []}, dtype=object)]
@@ -286,8 +397,23 @@ def _hard_negatives(
         for pair in zip(family_pairs["person_id_a"], family_pairs["person_id_b"], strict=True)
     ]
     family_pairs["relation"] = np.where(is_twin, "twin", "household")
+    if len(son):
+        father_son = set(zip(pid[father], pid[son], strict=True))
+        is_father_son = [
+            pair in father_son
+            for pair in zip(family_pairs["person_id_a"], family_pairs["person_id_b"], strict=True)
+        ]
+        family_pairs.loc[is_father_son, "relation"] = "father_son"
     a, b = np.minimum(namesake, original), np.maximum(namesake, original)
     namesakes = pd.DataFrame({"person_id_a": pid[a], "person_id_b": pid[b], "relation": "namesake"})
-    out = pd.concat([family_pairs, namesakes], ignore_index=True)
+    out = pd.concat([family_pairs, namesakes, _same_name_pairs(persons, common)], ignore_index=True)
     out = out.drop_duplicates(["person_id_a", "person_id_b", "relation"])
     return out.sort_values(["person_id_a", "person_id_b", "relation"], ignore_index=True)
+
+
+def _same_name_pairs(persons: pd.DataFrame, holders: np.ndarray) -> pd.DataFrame:
+    """Every pair of ``holders`` sharing a full name, relation ``common_name``."""
+    frame = persons.iloc[holders][["person_id", "full_name"]]
+    pairs = frame.merge(frame, on="full_name", suffixes=("_a", "_b"))
+    pairs = pairs[pairs["person_id_a"] < pairs["person_id_b"]]
+    return pairs[["person_id_a", "person_id_b"]].assign(relation="common_name")
