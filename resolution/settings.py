@@ -302,31 +302,38 @@ class ReversedJaroWinklerLevel(ComparisonLevelCreator):
 
 
 class TokensCoverLevel(ComparisonLevelCreator):
-    """Every token of one name is a token of the other, or the initial of one of its tokens.
+    """Every token of one name matches a token of the other, in any order.
 
-    For space-separated name tokens in any order: "nguyen v anh" / "anh nguyen van", "nguyen
-    anh" / "nguyen van anh" (a missing middle name). The covered name must have two tokens or
-    more, so a bare family name covers nobody. Array SQL differs by dialect (DuckDB lambdas are
-    ``lambda x: ...``, Spark's ``x -> ...``); both are written here.
+    Tokens match when equal, or when the shorter, of at most ``PREFIX_MAX`` letters, begins the
+    longer: an initial or a cut-off token ("nguyen v anh" / "anh nguyen van", "pham thi hu" /
+    "pham thi huyen", "tran van t" / "tran v tuan"); a missing middle name is covered too. The
+    covered name must have two tokens or more, so a bare family name covers nobody. Array SQL
+    differs by dialect (DuckDB lambdas are ``lambda x: ...``, Spark's ``x -> ...``).
     """
+
+    PREFIX_MAX = 3
 
     def __init__(self, column: str) -> None:
         self.column = column
 
+    def _token_match(self, x: str, y: str) -> str:
+        n = self.PREFIX_MAX
+        return (
+            f"({y} = {x} OR (length({x}) <= {n} AND substr({y}, 1, length({x})) = {x})"
+            f" OR (length({y}) <= {n} AND substr({x}, 1, length({y})) = {y}))"
+        )
+
     def _covered(self, dialect: str, small: str, large: str) -> str:
+        match = self._token_match("x", "y")
         if dialect == "duckdb":
             tokens, other = f"str_split({small}, ' ')", f"str_split({large}, ' ')"
             return (
                 f"(len({tokens}) >= 2 AND list_bool_and(list_transform({tokens}, lambda x: "
-                f"list_contains({other}, x) OR (length(x) = 1 AND "
-                f"len(list_filter({other}, lambda y: substr(y, 1, 1) = x)) > 0))))"
+                f"len(list_filter({other}, lambda y: {match})) > 0)))"
             )
         if dialect == "spark":
             tokens, other = f"split({small}, ' ')", f"split({large}, ' ')"
-            return (
-                f"(size({tokens}) >= 2 AND forall({tokens}, x -> array_contains({other}, x) "
-                f"OR (length(x) = 1 AND exists({other}, y -> substr(y, 1, 1) = x))))"
-            )
+            return f"(size({tokens}) >= 2 AND forall({tokens}, x -> exists({other}, y -> {match})))"
         raise MatchingConfigError(f"tokens_cover has no SQL for the {dialect} dialect")
 
     def create_sql(self, sql_dialect: Any) -> str:
@@ -335,7 +342,7 @@ class TokensCoverLevel(ComparisonLevelCreator):
         return f"{self._covered(dialect, left, right)} OR {self._covered(dialect, right, left)}"
 
     def create_label_for_charts(self) -> str:
-        return f"tokens of one {self.column} all in the other (or initials)"
+        return f"tokens of one {self.column} all in the other (or their initials, prefixes)"
 
 
 def _level(spec: LevelSpec, default_column: str) -> ComparisonLevelCreator:

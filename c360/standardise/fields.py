@@ -103,7 +103,7 @@ def _parse_phone(number: str, region: str | None) -> tuple[str | None, str | Non
 # ---- email ----------------------------------------------------------------------------------
 _EMAIL = re.compile(
     r"^(?!\.)(?!.*\.\.)[a-z0-9!#$%&'*+/=?^_`{|}~.-]+(?<!\.)"
-    r"@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$"
+    r"@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+(?:[a-z]{2,}|xn--[a-z0-9-]+)$"
 )
 
 
@@ -134,7 +134,8 @@ def standardise_email(
     """Trimmed, lower-cased, syntactically valid e-mail address.
 
     Valid: one ``@``, a local part of the usual characters (no leading, trailing or double
-    dot), a domain of dot-separated labels ending in a 2+ letter top-level domain, no spaces.
+    dot; tags such as ``an+shop`` and quotes-free specials kept), a domain of dot-separated
+    labels ending in a 2+ letter or punycode (``xn--p1ai``) top-level domain, no spaces.
     Misspelt big-provider domains (``gmial.com``) are corrected and flagged.
 
     Example:

@@ -191,10 +191,11 @@ class StandardiseRules:
     @functools.cached_property
     def name_vocabulary(self) -> frozenset[str]:
         """Folded tokens of the known Vietnamese family, middle and given names."""
-        from c360.sample.names import MIDDLE_NAMES
+        from c360.sample.names import MIDDLE_NAMES, TRADITIONAL_MIDDLE_NAME
 
         shares, _, given = self.family_names
         middle = {_fold_key(name) for names in MIDDLE_NAMES.values() for name, _ in names}
+        middle |= {_fold_key(name) for name in TRADITIONAL_MIDDLE_NAME.values()}
         tokens = {t for name in (*shares, *given, *middle) for t in name.split()}
         return frozenset(tokens)
 
