@@ -152,7 +152,7 @@ def _guard_inputs(backend, rows, pairs):
                         for r in rows
                     ],
                     pa.string(),
-                ),  # fmt: skip
+                ),
                 "date_of_birth": pa.array([r[2] for r in rows], pa.date32()),
             }
         ),
