@@ -2,14 +2,16 @@
 
 Only the contract's columns are read; any of them may be empty. Three columns are derived from
 them for comparison and blocking: ``address_key`` (the folded address without administrative
-words, see ``prepare`` in ``conf/matching.yaml``), ``dob_year`` and ``name_sorted`` (the folded
-name's tokens in alphabetical order, so "anh nguyen van" = "nguyen van anh").
+words, see ``prepare`` in ``conf/matching.yaml``), ``dob_year``, ``name_sorted`` (the folded
+name's tokens in alphabetical order, so "anh nguyen van" = "nguyen van anh") and
+``name_initials`` (their first letters, a cheap pre-check of the ``tokens_cover`` level).
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -36,7 +38,7 @@ LINKING_COLUMNS = (
     "address_folded",
     "province",
 )
-DERIVED_COLUMNS = ("address_key", "dob_year", "name_sorted")
+DERIVED_COLUMNS = ("address_key", "dob_year", "name_sorted", "name_initials")
 
 
 def _blank_to_null(column: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -66,18 +68,24 @@ def address_key(address_folded: pa.ChunkedArray, config: PrepareConfig) -> pa.Ch
     return pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
 
 
+def _per_distinct(names: pa.ChunkedArray, function: Callable[[str], str]) -> pa.ChunkedArray:
+    encoded = pc.dictionary_encode(names).combine_chunks()
+    values = [None if n is None else function(n) for n in encoded.dictionary.to_pylist()]
+    return pa.chunked_array([pc.take(pa.array(values, pa.string()), encoded.indices)])
+
+
 def sorted_tokens(names: pa.ChunkedArray) -> pa.ChunkedArray:
     """The distinct space-separated tokens of each name, sorted: order no longer matters.
 
     Example:
         "anh nguyen van" and "nguyen van anh" both give "anh nguyen van".
     """
-    encoded = pc.dictionary_encode(names).combine_chunks()
-    words = [
-        None if name is None else " ".join(sorted(set(name.split())))
-        for name in encoded.dictionary.to_pylist()
-    ]
-    return pa.chunked_array([pc.take(pa.array(words, pa.string()), encoded.indices)])
+    return _per_distinct(names, lambda name: " ".join(sorted(set(name.split()))))
+
+
+def token_initials(names: pa.ChunkedArray) -> pa.ChunkedArray:
+    """The distinct first letters of each name's tokens, sorted: "nguyen van anh" -> "anv"."""
+    return _per_distinct(names, lambda name: "".join(sorted({t[0] for t in name.split()})))
 
 
 def _drop_overused(column: pa.ChunkedArray, max_records: int) -> tuple[pa.ChunkedArray, int]:
@@ -134,4 +142,5 @@ def prepare_records(records: pa.Table, config: PrepareConfig) -> pa.Table:
     columns["address_key"] = address_key(columns["address_folded"], config)
     columns["dob_year"] = pc.year(columns["date_of_birth"]).cast(pa.int32())
     columns["name_sorted"] = sorted_tokens(columns["full_name_folded"])
+    columns["name_initials"] = token_initials(columns["full_name_folded"])
     return pa.table(columns)

@@ -313,8 +313,9 @@ class TokensCoverLevel(ComparisonLevelCreator):
 
     PREFIX_MAX = 3
 
-    def __init__(self, column: str) -> None:
+    def __init__(self, column: str, initials: str | None = None) -> None:
         self.column = column
+        self.initials = initials  # a column of each name's token initials, sorted (a pre-check)
 
     def _token_match(self, x: str, y: str) -> str:
         n = self.PREFIX_MAX
@@ -339,7 +340,24 @@ class TokensCoverLevel(ComparisonLevelCreator):
     def create_sql(self, sql_dialect: Any) -> str:
         dialect = sql_dialect.sql_dialect_str
         left, right = f"{self.column}_l", f"{self.column}_r"
-        return f"{self._covered(dialect, left, right)} OR {self._covered(dialect, right, left)}"
+        # A cheap pre-check first (most pairs scored in training are random ones): a covered
+        # name's token initials are all initials of the other name's tokens.
+        if self.initials is None:
+            return f"{self._covered(dialect, left, right)} OR {self._covered(dialect, right, left)}"
+        il, ir = f"{self.initials}_l", f"{self.initials}_r"
+        # CASE, not AND: DuckDB evaluates both sides of an AND holding lambdas.
+        return (
+            f"(CASE WHEN {self._initials_within(dialect, il, ir)} "
+            f"THEN {self._covered(dialect, left, right)} ELSE FALSE END) OR "
+            f"(CASE WHEN {self._initials_within(dialect, ir, il)} "
+            f"THEN {self._covered(dialect, right, left)} ELSE FALSE END)"
+        )
+
+    @staticmethod
+    def _initials_within(dialect: str, small: str, large: str) -> str:
+        if dialect == "duckdb":
+            return f"list_has_all(str_split({large}, ''), str_split({small}, ''))"
+        return f"size(array_except(split({small}, ''), split({large}, ''))) = 0"
 
     def create_label_for_charts(self) -> str:
         return f"tokens of one {self.column} all in the other (or their initials, prefixes)"
@@ -372,9 +390,16 @@ def _level(spec: LevelSpec, default_column: str) -> ComparisonLevelCreator:
         )
     elif spec.kind == "date_one_edit":
         # A typed date with one digit wrong or two swapped ("1956-04-09" / "1965-04-09").
-        level = cll.DamerauLevenshteinLevel(ColumnExpression(column).cast_to_string(), 1)
+        # One edit leaves two of year, month and day equal: that cheap test runs first.
+        parts = " + ".join(
+            f"CASE WHEN EXTRACT({part} FROM {column}_l) = EXTRACT({part} FROM {column}_r)"
+            " THEN 1 ELSE 0 END"
+            for part in ("YEAR", "MONTH", "DAY")
+        )
+        edit = cll.DamerauLevenshteinLevel(ColumnExpression(column).cast_to_string(), 1)
+        level = cll.And(cll.CustomLevel(f"({parts}) >= 2"), edit)
     elif spec.kind == "tokens_cover":
-        level = TokensCoverLevel(column)
+        level = TokensCoverLevel(column, spec.other)
     elif spec.kind == "local_part_exact":
         level = cll.ExactMatchLevel(ColumnExpression(column).regex_extract("^[^@]+"))
     else:  # sql
