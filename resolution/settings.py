@@ -72,6 +72,9 @@ class TrainingConfig(_Section):
     deterministic_recall: float = Field(0.8, gt=0, le=1)
     em_blocking_rules: tuple[tuple[str, ...], ...]
     em_max_iterations: int = Field(25, ge=1)
+    # An EM session whose blocking rule makes more pairs than this trains on a deterministic
+    # sample of them (about one in ceil(pairs / em_max_pairs), by a hash of record_key).
+    em_max_pairs: float = Field(2e6, gt=0)
     em_convergence: float = Field(1e-4, gt=0)
     m_probability_floor: float = Field(1e-6, gt=0, lt=1)
     min_populated_share: float = Field(0.001, ge=0, lt=1)

@@ -404,3 +404,25 @@ def test_father_and_son_with_one_name_address_and_landline_stay_apart(matching_c
     )
     assert _groups(clusters) == {frozenset({"father", "father2"}), frozenset({"son"})}
     assert counts.edges_refused_by_guard == 1
+
+
+def test_em_sessions_on_huge_blocks_train_on_a_sample(synthetic_records, matching_config):
+    from resolution.training import block_pairs, em_rule, sample_keys
+
+    records, _ = synthetic_records
+    prepared = prepare_records(records, matching_config.prepare)
+    pairs = block_pairs(prepared, ("family_name",))
+    families = prepared.column("family_name").drop_null().to_pandas().value_counts()
+    assert pairs == int((families * (families - 1) // 2).sum()) > 1000
+    rule, sampled = em_rule(prepared, ("family_name",), max_pairs=pairs / 4)
+    assert sampled == {"rule": ["family_name"], "pairs": pairs, "one_in": 4}
+    backend = DuckDBBackend()
+    table = backend.register(prepared.append_column("em_sample", sample_keys(prepared)), "em")
+    sql = rule.get_blocking_rule("duckdb").blocking_rule_sql
+    kept = backend.scalar(
+        table,
+        f"SELECT count(*) AS n FROM {{this}} l JOIN {{this}} r "
+        f"ON l.record_key < r.record_key AND {sql}",
+    )
+    assert 0.15 * pairs < kept < 0.35 * pairs  # about one pair in four
+    assert em_rule(prepared, ("family_name",), max_pairs=pairs)[1] is None
