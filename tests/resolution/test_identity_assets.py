@@ -1,6 +1,7 @@
 """Dagster materialize() of the identity assets over a person_records Delta table in tmp_path."""
 
 import json
+
 import dagster as dg
 import pandas as pd
 import pyarrow as pa
