@@ -1,16 +1,27 @@
-"""Identity resolution benchmark: our stage vs plain Splink on DuckDB over the same records.
+"""Identity resolution benchmark: our identity stage vs plain Splink, per evaluation profile.
 
-Input: a silver/person_records table (Delta folder or parquet file) and, optionally, the truth
-folder the sample generator wrote beside the extracts. Produce them with::
+For each profile (generator noise profiles ``default``, ``hard``, ``western``, ``sparse`` at
+``--people``; the public FEBRL benchmark ``febrl3`` / ``febrl4``) it writes a landing zone with
+truth (``c360 generate``), runs the project's own bronze and silver stages on it
+(``pipelines.runner.run_pipeline``), then on the same ``silver/person_records``:
 
-    c360 generate --people 10000 --days 2 --out RAW --truth TRUTH
-    C360_RAW=RAW C360_LAKEHOUSE=LAKE c360 run          # bronze + silver
-    python benchmarks/resolution.py --records LAKE/silver/person_records --truth TRUTH
+- **ours**: ``resolution.run.resolve_identities``, the function the ``identity_map`` asset calls
+  (train, predict, guarded clustering, stable IDs) on DuckDB;
+- **plain Splink** configured the way its documentation does: ``NameComparison`` on given and
+  family name, ``DateOfBirthComparison``, ``EmailComparison``, ``ExactMatch`` with term
+  frequencies on phone and national ID, Jaro-Winkler levels on the address and an exact
+  province (the "postcode" of Splink's examples); blocking on phone, email, national ID, name
+  pair and given name + birth date; prior from deterministic rules, u by random sampling, EM on
+  two rules; connected components at the same threshold. Comparisons and rules whose columns
+  are empty in the whole input are left out, as a user looking at the data would.
 
-Prints F1 (when truth is given), records/s, comparisons scored and wall time per stage, then
-runs plain Splink (same compiled settings, same training calls, plain connected components at
-the same threshold, no guard, no stable IDs) and prints the time ratio. Writes
-benchmarks/results/resolution.json.
+Prints per profile: records, F1 / precision / recall and wall time (train / predict / cluster)
+of both; writes benchmarks/results/resolution.json (per profile)::
+
+    python benchmarks/resolution.py --profiles default,hard,western,sparse,febrl3,febrl4 \\
+        --people 10000 --work /tmp/resolution-bench
+
+The older single-input mode still works: ``--records LAKE/silver/person_records --truth TRUTH``.
 """
 
 # ruff: noqa: E402  (the path fix below must run before the package imports)
@@ -25,28 +36,32 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 import argparse
 import json
 import logging
+import os
+import shutil
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from deltalake import DeltaTable
-from splink import DuckDBAPI, Linker
-
-from resolution.evaluation import evaluate_clusters, read_truth
-from resolution.linker import DuckDBBackend
-from resolution.pipeline import match_records
-from resolution.prepare import prepare_records
-from resolution.settings import (
-    build_settings,
-    load_matching_config,
-    populated_columns,
-    usable_rules,
-)
-from resolution.stable_ids import assign_customer_ids
 
 RESULTS = Path(__file__).resolve().parent / "results" / "resolution.json"
+GENERATOR_PROFILES = ("default", "hard", "western", "sparse")
+FEBRL_PROFILES = {"febrl3": "3", "febrl4": "4"}
+ALL_PROFILES = (*GENERATOR_PROFILES, *FEBRL_PROFILES)
+START = date(2025, 10, 1)
+DAYS = 2  # two landing days, so later-day changes (moves, new phones) are part of the data
+SEED = 42
+# Plain Splink's settings, as its documentation writes them.
+PLAIN_U_MAX_PAIRS = 1e6
+PLAIN_RECALL = 0.7
+PLAIN_COLUMNS = (
+    "record_key", "given_name", "family_name", "date_of_birth", "email", "phone_e164",
+    "national_id", "address_folded", "province",
+)  # fmt: skip
 
 
 def read_records(path: Path) -> pa.Table:
@@ -56,57 +71,141 @@ def read_records(path: Path) -> pa.Table:
     return pq.read_table(path)
 
 
-def ours(records: pa.Table, threshold: float) -> tuple[dict, pd.DataFrame]:
-    """Our whole resolution stage: prepare, train, predict, guarded clustering, stable IDs."""
+def land(profile: str, people: int, folder: Path) -> tuple[Path, Path]:
+    """Generate (or convert FEBRL into) a landing zone with truth under ``folder``."""
+    from c360.sample import generate_landing_zone
+    from c360.sample.febrl import write_febrl_landing_zone
+    from c360.sample.profiles import load_noise_profile
+
+    raw, truth = folder / "raw", folder / "truth"
+    if profile in FEBRL_PROFILES:
+        write_febrl_landing_zone(FEBRL_PROFILES[profile], raw, truth, START)
+    else:
+        config = load_noise_profile(profile).generator_config(
+            people=people, days=DAYS, start=START, seed=SEED, history_days=0
+        )
+        generate_landing_zone(config, raw, truth)
+    return raw, truth
+
+
+def bronze_and_silver(raw: Path, lake: Path) -> tuple[pa.Table, float]:
+    """The project's bronze and silver stages; returns silver/person_records and seconds."""
+    from c360.tables import SILVER_PERSON_RECORDS
+    from pipelines.runner import run_pipeline
+
     started = time.perf_counter()
-    result = match_records(records, DuckDBBackend(), load_matching_config(), threshold)
-    ids_started = time.perf_counter()
-    ids = assign_customer_ids(None, result.clusters.to_pandas(), "bench", datetime.now(UTC))
-    seconds = dict(result.stage_seconds)
-    seconds["stable_ids"] = round(time.perf_counter() - ids_started, 3)
+    run_pipeline({"raw_root": str(raw), "lakehouse_root": str(lake)}, stages=["bronze", "silver"])
+    seconds = time.perf_counter() - started
+    logging.getLogger("splink").setLevel(logging.WARNING)  # one line per result, not per EM step
+    return read_records(lake / SILVER_PERSON_RECORDS.layer / SILVER_PERSON_RECORDS.name), seconds
+
+
+def ours(records: pa.Table, threshold: float, truth: Path | None) -> dict[str, Any]:
+    """Our identity stage as the asset runs it (no saved model: trains on these records)."""
+    from resolution.linker import DuckDBBackend
+    from resolution.run import resolve_identities
+    from resolution.settings import load_matching_config
+
+    started = time.perf_counter()
+    run = resolve_identities(
+        records, None, None, DuckDBBackend(), load_matching_config(), threshold,
+        run_id="bench", at=datetime.now(UTC), truth_root=truth,
+    )  # fmt: skip
     wall = time.perf_counter() - started
-    clusters = pd.DataFrame(
+    figures: dict[str, Any] = {
+        "wall_seconds": round(wall, 3),
+        "stage_seconds": dict(run.match.stage_seconds),
+        "train_seconds": run.match.stage_seconds.get("train"),
+        "pairs_scored": run.match.pairs_scored,
+        "clusters": run.match.cluster_count,
+        "edges_refused_by_guard": run.match.clustering.edges_refused_by_guard,
+    }
+    if run.metrics is not None:
+        figures["metrics"] = run.metrics.as_dict()
+    return figures
+
+
+def _populated(records: pa.Table, column: str) -> bool:
+    if column not in records.column_names:
+        return False
+    values = records[column]
+    if pa.types.is_string(values.type):
+        values = pc.if_else(pc.equal(pc.utf8_trim_whitespace(values), ""), None, values)
+    return values.null_count < len(values)
+
+
+def plain_splink_settings(available: set[str]) -> tuple[Any, list, list]:
+    """Splink settings as its documentation configures them, over the populated columns.
+
+    Returns the SettingsCreator, the deterministic rules for the prior and the two EM rules.
+    """
+    import splink.comparison_library as cl
+    from splink import SettingsCreator, block_on
+
+    comparisons = {
+        "given_name": cl.NameComparison("given_name").configure(term_frequency_adjustments=True),
+        "family_name": cl.NameComparison("family_name").configure(term_frequency_adjustments=True),
+        "date_of_birth": cl.DateOfBirthComparison("date_of_birth", input_is_string=False),
+        "email": cl.EmailComparison("email"),
+        "phone_e164": cl.ExactMatch("phone_e164").configure(term_frequency_adjustments=True),
+        "national_id": cl.ExactMatch("national_id").configure(term_frequency_adjustments=True),
+        "address_folded": cl.JaroWinklerAtThresholds("address_folded", [0.95, 0.88]),
+        "province": cl.ExactMatch("province").configure(term_frequency_adjustments=True),
+    }
+
+    def rules(*column_sets: tuple[str, ...]) -> list:
+        return [block_on(*cols) for cols in column_sets if set(cols) <= available]
+
+    blocking = rules(
+        ("phone_e164",), ("email",), ("national_id",), ("given_name", "family_name"),
+        ("given_name", "date_of_birth"),
+    )  # fmt: skip
+    deterministic = rules(
+        ("given_name", "family_name", "date_of_birth"), ("email",), ("phone_e164",),
+        ("national_id",),
+    )  # fmt: skip
+    em = rules(("given_name", "family_name"), ("date_of_birth",), ("national_id",))[:2]
+    settings = SettingsCreator(
+        link_type="dedupe_only",
+        unique_id_column_name="record_key",
+        comparisons=[c for name, c in comparisons.items() if name in available],
+        blocking_rules_to_generate_predictions=blocking,
+        retain_intermediate_calculation_columns=False,
+    )
+    return settings, deterministic, em
+
+
+def plain_splink(records: pa.Table, threshold: float, truth: Path | None) -> dict[str, Any]:
+    """Plain Splink on DuckDB over the same silver records (empty strings as NULL, as its
+    docs ask)."""
+    from splink import DuckDBAPI, Linker
+
+    from resolution.evaluation import evaluate_clusters, read_truth
+
+    started = time.perf_counter()
+    columns = [c for c in PLAIN_COLUMNS if c in records.column_names]
+    table = records.select(columns)
+    table = pa.table(
         {
-            "record_id": ids.identity_map["source_system"]
-            + ":"
-            + ids.identity_map["source_record_id"],
-            "cluster_id": ids.identity_map["customer_id"],
+            c: pc.if_else(pc.equal(table[c], ""), None, table[c])
+            if pa.types.is_string(table[c].type)
+            else table[c]
+            for c in columns
         }
     )
-    return {
-        "wall_seconds": round(wall, 3),
-        "stage_seconds": seconds,
-        "pairs_scored": result.pairs_scored,
-        "clusters": result.cluster_count,
-        "edges_refused_by_guard": result.clustering.edges_refused_by_guard,
-    }, clusters
-
-
-def plain_splink(records: pa.Table, threshold: float) -> tuple[dict, pd.DataFrame]:
-    """Plain Splink on DuckDB with the same settings and training calls; no guard."""
-    config = load_matching_config()
-    training = config.training
-    started = time.perf_counter()
-    prepared = prepare_records(records, config.prepare)
-    available = populated_columns(prepared, training.min_populated_share)
-    linker = Linker(
-        DuckDBAPI().register(prepared), build_settings(config, available), log_level=None
-    )
-    deterministic = usable_rules(training.deterministic_rules, available)
+    available = {c for c in columns if _populated(table, c)}
+    settings, deterministic, em_rules = plain_splink_settings(available)
+    linker = Linker(DuckDBAPI().register(table), settings)
     linker.training.estimate_probability_two_random_records_match(
-        deterministic, recall=training.deterministic_recall
+        deterministic, recall=PLAIN_RECALL
     )
-    linker.training.estimate_u_using_random_sampling(
-        max_pairs=training.u_max_pairs, seed=training.seed
-    )
-    failed_em = 0
-    for rule in usable_rules(training.em_blocking_rules, available):
+    linker.training.estimate_u_using_random_sampling(max_pairs=PLAIN_U_MAX_PAIRS, seed=SEED)
+    crashed = []
+    for rule in em_rules:
         try:
-            linker.training.estimate_parameters_using_expectation_maximisation(
-                rule, estimate_without_term_frequencies=True
-            )
-        except ValueError:  # Splink's m = 0.0 crash; plain Splink would stop here
-            failed_em += 1
+            linker.training.estimate_parameters_using_expectation_maximisation(rule)
+        except ValueError as error:  # Splink 5's "m_probability 0.0" crash (DEPENDENCY_NOTES)
+            crashed.append(str(error)[:120])
     trained = time.perf_counter()
     predictions = linker.inference.predict()
     predicted = time.perf_counter()
@@ -114,48 +213,115 @@ def plain_splink(records: pa.Table, threshold: float) -> tuple[dict, pd.DataFram
         predictions, threshold
     ).as_pandas_dataframe()
     wall = time.perf_counter() - started
-    return {
+    figures: dict[str, Any] = {
         "wall_seconds": round(wall, 3),
         "stage_seconds": {
             "train": round(trained - started, 3),
             "predict": round(predicted - trained, 3),
             "cluster": round(wall - (predicted - started), 3),
         },
-        "em_sessions_crashed": failed_em,
-    }, clusters[["record_key", "cluster_id"]].rename(columns={"record_key": "record_id"})
+        "comparisons": sorted(available - {"record_key"}),
+        "em_sessions_crashed": crashed,
+    }
+    if truth is not None:
+        predicted_clusters = clusters[["record_key", "cluster_id"]].rename(
+            columns={"record_key": "record_id"}
+        )
+        figures["metrics"] = evaluate_clusters(predicted_clusters, read_truth(truth)).as_dict()
+    return figures
+
+
+def measure(records: pa.Table, threshold: float, truth: Path | None) -> dict[str, Any]:
+    """Ours and plain Splink on the same records."""
+    result: dict[str, Any] = {"records": records.num_rows}
+    for name, run in (("ours", ours), ("plain_splink", plain_splink)):
+        result[name] = run(records, threshold, truth)
+    return result
+
+
+def run_profile(profile: str, people: int, work: Path, threshold: float) -> dict[str, Any]:
+    """Land, bronze + silver, then both matchers, for one profile."""
+    folder = work / profile
+    if folder.exists():
+        shutil.rmtree(folder)
+    started = time.perf_counter()
+    raw, truth = land(profile, people, folder)
+    landed = time.perf_counter() - started
+    persons = pd.read_csv(truth / "person_truth.csv", usecols=["person_id"])["person_id"]
+    result: dict[str, Any] = {
+        "people": None if profile in FEBRL_PROFILES else people,
+        "persons": int(persons.nunique()),
+        "truth_records": len(persons),
+        "land_seconds": round(landed, 2),
+    }
+    from pipelines.runner import RunFailure
+
+    try:
+        records, silver_seconds = bronze_and_silver(raw, folder / "lake")
+    except RunFailure as failure:  # the pipeline refuses this data: that is the result
+        return result | {"status": "failed", "failure": str(failure)[:500]}
+    result["bronze_silver_seconds"] = round(silver_seconds, 2)
+    return {"status": "ok", **result, **measure(records, threshold, truth)}
+
+
+def _line(name: str, figures: dict[str, Any]) -> str:
+    metrics = figures.get("metrics", {})
+    stages = figures["stage_seconds"]
+    quality = (
+        f"F1 {metrics['f1']:.4f} (P {metrics['precision']:.4f}, R {metrics['recall']:.4f})"
+        if metrics
+        else "no truth"
+    )
+    times = ", ".join(f"{k} {v:.1f}" for k, v in stages.items())
+    return f"  {name:<13} {quality}; {figures['wall_seconds']:.1f} s ({times})"
+
+
+def print_result(profile: str, result: dict[str, Any]) -> None:
+    if result.get("status") == "failed":
+        print(f"{profile}: {result['truth_records']:,} records; FAILED: {result['failure']}")
+        return
+    print(f"{profile}: {result['records']:,} records")
+    for name in ("ours", "plain_splink"):
+        print(_line(name, result[name]))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--records", type=Path, required=True, help="person_records Delta/parquet")
-    parser.add_argument("--truth", type=Path, help="truth folder (person_truth.csv)")
-    parser.add_argument("--threshold", type=float, default=0.95)
+    parser.add_argument(
+        "--profiles", default=",".join(ALL_PROFILES),
+        help=f"comma-separated, from {', '.join(ALL_PROFILES)} (default all)",
+    )  # fmt: skip
+    parser.add_argument("--people", type=int, default=10_000, help="people per generated profile")
+    parser.add_argument("--work", type=Path, default=Path("/tmp/c360-resolution-bench"))
+    parser.add_argument("--threshold", type=float, help="default: the profile's (conf/base.yaml)")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--records", type=Path, help="single-input mode: person_records table")
+    parser.add_argument("--truth", type=Path, help="single-input mode: truth folder")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    from c360.config import load_settings
 
-    records = read_records(args.records)
-    truth = read_truth(args.truth) if args.truth else None
-    results: dict = {"records": records.num_rows, "threshold": args.threshold}
-    for name, run in (("ours", ours), ("plain_splink", plain_splink)):
-        figures, clusters = run(records, args.threshold)
-        figures["records_per_second"] = round(records.num_rows / figures["wall_seconds"], 1)
-        if truth is not None:
-            figures["metrics"] = evaluate_clusters(clusters, truth).as_dict()
-        results[name] = figures
-        f1 = figures.get("metrics", {}).get("f1")
-        print(
-            f"{name:>12}: {figures['wall_seconds']:.1f} s, "
-            f"{figures['records_per_second']:,.0f} records/s, stages {figures['stage_seconds']}"
-            + (f", F1 {f1:.4f}" if f1 is not None else "")
-        )
-    results["time_ratio_ours_to_plain"] = round(
-        results["ours"]["wall_seconds"] / results["plain_splink"]["wall_seconds"], 3
-    )
-    print(f"comparisons scored: {results['ours']['pairs_scored']:,}")
-    print(f"time ratio ours / plain Splink: {results['time_ratio_ours_to_plain']:.2f}")
+    threshold = args.threshold or load_settings().matching.match_probability_threshold
+    results: dict[str, Any] = {
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "threshold": threshold,
+        "machine": f"{os.cpu_count()} cores",
+        "profiles": {},
+    }
+    if args.records:
+        profiles = {"input": measure(read_records(args.records), threshold, args.truth)}
+        print_result("input", profiles["input"])
+    else:
+        profiles = {}
+        for profile in [p.strip() for p in args.profiles.split(",") if p.strip()]:
+            if profile not in ALL_PROFILES:
+                parser.error(f"unknown profile {profile!r}; choose from {', '.join(ALL_PROFILES)}")
+            profiles[profile] = run_profile(profile, args.people, args.work, threshold)
+            print_result(profile, profiles[profile])
+    results["profiles"] = profiles
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2))
+    args.out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {args.out}")
 
 

