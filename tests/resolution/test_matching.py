@@ -322,6 +322,10 @@ def _levels_on_duckdb(spec_name: str, config, left: dict, right: dict) -> int:
     return duckdb.sql(sql).fetchall()[0][0]
 
 
+def _initials(name: str) -> str:
+    return "".join(sorted({token[0] for token in name.split()}))
+
+
 @pytest.mark.parametrize(
     ("left", "right", "level"),
     [
@@ -341,8 +345,18 @@ def test_name_tokens_levels_ignore_order_and_accept_initials(matching_config, le
     value = _levels_on_duckdb(
         "name_tokens",
         matching_config,
-        {"name_sorted": left, "family_name": "x", "given_name": "y"},
-        {"name_sorted": right, "family_name": "z", "given_name": "w"},
+        {
+            "name_sorted": left,
+            "name_initials": _initials(left),
+            "family_name": "x",
+            "given_name": "y",
+        },
+        {
+            "name_sorted": right,
+            "name_initials": _initials(right),
+            "family_name": "z",
+            "given_name": "w",
+        },
     )
     assert value == level_values(spec)[level]
 
