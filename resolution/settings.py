@@ -358,9 +358,16 @@ class TokensCoverLevel(ComparisonLevelCreator):
 
     @staticmethod
     def _initials_within(dialect: str, small: str, large: str) -> str:
+        # The first and last initials first (scalar, cheap), then all of them (arrays).
+        ends = (
+            f"instr({large}, substr({small}, 1, 1)) > 0 AND "
+            f"instr({large}, substr({small}, length({small}), 1)) > 0"
+        )
         if dialect == "duckdb":
-            return f"list_has_all(str_split({large}, ''), str_split({small}, ''))"
-        return f"size(array_except(split({small}, ''), split({large}, ''))) = 0"
+            every = f"list_has_all(str_split({large}, ''), str_split({small}, ''))"
+        else:
+            every = f"size(array_except(split({small}, ''), split({large}, ''))) = 0"
+        return f"CASE WHEN {ends} THEN {every} ELSE FALSE END"
 
     def create_label_for_charts(self) -> str:
         return f"tokens of one {self.column} all in the other (or their initials, prefixes)"
