@@ -71,6 +71,11 @@ def read_records(path: Path) -> pa.Table:
     return pq.read_table(path)
 
 
+def quiet_splink() -> None:
+    """Splink logs every EM iteration at INFO; keep the output to one line per result."""
+    logging.getLogger("splink").setLevel(logging.ERROR)
+
+
 def land(profile: str, people: int, folder: Path) -> tuple[Path, Path]:
     """Generate (or convert FEBRL into) a landing zone with truth under ``folder``."""
     from c360.sample import generate_landing_zone
@@ -96,7 +101,7 @@ def bronze_and_silver(raw: Path, lake: Path) -> tuple[pa.Table, float]:
     started = time.perf_counter()
     run_pipeline({"raw_root": str(raw), "lakehouse_root": str(lake)}, stages=["bronze", "silver"])
     seconds = time.perf_counter() - started
-    logging.getLogger("splink").setLevel(logging.WARNING)  # one line per result, not per EM step
+    quiet_splink()  # the pipeline's logging setup turns Splink's INFO lines back on
     return read_records(lake / SILVER_PERSON_RECORDS.layer / SILVER_PERSON_RECORDS.name), seconds
 
 
@@ -122,6 +127,14 @@ def ours(records: pa.Table, threshold: float, truth: Path | None) -> dict[str, A
     }
     if run.metrics is not None:
         figures["metrics"] = run.metrics.as_dict()
+        ids = run.identity_map.to_pandas()
+        clusters = pd.DataFrame(
+            {
+                "record_id": ids["source_system"] + ":" + ids["source_record_id"],
+                "cluster_id": ids["customer_id"],
+            }
+        )
+        figures["breakdown"] = breakdown(clusters, truth)
     return figures
 
 
@@ -195,7 +208,7 @@ def plain_splink(records: pa.Table, threshold: float, truth: Path | None) -> dic
     )
     available = {c for c in columns if _populated(table, c)}
     settings, deterministic, em_rules = plain_splink_settings(available)
-    linker = Linker(DuckDBAPI().register(table), settings)
+    linker = Linker(DuckDBAPI().register(table), settings, log_level=None)
     linker.training.estimate_probability_two_random_records_match(
         deterministic, recall=PLAIN_RECALL
     )
@@ -228,7 +241,49 @@ def plain_splink(records: pa.Table, threshold: float, truth: Path | None) -> dic
             columns={"record_key": "record_id"}
         )
         figures["metrics"] = evaluate_clusters(predicted_clusters, read_truth(truth)).as_dict()
+        figures["breakdown"] = breakdown(predicted_clusters, truth)
     return figures
+
+
+def breakdown(clusters: pd.DataFrame, truth: Path) -> dict[str, Any]:
+    """Pair recall per noise kind, and hard-negative person pairs merged, per relation.
+
+    A true pair counts for a kind when either record carries it (``noise_log.csv``);
+    ``(no noise)`` holds pairs of two records without any. A hard-negative pair is merged when
+    a record of each person shares a cluster.
+    """
+    from resolution.evaluation import read_truth
+
+    joined = read_truth(truth).merge(clusters[["record_id", "cluster_id"]], on="record_id")
+    pairs = joined.merge(joined, on="person_id", suffixes=("_a", "_b"))
+    pairs = pairs[pairs["record_id_a"] < pairs["record_id_b"]]
+    found = (pairs["cluster_id_a"] == pairs["cluster_id_b"]).to_numpy()
+    log = pd.read_csv(truth / "noise_log.csv", dtype=str, keep_default_na=False)
+    log["record_id"] = log["source_system"] + ":" + log["source_record_id"]
+    recall: dict[str, dict[str, float | int]] = {}
+    noisy = set(log["record_id"])
+    groups = {"(no noise)": None, **dict(tuple(log.groupby("noise_kind")["record_id"]))}
+    for kind, records in groups.items():
+        if records is None:
+            mask = ~(pairs["record_id_a"].isin(noisy) | pairs["record_id_b"].isin(noisy))
+        else:
+            members = set(records)
+            mask = pairs["record_id_a"].isin(members) | pairs["record_id_b"].isin(members)
+        mask = mask.to_numpy()
+        if mask.any():
+            recall[kind] = {"pairs": int(mask.sum()), "recall": round(float(found[mask].mean()), 4)}
+    negatives = pd.read_csv(truth / "hard_negatives.csv", dtype=str, keep_default_na=False)
+    clusters_of = joined.groupby("person_id")["cluster_id"].agg(frozenset)
+    merged: dict[str, dict[str, int]] = {}
+    for relation, rows in negatives.groupby("relation"):
+        a = clusters_of.reindex(rows["person_id_a"]).to_numpy()
+        b = clusters_of.reindex(rows["person_id_b"]).to_numpy()
+        both = [
+            isinstance(x, frozenset) and isinstance(y, frozenset) for x, y in zip(a, b, strict=True)
+        ]
+        hits = sum(bool(x & y) for x, y, ok in zip(a, b, both, strict=True) if ok)
+        merged[relation] = {"pairs": int(sum(both)), "merged": int(hits)}
+    return {"pair_recall_by_noise_kind": recall, "hard_negatives_merged": merged}
 
 
 def measure(records: pa.Table, threshold: float, truth: Path | None) -> dict[str, Any]:
@@ -299,6 +354,7 @@ def main() -> None:
     parser.add_argument("--truth", type=Path, help="single-input mode: truth folder")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
+    quiet_splink()
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     from c360.config import load_settings
 

@@ -62,6 +62,11 @@ class NoiseProfile:
         """
         overrides = overrides or {}
         base_kinds = set(NoiseConfig.__dataclass_fields__)
+        known = base_kinds | set(ProfileNoise.__dataclass_fields__)
+        if unknown := sorted(set(overrides) - known):
+            raise GeneratorInputError(
+                f"unknown noise kinds {unknown}; known kinds: {sorted(known)}"
+            )
         base = (noise or load_noise_config()).with_overrides(self.noise)
         base = base.with_overrides({k: v for k, v in overrides.items() if k in base_kinds})
         added = self.profile_noise.as_dict() | {

@@ -36,14 +36,19 @@ class Floor:
     recall: float
 
 
-# Measured on main 057b9b9 (seed 42, the sizes below), figures as F1 / precision / recall:
+# Measured on main 057b9b9 (seed 42, the sizes below), as
+# F1 / precision / recall: default 0.997 / 0.998 / 0.996 (998 records), hard 0.942 / 0.972 /
+# 0.914 (1,362), sparse 0.955 / 0.974 / 0.937 (819), febrl3 0.774 / 1.000 / 0.632 (1,002),
+# febrl4 0.852 / 1.000 / 0.742 (1,000). Floors are those minus about 0.01.
+# western: refused by silver on main (REFUSED_ON_MAIN); its floor of 0 makes the strict xfail
+# fail as soon as the pipeline accepts the data: then measure and set it.
 FLOORS: dict[str, Floor] = {
-    "default": Floor(600, f1=1.0, precision=1.0, recall=1.0),
-    "hard": Floor(800, f1=1.0, precision=1.0, recall=1.0),
-    "western": Floor(600, f1=1.0, precision=1.0, recall=1.0),
-    "sparse": Floor(600, f1=1.0, precision=1.0, recall=1.0),
-    "febrl3": Floor(1000, f1=1.0, precision=1.0, recall=1.0),
-    "febrl4": Floor(1000, f1=1.0, precision=1.0, recall=1.0),
+    "default": Floor(600, f1=0.985, precision=0.985, recall=0.985),
+    "hard": Floor(800, f1=0.93, precision=0.96, recall=0.90),
+    "western": Floor(600, f1=0.0, precision=0.0, recall=0.0),
+    "sparse": Floor(600, f1=0.945, precision=0.96, recall=0.925),
+    "febrl3": Floor(1000, f1=0.76, precision=0.99, recall=0.62),
+    "febrl4": Floor(1000, f1=0.84, precision=0.99, recall=0.73),
 }
 
 

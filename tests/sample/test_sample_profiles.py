@@ -298,3 +298,15 @@ def test_sparse_profile(sparse: object) -> None:
     log = sparse.truth_csv("noise_log.csv")
     assert not log["field"].isin(["phone", "email"]).any()  # nothing applied to absent fields
     assert sparse.truth_csv("hard_negatives.csv").shape[0] > 0
+
+
+def test_overrides_win_over_the_profile_and_unknown_kinds_are_named() -> None:
+    hard = load_noise_profile("hard")
+    config = hard.generator_config(
+        people=10, days=1, start=START, seed=1, overrides={"wrong_tone": 0.5, "typo": 0.1}
+    )
+    assert config.profile_noise.wrong_tone == 0.5 and config.noise.typo == 0.1
+    assert config.profile_noise.typing_residue == 0.04  # the profile's own rate
+    assert config.population.father_son_rate == 0.15 and config.profile == "hard"
+    with pytest.raises(GeneratorInputError, match="wrongtone"):
+        hard.generator_config(people=10, days=1, start=START, seed=1, overrides={"wrongtone": 1})
