@@ -102,8 +102,9 @@ IDENTITY_FIELDS: tuple[tuple[str, pa.DataType], ...] = (
     ("date_of_birth", pa.date32()),
     ("phone_e164", pa.string()),  # "+84912345678"; old 11-digit mobile prefixes remapped
     ("email", pa.string()),  # lower-cased, trimmed, syntactically valid
-    ("national_id", pa.string()),  # digits only
-    ("national_id_type", pa.string()),  # "cmnd" (9 digits) | "cccd" (12 digits)
+    ("national_id", pa.string()),  # upper-case letters and digits, no separators
+    # "cmnd" (9 digits) | "cccd" (12 digits) | "passport" | "other" (foreign or legacy IDs)
+    ("national_id_type", pa.string()),
     ("address", pa.string()),  # NFC, single spaces
     ("address_folded", pa.string()),
     ("province", pa.string()),  # canonical 2025 name (old names mapped to merged units)

@@ -7,9 +7,14 @@ waterfalls show scored pairs with personal data removed (match weights only).
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
+import pandas as pd
+from splink.internals.charts import chart_html
+
+from resolution import threshold as threshold_chart
 from resolution.pipeline import MatchResult
 
 log = logging.getLogger(__name__)
@@ -19,13 +24,53 @@ CHART_FILES = {
     "m_u_parameters": "m_u_parameters.html",
     "waterfall": "waterfall_sample.html",
     "cluster_studio": "cluster_studio.html",
+    "threshold": "threshold.html",
+    "threshold_table": "threshold.json",
 }
 
 
+def save_threshold_chart(
+    result: MatchResult, reports_dir: Path, threshold: float, truth: pd.DataFrame | None = None
+) -> dict[str, Path]:
+    """``threshold.html`` and ``threshold.json``: match weights, with truth P / R / F1 too."""
+    if result.predictions is None:
+        return {}
+    pairs = result.predictions.query_sql(
+        "SELECT record_key_l, record_key_r, match_weight FROM {this}"
+    )
+    frame = pairs.as_pandas_dataframe()
+    pairs.drop_table_from_database_and_remove_from_cache()
+    is_true, true_pairs = (None, None)
+    if truth is not None:
+        is_true, true_pairs = threshold_chart.label_pairs(frame, truth)
+    table = threshold_chart.threshold_table(frame["match_weight"], is_true, true_pairs)
+    bins = threshold_chart.histogram(frame["match_weight"], is_true)
+    spec = threshold_chart.chart_spec(bins, table, threshold, f"{len(frame):,} scored pairs")
+    html_path = reports_dir / CHART_FILES["threshold"]
+    html_path.write_text(chart_html(spec, inline=True, fullhtml=True), encoding="utf-8")
+    json_path = reports_dir / CHART_FILES["threshold_table"]
+    json_path.write_text(
+        json.dumps(
+            {"threshold": threshold, "true_pairs": true_pairs, "rows": table.to_dict("records")},
+            indent=1,
+        ),
+        encoding="utf-8",
+    )
+    return {"threshold": html_path, "threshold_table": json_path}
+
+
 def save_charts(
-    result: MatchResult, reports_dir: Path, waterfall_pairs: int = 20, clusters: int = 10
+    result: MatchResult,
+    reports_dir: Path,
+    waterfall_pairs: int = 20,
+    clusters: int = 10,
+    threshold: float | None = None,
+    truth: pd.DataFrame | None = None,
 ) -> dict[str, Path]:
     """Write the run's charts; returns ``{chart: path}`` of the files written.
+
+    With ``threshold`` the threshold chart is written too (with P / R / F1 when ``truth``,
+    ``record_id`` / ``person_id``, is given).
 
     A chart that cannot be drawn (e.g. no pair above the threshold for the waterfall) is
     logged and left out; the run does not fail on a report.
@@ -48,6 +93,8 @@ def save_charts(
         str(path("m_u_parameters")), overwrite=True, print_msg=False
     )
     written["m_u_parameters"] = path("m_u_parameters")
+    if threshold is not None:
+        written.update(save_threshold_chart(result, reports_dir, threshold, truth))
 
     sample = result.predictions.query_sql(
         "SELECT * FROM {this} ORDER BY abs(match_weight), record_key_l, record_key_r"

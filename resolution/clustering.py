@@ -13,9 +13,10 @@ The guard (``guard`` in ``conf/matching.yaml``), in two steps:
 2. **Conflicting identities split a cluster.** Edges are pairwise; a chain can still join two
    people through a record that lacks the field that tells them apart (an ERP record has no
    birth date). A connected component that holds two different national IDs of the same kind
-   (two 12-digit CCCDs or two 9-digit CMNDs) or two birth dates that are not day/month swaps of
-   each other is more than one person: its records are re-clustered on their edges at the
-   stricter ``conflict_threshold``, which cuts the weak bridges that joined them.
+   (two CCCDs, two CMNDs or two passports; "other" numbers are too often mistyped) or two birth
+   dates that are neither day/month swaps nor one typed digit apart is more than one person:
+   its records are re-clustered on their edges at the stricter ``conflict_threshold``, which
+   cuts the weak bridges that joined them.
 
 Connected components are Splink's (``cluster_pairwise_predictions_at_threshold``), so this runs
 on DuckDB and on Spark alike. A cluster's id is its smallest ``record_key``.
@@ -191,7 +192,8 @@ def _conflicted(
     return backend.query(
         f"""
         WITH members AS (
-            SELECT c.cluster_id, r.record_key, r.national_id, r.date_of_birth
+            SELECT c.cluster_id, r.record_key, r.national_id, r.national_id_type,
+                   r.date_of_birth
             FROM {clusters.physical_name} c
             JOIN {records.physical_name} r ON r.record_key = c.record_key
         ),
@@ -200,8 +202,8 @@ def _conflicted(
         ),
         ids AS (
             SELECT cluster_id FROM members
-            WHERE national_id IS NOT NULL
-            GROUP BY cluster_id, length(national_id)
+            WHERE national_id IS NOT NULL AND national_id_type <> 'other'
+            GROUP BY cluster_id, national_id_type
             HAVING count(DISTINCT national_id) > 1
         ),
         dobs AS (
@@ -210,6 +212,9 @@ def _conflicted(
             JOIN members b ON a.cluster_id = b.cluster_id AND a.record_key < b.record_key
             WHERE a.cluster_id IN (SELECT cluster_id FROM multi)
               AND a.date_of_birth <> b.date_of_birth
+              AND damerau_levenshtein(
+                CAST(a.date_of_birth AS STRING), CAST(b.date_of_birth AS STRING)
+              ) > 1
               AND NOT (
                 EXTRACT(YEAR FROM a.date_of_birth) = EXTRACT(YEAR FROM b.date_of_birth)
                 AND EXTRACT(MONTH FROM a.date_of_birth) = EXTRACT(DAY FROM b.date_of_birth)

@@ -1,14 +1,17 @@
 """Records ready for linking: the identity columns of silver/person_records, blanks as NULL.
 
-Only the contract's columns are read; any of them may be empty. Two columns are derived from
+Only the contract's columns are read; any of them may be empty. Three columns are derived from
 them for comparison and blocking: ``address_key`` (the folded address without administrative
-words, see ``prepare`` in ``conf/matching.yaml``) and ``dob_year``.
+words, see ``prepare`` in ``conf/matching.yaml``), ``dob_year``, ``name_sorted`` (the folded
+name's tokens in alphabetical order, so "anh nguyen van" = "nguyen van anh") and
+``name_initials`` (their first letters, a cheap pre-check of the ``tokens_cover`` level).
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -31,10 +34,11 @@ LINKING_COLUMNS = (
     "phone_e164",
     "email",
     "national_id",
+    "national_id_type",
     "address_folded",
     "province",
 )
-DERIVED_COLUMNS = ("address_key", "dob_year")
+DERIVED_COLUMNS = ("address_key", "dob_year", "name_sorted", "name_initials")
 
 
 def _blank_to_null(column: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -62,6 +66,26 @@ def address_key(address_folded: pa.ChunkedArray, config: PrepareConfig) -> pa.Ch
             text = pc.replace_substring_regex(text, rf"(^| )(?:{words})( |$)", " ")
     text = pc.utf8_trim_whitespace(pc.replace_substring_regex(text, r"\s+", " "))
     return pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+
+
+def _per_distinct(names: pa.ChunkedArray, function: Callable[[str], str]) -> pa.ChunkedArray:
+    encoded = pc.dictionary_encode(names).combine_chunks()
+    values = [None if n is None else function(n) for n in encoded.dictionary.to_pylist()]
+    return pa.chunked_array([pc.take(pa.array(values, pa.string()), encoded.indices)])
+
+
+def sorted_tokens(names: pa.ChunkedArray) -> pa.ChunkedArray:
+    """The distinct space-separated tokens of each name, sorted: order no longer matters.
+
+    Example:
+        "anh nguyen van" and "nguyen van anh" both give "anh nguyen van".
+    """
+    return _per_distinct(names, lambda name: " ".join(sorted(set(name.split()))))
+
+
+def token_initials(names: pa.ChunkedArray) -> pa.ChunkedArray:
+    """The distinct first letters of each name's tokens, sorted: "nguyen van anh" -> "anv"."""
+    return _per_distinct(names, lambda name: "".join(sorted({t[0] for t in name.split()})))
 
 
 def _drop_overused(column: pa.ChunkedArray, max_records: int) -> tuple[pa.ChunkedArray, int]:
@@ -117,4 +141,6 @@ def prepare_records(records: pa.Table, config: PrepareConfig) -> pa.Table:
                 )
     columns["address_key"] = address_key(columns["address_folded"], config)
     columns["dob_year"] = pc.year(columns["date_of_birth"]).cast(pa.int32())
+    columns["name_sorted"] = sorted_tokens(columns["full_name_folded"])
+    columns["name_initials"] = token_initials(columns["full_name_folded"])
     return pa.table(columns)

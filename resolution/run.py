@@ -137,7 +137,7 @@ def resolve_identities(
     history = pa.Table.from_pandas(
         ids.history, schema=GOLD_IDENTITY_HISTORY_SCHEMA, preserve_index=False
     )
-    metrics = coverage = None
+    metrics = coverage = truth = None
     warnings: list[str] = []
     if truth_root is not None:
         truth = read_truth(truth_root)
@@ -152,7 +152,11 @@ def resolve_identities(
             metrics.recall,
             metrics.f1,
         )
-    charts = save_charts(match, reports_dir) if reports_dir is not None else {}
+    charts = (
+        save_charts(match, reports_dir, threshold=threshold, truth=truth)
+        if reports_dir is not None
+        else {}
+    )
     return IdentityRun(identity_map, history, match, ids, metrics, charts, coverage, warnings)
 
 

@@ -38,6 +38,12 @@ UNIQUE_ID_COLUMN = "record_key"
 # Columns every record keeps through Splink (for charts, cluster studio and the guard).
 RETAINED_COLUMNS = ("source_system", "source_record_id")
 ELSE_LEVEL = "else"
+NEUTRAL_LEVEL = {
+    "m_probability": 0.5,
+    "u_probability": 0.5,
+    "fix_m_probability": True,
+    "fix_u_probability": True,
+}
 
 
 class MatchingConfigError(ValueError):
@@ -66,6 +72,9 @@ class TrainingConfig(_Section):
     deterministic_recall: float = Field(0.8, gt=0, le=1)
     em_blocking_rules: tuple[tuple[str, ...], ...]
     em_max_iterations: int = Field(25, ge=1)
+    # An EM session whose blocking rule makes more pairs than this trains on a deterministic
+    # sample of them (about one in ceil(pairs / em_max_pairs), by a hash of record_key).
+    em_max_pairs: float = Field(2e6, gt=0)
     em_convergence: float = Field(1e-4, gt=0)
     m_probability_floor: float = Field(1e-6, gt=0, lt=1)
     min_populated_share: float = Field(0.001, ge=0, lt=1)
@@ -82,6 +91,8 @@ LevelKind = Literal[
     "same_year",
     "date_within_days",
     "local_part_exact",
+    "date_one_edit",
+    "tokens_cover",
     "sql",
 ]
 
@@ -98,6 +109,9 @@ class LevelSpec(_Section):
     days: int | None = None
     sql: str | None = None
     tf: bool = False
+    # Bayes factor 1 (m = u, fixed): the level only routes pairs (for the guard) and adds no
+    # weight, e.g. when another comparison already counts the same evidence.
+    neutral: bool = False
 
     @model_validator(mode="after")
     def _check_arguments(self) -> LevelSpec:
@@ -121,12 +135,22 @@ class LevelSpec(_Section):
 class ComparisonSpec(_Section):
     name: str
     column: str
-    null_when: Literal["any_null", "different_length"] = "any_null"
+    null_when: Literal["any_null", "different_length", "different_type"] = "any_null"
+    type_column: str | None = None  # for null_when: different_type
     levels: tuple[LevelSpec, ...]
+    else_neutral: bool = False  # the else level adds no weight (see LevelSpec.neutral)
+
+    @model_validator(mode="after")
+    def _check_type_column(self) -> ComparisonSpec:
+        if self.null_when == "different_type" and not self.type_column:
+            raise ValueError(
+                f"comparison {self.name!r}: null_when different_type needs type_column"
+            )
+        return self
 
     def columns(self) -> set[str]:
         """Every input column the comparison reads."""
-        used = {self.column}
+        used = {self.column} | ({self.type_column} if self.type_column else set())
         for level in self.levels:
             used |= {c for c in (level.column, level.other) if c}
         return used
@@ -280,6 +304,75 @@ class ReversedJaroWinklerLevel(ComparisonLevelCreator):
         return f"{self.column} and {self.other} swapped, Jaro-Winkler >= {self.threshold}"
 
 
+class TokensCoverLevel(ComparisonLevelCreator):
+    """Every token of one name matches a token of the other, in any order.
+
+    Tokens match when equal, or when the shorter, of at most ``PREFIX_MAX`` letters, begins the
+    longer: an initial or a cut-off token ("nguyen v anh" / "anh nguyen van", "pham thi hu" /
+    "pham thi huyen", "tran van t" / "tran v tuan"); a missing middle name is covered too. The
+    covered name must have two tokens or more, so a bare family name covers nobody. Array SQL
+    differs by dialect (DuckDB lambdas are ``lambda x: ...``, Spark's ``x -> ...``).
+    """
+
+    PREFIX_MAX = 3
+
+    def __init__(self, column: str, initials: str | None = None) -> None:
+        self.column = column
+        self.initials = initials  # a column of each name's token initials, sorted (a pre-check)
+
+    def _token_match(self, x: str, y: str) -> str:
+        n = self.PREFIX_MAX
+        return (
+            f"({y} = {x} OR (length({x}) <= {n} AND substr({y}, 1, length({x})) = {x})"
+            f" OR (length({y}) <= {n} AND substr({x}, 1, length({y})) = {y}))"
+        )
+
+    def _covered(self, dialect: str, small: str, large: str) -> str:
+        match = self._token_match("x", "y")
+        if dialect == "duckdb":
+            tokens, other = f"str_split({small}, ' ')", f"str_split({large}, ' ')"
+            return (
+                f"(len({tokens}) >= 2 AND list_bool_and(list_transform({tokens}, lambda x: "
+                f"len(list_filter({other}, lambda y: {match})) > 0)))"
+            )
+        if dialect == "spark":
+            tokens, other = f"split({small}, ' ')", f"split({large}, ' ')"
+            return f"(size({tokens}) >= 2 AND forall({tokens}, x -> exists({other}, y -> {match})))"
+        raise MatchingConfigError(f"tokens_cover has no SQL for the {dialect} dialect")
+
+    def create_sql(self, sql_dialect: Any) -> str:
+        dialect = sql_dialect.sql_dialect_str
+        left, right = f"{self.column}_l", f"{self.column}_r"
+        # A cheap pre-check first (most pairs scored in training are random ones): a covered
+        # name's token initials are all initials of the other name's tokens.
+        if self.initials is None:
+            return f"{self._covered(dialect, left, right)} OR {self._covered(dialect, right, left)}"
+        il, ir = f"{self.initials}_l", f"{self.initials}_r"
+        # CASE, not AND: DuckDB evaluates both sides of an AND holding lambdas.
+        return (
+            f"(CASE WHEN {self._initials_within(dialect, il, ir)} "
+            f"THEN {self._covered(dialect, left, right)} ELSE FALSE END) OR "
+            f"(CASE WHEN {self._initials_within(dialect, ir, il)} "
+            f"THEN {self._covered(dialect, right, left)} ELSE FALSE END)"
+        )
+
+    @staticmethod
+    def _initials_within(dialect: str, small: str, large: str) -> str:
+        # The first and last initials first (scalar, cheap), then all of them (arrays).
+        ends = (
+            f"instr({large}, substr({small}, 1, 1)) > 0 AND "
+            f"instr({large}, substr({small}, length({small}), 1)) > 0"
+        )
+        if dialect == "duckdb":
+            every = f"list_has_all(str_split({large}, ''), str_split({small}, ''))"
+        else:
+            every = f"size(array_except(split({small}, ''), split({large}, ''))) = 0"
+        return f"CASE WHEN {ends} THEN {every} ELSE FALSE END"
+
+    def create_label_for_charts(self) -> str:
+        return f"tokens of one {self.column} all in the other (or their initials, prefixes)"
+
+
 def _level(spec: LevelSpec, default_column: str) -> ComparisonLevelCreator:
     column = spec.column or default_column
     level: ComparisonLevelCreator
@@ -305,10 +398,24 @@ def _level(spec: LevelSpec, default_column: str) -> ComparisonLevelCreator:
         level = cll.AbsoluteDateDifferenceLevel(
             column, input_is_string=False, threshold=spec.days, metric="day"
         )
+    elif spec.kind == "date_one_edit":
+        # A typed date with one digit wrong or two swapped ("1956-04-09" / "1965-04-09").
+        # One edit leaves two of year, month and day equal: that cheap test runs first.
+        parts = " + ".join(
+            f"CASE WHEN EXTRACT({part} FROM {column}_l) = EXTRACT({part} FROM {column}_r)"
+            " THEN 1 ELSE 0 END"
+            for part in ("YEAR", "MONTH", "DAY")
+        )
+        edit = cll.DamerauLevenshteinLevel(ColumnExpression(column).cast_to_string(), 1)
+        level = cll.And(cll.CustomLevel(f"({parts}) >= 2"), edit)
+    elif spec.kind == "tokens_cover":
+        level = TokensCoverLevel(column, spec.other)
     elif spec.kind == "local_part_exact":
         level = cll.ExactMatchLevel(ColumnExpression(column).regex_extract("^[^@]+"))
     else:  # sql
         level = cll.CustomLevel(spec.sql)
+    if spec.neutral:
+        level = level.configure(**NEUTRAL_LEVEL)
     return level.configure(label_for_charts=spec.name)
 
 
@@ -318,6 +425,14 @@ def _null_level(spec: ComparisonSpec) -> ComparisonLevelCreator:
         return cll.CustomLevel(
             f"{column}_l IS NULL OR {column}_r IS NULL OR length({column}_l) <> length({column}_r)"
         ).configure(is_null_level=True, label_for_charts="null or not comparable")
+    if spec.null_when == "different_type":
+        # Two documents of different kinds (a CMND and a CCCD, a passport and a CCCD) say
+        # nothing about each other; an "other" number may be any kind mistyped.
+        kind = spec.type_column
+        return cll.CustomLevel(
+            f"{column}_l IS NULL OR {column}_r IS NULL OR ({kind}_l <> {kind}_r"
+            f" AND {kind}_l <> 'other' AND {kind}_r <> 'other')"
+        ).configure(is_null_level=True, label_for_charts="null or not comparable")
     return cll.NullLevel(column).configure(label_for_charts="null")
 
 
@@ -325,7 +440,8 @@ def build_comparison(spec: ComparisonSpec) -> ComparisonCreator:
     """One Splink comparison: a null level, the configured levels, an else level."""
     levels = [_null_level(spec)]
     levels += [_level(lv, spec.column) for lv in spec.levels]
-    levels.append(cll.ElseLevel().configure(label_for_charts=ELSE_LEVEL))
+    else_level = cll.ElseLevel().configure(label_for_charts=ELSE_LEVEL)
+    levels.append(else_level.configure(**NEUTRAL_LEVEL) if spec.else_neutral else else_level)
     return CustomComparison(levels, output_column_name=spec.name)
 
 

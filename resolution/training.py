@@ -13,12 +13,16 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import time
+import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
+from splink.blocking_rule_library import CustomRule
 from splink.internals import expectation_maximisation as splink_em
 from splink.internals.exceptions import EMTrainingException
 
@@ -104,6 +108,50 @@ def provisional_reasons(summary: dict[str, Any], min_records: int) -> list[str]:
     return reasons
 
 
+SAMPLE_COLUMN = "em_sample"
+
+
+def sample_keys(records: pa.Table) -> pa.Array:
+    """A stable pseudo-random integer per record (CRC-32 of its record_key)."""
+    keys = records.column("record_key").to_pylist()
+    return pa.array([zlib.crc32(k.encode("utf-8")) for k in keys], pa.int64())
+
+
+def block_pairs(records: pa.Table, columns: tuple[str, ...]) -> int:
+    """Pairs an equality blocking rule on ``columns`` makes (records null on one are left out)."""
+    table = records.select(list(columns))
+    mask = None
+    for name in columns:
+        valid = pc.is_valid(table.column(name))
+        mask = valid if mask is None else pc.and_(mask, valid)
+    counts = table.filter(mask).group_by(list(columns)).aggregate([([], "count_all")])
+    sizes = counts.column("count_all").to_numpy().astype("int64")
+    return int((sizes * (sizes - 1) // 2).sum())
+
+
+def em_rule(
+    records: pa.Table, columns: tuple[str, ...], max_pairs: float
+) -> tuple[CustomRule, dict[str, Any] | None]:
+    """The EM blocking rule on ``columns``, sampled when it would make more than ``max_pairs``.
+
+    Vietnamese names concentrate (Nguyễn is ~38% of people): an equality block on family and
+    given name grows with the square of the data. Above the cap the rule keeps the pairs whose
+    two records fall in the same of ``n`` hash buckets, about one pair in ``n``, independently of
+    whether they match, so EM's m estimates keep their expectation.
+
+    Returns:
+        ``(rule, sampled)``; ``sampled`` describes the sampling (None when not sampled).
+    """
+    condition = " AND ".join(f"l.{c} = r.{c}" for c in columns)
+    pairs = block_pairs(records, columns)
+    if pairs <= max_pairs:
+        return CustomRule(condition), None
+    buckets = math.ceil(pairs / max_pairs)
+    condition += f" AND l.{SAMPLE_COLUMN} % {buckets} = r.{SAMPLE_COLUMN} % {buckets}"
+    log.info("EM on %s: %d pairs, training on about 1 in %d", columns, pairs, buckets)
+    return CustomRule(condition), {"rule": list(columns), "pairs": pairs, "one_in": buckets}
+
+
 def train_model(
     records: pa.Table, backend: MatchingBackend, config: MatchingConfig
 ) -> TrainedModel:
@@ -120,7 +168,8 @@ def train_model(
     started = time.perf_counter()
     available = populated_columns(records, config.training.min_populated_share)
     creator = build_settings(config, available)
-    linker = backend.linker(backend.register(records, "training_records"), creator)
+    training_records = records.append_column(SAMPLE_COLUMN, sample_keys(records))
+    linker = backend.linker(backend.register(training_records, "training_records"), creator)
     training = config.training
     summary: dict[str, Any] = {"records": records.num_rows, "em_sessions": []}
 
@@ -139,11 +188,10 @@ def train_model(
         max_pairs=training.u_max_pairs, seed=training.seed
     )
     floored: list[str] = []
-    for rule_spec, rule in zip(
-        usable_rule_specs(tuple(training.em_blocking_rules), available),
-        usable_rules(tuple(training.em_blocking_rules), available),
-        strict=True,
-    ):
+    for rule_spec in usable_rule_specs(tuple(training.em_blocking_rules), available):
+        rule, sampled = em_rule(records, rule_spec, training.em_max_pairs)
+        if sampled:
+            summary.setdefault("em_sessions_sampled", []).append(sampled)
         try:
             with m_probability_floor(training.m_probability_floor, floored):
                 linker.training.estimate_parameters_using_expectation_maximisation(

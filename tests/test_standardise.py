@@ -39,7 +39,9 @@ from c360.standardise import (
     standardise_phone,
     standardise_province,
 )
-from c360.standardise.rules import rules_from_mapping
+from c360.standardise.fields import NATIONAL_ID_OTHER, NATIONAL_ID_PASSPORT
+from c360.standardise.rules import default_rules, rules_from_mapping
+from c360.standardise.text import repair_typing_residue, strip_viqr_marks
 from c360.tables import IDENTITY_FIELDS
 
 # Spark's Python workers must run this interpreter (the one with pandas and pyarrow); the
@@ -227,11 +229,34 @@ def test_standardise_email(raw, expected):
         ("079.090.012.345", ("079090012345", "cccd", None)),
         ("025-123-456", ("025123456", "cmnd", None)),  # old 9-digit CMND
         ("79090012345", ("079090012345", "cccd", "national_id: CCCD leading zero restored")),
-        ("003090012345", (None, None, "national_id: CCCD with unknown province code")),
-        ("079790012345", (None, None, "national_id: CCCD with invalid gender/century digit")),
-        ("12345678", (None, None, "national_id: not a 9-digit CMND or 12-digit CCCD")),
-        ("07909001234A", (None, None, "national_id: not a 9-digit CMND or 12-digit CCCD")),
+        # Issue 13: no identifier is dropped; what is not a CMND / CCCD is kept, typed, flagged.
+        (
+            "003090012345",
+            (
+                "003090012345",
+                "other",
+                "national_id: 12 digits with unknown CCCD province code; kept as other",
+            ),
+        ),
+        (
+            "079790012345",
+            (
+                "079790012345",
+                "other",
+                "national_id: 12 digits with invalid CCCD gender/century digit; kept as other",
+            ),
+        ),
+        ("12345678", ("12345678", "other", NATIONAL_ID_OTHER)),
+        ("07909001234A", ("07909001234A", "other", NATIONAL_ID_OTHER)),
+        (" c1234567 ", ("C1234567", "passport", NATIONAL_ID_PASSPORT)),
+        ("B 1234567", ("B1234567", "passport", NATIONAL_ID_PASSPORT)),
+        ("AB-123-4567", ("AB1234567", "passport", NATIONAL_ID_PASSPORT)),
+        ("1804974", ("1804974", "other", NATIONAL_ID_OTHER)),  # a 7-digit social security no.
+        ("X12/345.67A", ("X1234567A", "other", NATIONAL_ID_OTHER)),
         ("000000000", (None, None, "national_id: placeholder (one digit repeated)")),
+        ("123", (None, None, "national_id: not an identity document number")),
+        ("không rõ", (None, None, "national_id: not an identity document number")),
+        ("#12345678", (None, None, "national_id: not an identity document number")),
         ("", (None, None, None)),
     ],
 )
@@ -583,3 +608,53 @@ def test_standardise_identity_under_spark_map_in_pandas(spark):
     assert [r["contact_id"] for r in helped] == ["C1", "C2", "C3"]
     assert helped[1]["phone_e164"] is None and helped[1]["raw_values"]["phone"] == "12345"
     assert helped[0].asDict()["province"] == "Hồ Chí Minh"
+
+
+# ---- issue 13: names in any form, identifiers kept ---------------------------------------
+@pytest.mark.parametrize(
+    ("raw", "folded", "split"),
+    [
+        ("Nguyeenx Vawn Anh", "nguyen van anh", ("nguyen", "van", "anh")),  # Telex residue
+        ("Traanf Thij Phuwowng", "tran thi phuong", ("tran", "thi", "phuong")),
+        ("Nguye6n4 Va8n Anh", "nguyen van anh", ("nguyen", "van", "anh")),  # VNI residue
+        ("Nguye^~n Va(n Anh", "nguyen van anh", ("nguyen", "van", "anh")),  # VIQR residue
+        (unicodedata.normalize("NFD", "Lê Thị Hoà"), "le thi hoa", ("le", "thi", "hoa")),
+        ("Lê Thị Hòa", "le thi hoa", ("le", "thi", "hoa")),  # the other tone placement
+        ("Trần Thị Hường", "tran thi huong", ("tran", "thi", "huong")),  # wrong tone: Hương
+        ("Anh Nguyễn Văn", "anh nguyen van", ("nguyen", "van", "anh")),  # given name first
+        ("Ross Mathews", "ross mathews", ("ross", None, "mathews")),  # no Telex reading
+        ("Nguyễn V. Anh", "nguyen v anh", ("nguyen", "v", "anh")),
+    ],
+)
+def test_names_are_folded_whatever_the_typing(raw, folded, split):
+    out = standardise_identity(pd.DataFrame({"name": [raw]}), IdentityColumns(full_name="name"))
+    row = out.iloc[0]
+    assert row["full_name_folded"] == folded
+    assert (row["family_name"], row["middle_name"], row["given_name"]) == split
+    assert row["field_issues"] == []
+
+
+def test_typing_residue_is_repaired_only_into_known_name_tokens():
+    vocabulary = default_rules().name_vocabulary
+    assert {"nguyen", "van", "anh", "phuong"} <= vocabulary
+    # "moss" would read as "mo" + tone s; neither is a known token, so it stays.
+    assert repair_typing_residue("moss nguyeenx", vocabulary) == "moss nguyen"
+    assert repair_typing_residue("d9ang2 hoaf", vocabulary) == "dang hoa"
+    assert strip_viqr_marks("Ho`a Thu+o+ng") == "Hoa Thuong"
+
+
+def test_foreign_phones_and_unusual_emails_are_kept():
+    assert standardise_phone("+1 (202) 555-0143") == ("+12025550143", None)
+    assert standardise_phone("+44 20 7946 0958") == ("+442079460958", None)
+    assert standardise_phone("0061 2 9374 4000") == ("+61293744000", None)
+    for email in ("an+shop@mail.example.co.uk", "o'brien@example.ie", "user@example.xn--p1ai"):
+        assert standardise_email(email) == (email, None)
+
+
+def test_passport_kept_in_silver_fields_with_its_issue():
+    frame = pd.DataFrame({"id": ["c 1234567", "079090012345", "7654321"]})
+    out = standardise_identity(frame, IdentityColumns(national_id="id"))
+    assert out["national_id"].tolist() == ["C1234567", "079090012345", "7654321"]
+    assert out["national_id_type"].tolist() == ["passport", "cccd", "other"]
+    assert out["field_issues"].tolist() == [[NATIONAL_ID_PASSPORT], [], [NATIONAL_ID_OTHER]]
+    assert out["raw_values"][0] == {"national_id": "c 1234567"}

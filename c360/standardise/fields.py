@@ -26,11 +26,6 @@ _CACHE_SIZE = 1 << 16
 
 PHONE_INVALID = "phone: not a valid Vietnamese phone number"
 EMAIL_INVALID = "email: not a valid email address"
-NATIONAL_ID_BAD_LENGTH = "national_id: not a 9-digit CMND or 12-digit CCCD"
-NATIONAL_ID_PLACEHOLDER = "national_id: placeholder (one digit repeated)"
-CCCD_UNKNOWN_PROVINCE = "national_id: CCCD with unknown province code"
-CCCD_BAD_GENDER_CENTURY = "national_id: CCCD with invalid gender/century digit"
-CCCD_LEADING_ZERO = "national_id: CCCD leading zero restored"
 PROVINCE_UNKNOWN = "province: unknown province"
 GENDER_UNKNOWN = "gender: unrecognised value"
 
@@ -108,7 +103,7 @@ def _parse_phone(number: str, region: str | None) -> tuple[str | None, str | Non
 # ---- email ----------------------------------------------------------------------------------
 _EMAIL = re.compile(
     r"^(?!\.)(?!.*\.\.)[a-z0-9!#$%&'*+/=?^_`{|}~.-]+(?<!\.)"
-    r"@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$"
+    r"@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+(?:[a-z]{2,}|xn--[a-z0-9-]+)$"
 )
 
 
@@ -139,7 +134,8 @@ def standardise_email(
     """Trimmed, lower-cased, syntactically valid e-mail address.
 
     Valid: one ``@``, a local part of the usual characters (no leading, trailing or double
-    dot), a domain of dot-separated labels ending in a 2+ letter top-level domain, no spaces.
+    dot; tags such as ``an+shop`` and quotes-free specials kept), a domain of dot-separated
+    labels ending in a 2+ letter or punycode (``xn--p1ai``) top-level domain, no spaces.
     Misspelt big-provider domains (``gmial.com``) are corrected and flagged.
 
     Example:
@@ -159,8 +155,20 @@ def uncached_standardise_email(
 
 
 # ---- national ID ----------------------------------------------------------------------------
-_ID_SEPARATORS = re.compile(r"[\s.\-]")
+_ID_SEPARATORS = re.compile(r"[\s.\-/_]")
+_ID_CHARACTERS = re.compile(r"^[0-9A-Z]+$")
 _GENDER_CENTURY_DIGITS = frozenset(CCCD_GENDER_CENTURY_DIGIT.values())
+
+NATIONAL_ID_NOT_A_NUMBER = "national_id: not an identity document number"
+NATIONAL_ID_PLACEHOLDER = "national_id: placeholder (one digit repeated)"
+CCCD_UNKNOWN_PROVINCE = "national_id: 12 digits with unknown CCCD province code; kept as other"
+CCCD_BAD_GENDER_CENTURY = (
+    "national_id: 12 digits with invalid CCCD gender/century digit; kept as other"
+)
+CCCD_LEADING_ZERO = "national_id: CCCD leading zero restored"
+NATIONAL_ID_PASSPORT = "national_id: passport number, not a CMND / CCCD"
+NATIONAL_ID_OTHER = "national_id: not a CMND, CCCD or passport number; kept as other"
+NATIONAL_ID_TYPES = ("cmnd", "cccd", "passport", "other")
 
 
 def _cccd_issue(digits: str) -> str | None:
@@ -174,21 +182,27 @@ def _cccd_issue(digits: str) -> str | None:
 def standardise_national_id(
     raw: object, rules: StandardiseRules | None = None
 ) -> tuple[str | None, str | None, str | None]:
-    """CMND (9 digits) or CCCD (12 digits), digits only.
+    """An identity document number and its type: ``cmnd``, ``cccd``, ``passport`` or ``other``.
 
-    Spaces, dots and dashes are removed. A CCCD must start with a known place-of-registration
-    code and have a gender/century digit (0-5) in 4th place, else it is nulled with an issue.
-    An 11-digit value that becomes a valid CCCD with a leading zero (spreadsheets drop it) is
-    repaired and flagged.
+    Trimmed, upper-cased, separators (spaces, dots, dashes, slashes, underscores) removed.
+    9 digits are a CMND; 12 digits starting with a known place-of-registration code and a
+    gender/century digit (0-5) in 4th place are a CCCD; an 11-digit value that becomes a valid
+    CCCD with a leading zero (spreadsheets drop it) is repaired and flagged. Anything else of
+    ``national_id.min_length`` to ``max_length`` letters and digits is kept and flagged: a
+    ``passport`` when it matches ``national_id.passport_pattern`` (``C1234567``), else
+    ``other`` (foreign or legacy IDs, a CCCD with an impossible prefix). Only placeholders
+    (one digit repeated) and values that are no document number are nulled.
 
     Returns:
-        ``(digits, "cmnd" | "cccd", issue)``; ``(None, None, issue)`` when unusable.
+        ``(number, type, issue)``; ``(None, None, issue)`` when unusable.
 
     Example:
         >>> standardise_national_id("079 090 012 345")
         ('079090012345', 'cccd', None)
         >>> standardise_national_id("123.456.789")
         ('123456789', 'cmnd', None)
+        >>> standardise_national_id(" c1234567 ")
+        ('C1234567', 'passport', 'national_id: passport number, not a CMND / CCCD')
     """
     return _standardise_national_id(raw, rules or default_rules())
 
@@ -200,20 +214,25 @@ def _standardise_national_id(
     text = clean_text(raw, rules)
     if text is None:
         return None, None, None
-    digits = _ID_SEPARATORS.sub("", text)
-    if not (digits.isascii() and digits.isdigit()) or len(digits) not in (9, 11, 12):
-        return None, None, NATIONAL_ID_BAD_LENGTH
-    if len(set(digits)) == 1:
+    number = _ID_SEPARATORS.sub("", text).upper()
+    if not (number.isascii() and _ID_CHARACTERS.match(number)) or not any(
+        c.isdigit() for c in number
+    ):
+        return None, None, NATIONAL_ID_NOT_A_NUMBER
+    if number.isdigit() and len(set(number)) == 1:
         return None, None, NATIONAL_ID_PLACEHOLDER
-    if len(digits) == 9:
-        return digits, "cmnd", None
-    if len(digits) == 11:
-        padded = "0" + digits
-        if _cccd_issue(padded) is None:
-            return padded, "cccd", CCCD_LEADING_ZERO
-        return None, None, NATIONAL_ID_BAD_LENGTH
-    issue = _cccd_issue(digits)
-    return (None, None, issue) if issue else (digits, "cccd", None)
+    if number.isdigit() and len(number) == 9:
+        return number, "cmnd", None
+    if number.isdigit() and len(number) == 11 and _cccd_issue("0" + number) is None:
+        return "0" + number, "cccd", CCCD_LEADING_ZERO
+    if number.isdigit() and len(number) == 12:
+        issue = _cccd_issue(number)
+        return number, "other" if issue else "cccd", issue
+    if not rules.national_id_min_length <= len(number) <= rules.national_id_max_length:
+        return None, None, NATIONAL_ID_NOT_A_NUMBER
+    if rules.passport_pattern.match(number):
+        return number, "passport", NATIONAL_ID_PASSPORT
+    return number, "other", NATIONAL_ID_OTHER
 
 
 def uncached_standardise_national_id(

@@ -32,7 +32,9 @@ from c360.standardise.text import (
     fold_address,
     fold_normalised,
     has_letter,
+    repair_typing_residue,
     split_folded_name,
+    strip_viqr_marks,
 )
 from c360.tables import IDENTITY_FIELDS
 
@@ -88,9 +90,10 @@ def _name(raw: object, rules: StandardiseRules) -> tuple[Any, ...]:
     text = clean_text(raw, rules)
     if text is None:
         return None, None, None, None, None, None
-    folded = fold_normalised(text)
+    folded = fold_normalised(strip_viqr_marks(text))
     if folded is None or not has_letter(folded):
         return None, None, None, None, None, FULL_NAME_NO_LETTERS
+    folded = repair_typing_residue(folded, rules.name_vocabulary)
     return (text, folded, *split_folded_name(folded, rules), None)
 
 

@@ -48,6 +48,12 @@ class _DateOfBirth(_Section):
     earliest: date = date(1900, 1, 1)
 
 
+class _NationalId(_Section):
+    passport_pattern: str = r"^[A-Z]{1,2}[0-9]{6,8}$"
+    min_length: int = Field(5, ge=1)
+    max_length: int = Field(20, ge=1)
+
+
 class _Email(_Section):
     domain_fixes: dict[str, str] = Field(default_factory=dict)
 
@@ -69,6 +75,7 @@ class _RulesFile(_Section):
     names: _Names = Field(default_factory=_Names)
     date_of_birth: _DateOfBirth = Field(default_factory=_DateOfBirth)
     email: _Email = Field(default_factory=_Email)
+    national_id: _NationalId = Field(default_factory=_NationalId)
     address: _Address = Field(default_factory=_Address)
     province: _Province = Field(default_factory=_Province)
 
@@ -105,6 +112,9 @@ class StandardiseRules:
     province_prefixes: tuple[str, ...]
     province_suffixes: tuple[str, ...]
     province_aliases: tuple[tuple[str, str], ...]  # (key, 2025 province)
+    passport_pattern: re.Pattern[str] = re.compile(r"^[A-Z]{1,2}[0-9]{6,8}$")
+    national_id_min_length: int = 5
+    national_id_max_length: int = 20
 
     @functools.cached_property
     def longest_placeholder(self) -> int:
@@ -178,6 +188,17 @@ class StandardiseRules:
         given = frozenset(_fold_key(name) for names in GIVEN_NAMES.values() for name, _ in names)
         return shares, common, given
 
+    @functools.cached_property
+    def name_vocabulary(self) -> frozenset[str]:
+        """Folded tokens of the known Vietnamese family, middle and given names."""
+        from c360.sample.names import MIDDLE_NAMES, TRADITIONAL_MIDDLE_NAME
+
+        shares, _, given = self.family_names
+        middle = {_fold_key(name) for names in MIDDLE_NAMES.values() for name, _ in names}
+        middle |= {_fold_key(name) for name in TRADITIONAL_MIDDLE_NAME.values()}
+        tokens = {t for name in (*shares, *given, *middle) for t in name.split()}
+        return frozenset(tokens)
+
 
 def _folded_set(values: list[str]) -> frozenset[str]:
     return frozenset(_fold_key(v) for v in values) - {""}
@@ -226,7 +247,19 @@ def rules_from_mapping(raw: dict[str, Any], source: str = "standardise rules") -
             sorted({province_key(_fold_key(s)) for s in parsed.province.suffixes}, key=len)[::-1]
         ),
         province_aliases=tuple(aliases),
+        passport_pattern=_passport_pattern(parsed.national_id.passport_pattern, source),
+        national_id_min_length=parsed.national_id.min_length,
+        national_id_max_length=parsed.national_id.max_length,
     )
+
+
+def _passport_pattern(pattern: str, source: str) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise ConfigError(
+            f"{source}: national_id.passport_pattern {pattern!r} is not a regular expression: {exc}"
+        ) from exc
 
 
 def load_rules(path: Path = RULES_FILE) -> StandardiseRules:

@@ -17,6 +17,14 @@ _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 _HAS_LETTER = re.compile(r"[a-z]")
 _ALNUM = re.compile(r"[^\W_]")  # a Unicode letter or digit
 _DIGIT = re.compile(r"\d")
+# VIQR keystrokes left in a word when the conversion failed: "Nguye^~n", "Ho`a", "Thu+o+ng".
+_VIQR_INSIDE = re.compile(r"(?<=[A-Za-z])[\^(+'`?~.*]+(?=[A-Za-z])")
+_VIQR_AT_END = re.compile(r"(?<=[A-Za-z])[\^(+'`?~*]+(?=\s|$)")
+# Telex: doubled vowels and "w" carry the quality mark, a final s/f/r/x/j the tone.
+_TELEX_QUALITY = (("dd", "d"), ("aa", "a"), ("ee", "e"), ("oo", "o"), ("aw", "a"), ("ow", "o"),
+                  ("uw", "u"), ("w", "u"))  # fmt: skip
+_TELEX_TONES = frozenset("sfrxj")
+_VNI_DIGITS = re.compile(r"[1-9]")
 
 
 def diacritics_fold_table() -> dict[int, str]:
@@ -111,6 +119,52 @@ def clean_text(value: object, rules: StandardiseRules) -> str | None:
     ):
         return None if fold_normalised(text) in rules.null_placeholders else text
     return text
+
+
+def strip_viqr_marks(text: str) -> str:
+    """VIQR tone and quality keystrokes removed from inside and the end of words.
+
+    Example:
+        >>> strip_viqr_marks("Nguye^~n Va(n")
+        'Nguyen Van'
+    """
+    if not any(c in text for c in "^(+'`?~.*"):
+        return text
+    return _VIQR_AT_END.sub("", _VIQR_INSIDE.sub("", text))
+
+
+def _residue_candidates(token: str) -> list[str]:
+    """Telex and VNI readings of a folded token, most specific first."""
+    candidates = []
+    if _VNI_DIGITS.search(token) and not token.isdigit():
+        candidates.append(_VNI_DIGITS.sub("", token))
+    for base in (token[:-1], token) if token[-1:] in _TELEX_TONES and len(token) > 2 else (token,):
+        collapsed = base
+        for typed, letter in _TELEX_QUALITY:
+            collapsed = collapsed.replace(typed, letter)
+        candidates.append(collapsed)
+    return candidates
+
+
+def repair_typing_residue(folded: str, vocabulary: frozenset[str]) -> str:
+    """Folded name tokens typed in Telex / VNI whose conversion failed, read back.
+
+    A token is replaced only when it is not itself a known name token and one of its readings
+    is (``vocabulary``: folded Vietnamese family, middle and given names), so Western names
+    ("ross", "mathews") are left alone.
+
+    Example:
+        >>> vocabulary = frozenset({"nguyen", "van", "phuong", "dang"})
+        >>> repair_typing_residue("nguyeenx vawn phuwowng d9ang2", vocabulary)
+        'nguyen van phuong dang'
+    """
+    tokens = folded.split()
+    repaired = []
+    for token in tokens:
+        if token not in vocabulary:
+            token = next((c for c in _residue_candidates(token) if c in vocabulary), token)
+        repaired.append(token)
+    return " ".join(repaired)
 
 
 def has_letter(folded: str) -> bool:

@@ -1,5 +1,7 @@
 """Dagster materialize() of the identity assets over a person_records Delta table in tmp_path."""
 
+import json
+
 import dagster as dg
 import pandas as pd
 import pyarrow as pa
@@ -62,6 +64,11 @@ def test_materialize_two_days(lake, synthetic_records, tmp_path):
     assert metadata["match_f1"].value >= 0.97
     assert metadata["customers_new"].value == metadata["customers"].value
     assert (lake.reports_dir(day1.run_id) / "match_weights.html").is_file()
+    # The threshold chart: with truth, precision and recall against the threshold.
+    assert (lake.reports_dir(day1.run_id) / "threshold.html").is_file()
+    table = json.loads((lake.reports_dir(day1.run_id) / "threshold.json").read_text())
+    assert table["true_pairs"] > 0 and {"precision", "recall", "f1"} <= set(table["rows"][0])
+    assert max(row["f1"] for row in table["rows"]) >= 0.9
     map1 = lake.read_arrow(GOLD_IDENTITY_MAP).to_pandas()
     assert len(map1) == records.num_rows - 20 and map1["customer_id"].notna().all()
     golden = lake.read_arrow(GOLD_GOLDEN_RECORDS)

@@ -146,6 +146,13 @@ def _guard_inputs(backend, rows, pairs):
             {
                 "record_key": [r[0] for r in rows],
                 "national_id": pa.array([r[1] for r in rows], pa.string()),
+                "national_id_type": pa.array(
+                    [
+                        None if r[1] is None else {9: "cmnd", 12: "cccd"}.get(len(r[1]), "other")
+                        for r in rows
+                    ],
+                    pa.string(),
+                ),
                 "date_of_birth": pa.array([r[2] for r in rows], pa.date32()),
             }
         ),
@@ -293,3 +300,143 @@ def test_duckdb_memory_is_capped_by_the_profile():
     backend = make_backend("duckdb", duckdb_memory_limit="1GB")
     setting = backend.sql_to_arrow("SELECT current_setting('memory_limit') AS m", {})
     assert setting.column("m").to_pylist() == ["953.6 MiB"]  # 1 GB in DuckDB's binary units
+
+
+# ---- issue 13: names in any order, typed dates, documents of other kinds --------------------
+def _levels_on_duckdb(spec_name: str, config, left: dict, right: dict) -> int:
+    """The comparison-vector value Splink's DuckDB gives one pair on comparison ``spec_name``."""
+    import duckdb
+
+    from resolution.settings import build_comparison
+
+    spec = next(c for c in config.comparisons if c.name == spec_name)
+    comparison = build_comparison(spec).get_comparison("duckdb")
+    columns = {f"{k}_l": [v] for k, v in left.items()} | {f"{k}_r": [v] for k, v in right.items()}
+    pair = pa.table(columns)  # noqa: F841  (read by DuckDB's replacement scan)
+    cases = " ".join(
+        f"WHEN {level._sql_condition} THEN {level.comparison_vector_value}"
+        for level in comparison.comparison_levels
+        if not level._is_else_level
+    )
+    sql = f"SELECT CASE {cases} ELSE 0 END FROM pair"
+    return duckdb.sql(sql).fetchall()[0][0]
+
+
+def _initials(name: str) -> str:
+    return "".join(sorted({token[0] for token in name.split()}))
+
+
+@pytest.mark.parametrize(
+    ("left", "right", "level"),
+    [
+        ("anh nguyen van", "anh nguyen van", "same_tokens"),
+        ("anh nguyen v", "anh nguyen van", "tokens_cover"),  # an initial
+        ("huyen pham thi", "hu pham thi", "tokens_cover"),  # a name cut off
+        ("t tran van", "tran tuan v", "tokens_cover"),  # initials on both sides
+        ("anh nguyen", "anh nguyen van", "tokens_cover"),  # no middle name
+        ("binh nguyen van", "an nguyen van", "else"),  # twins: another given name
+        ("nguyen", "anh nguyen van", "else"),  # a bare family name covers nobody
+    ],
+)
+def test_name_tokens_levels_ignore_order_and_accept_initials(matching_config, left, right, level):
+    from resolution.settings import level_values
+
+    spec = next(c for c in matching_config.comparisons if c.name == "name_tokens")
+    value = _levels_on_duckdb(
+        "name_tokens",
+        matching_config,
+        {
+            "name_sorted": left,
+            "name_initials": _initials(left),
+            "family_name": "x",
+            "given_name": "y",
+        },
+        {
+            "name_sorted": right,
+            "name_initials": _initials(right),
+            "family_name": "z",
+            "given_name": "w",
+        },
+    )
+    assert value == level_values(spec)[level]
+
+
+def test_typed_birth_date_and_other_documents_compare(matching_config):
+    from datetime import date
+
+    from resolution.settings import level_values
+
+    dob = next(c for c in matching_config.comparisons if c.name == "date_of_birth")
+    one_edit = _levels_on_duckdb(
+        "date_of_birth",
+        matching_config,
+        {"date_of_birth": date(1956, 4, 9)},
+        {"date_of_birth": date(1965, 4, 9)},
+    )
+    assert one_edit == level_values(dob)["one_edit"]
+    decades = _levels_on_duckdb(
+        "date_of_birth",
+        matching_config,
+        {"date_of_birth": date(1956, 4, 9)},
+        {"date_of_birth": date(1986, 7, 21)},
+    )
+    assert decades == level_values(dob)["else"]  # a contradiction for the guard
+    nid = next(c for c in matching_config.comparisons if c.name == "national_id")
+    values = level_values(nid)
+
+    def compare(a, kind_a, b, kind_b):
+        return _levels_on_duckdb(
+            "national_id",
+            matching_config,
+            {"national_id": a, "national_id_type": kind_a},
+            {"national_id": b, "national_id_type": kind_b},
+        )
+
+    assert compare("C1234567", "passport", "C1234567", "passport") == values["exact"]
+    assert compare("C1234567", "passport", "C1234576", "passport") == values["one_edit"]
+    assert compare("1804974", "other", "1804947", "other") == values["one_edit"]
+    assert compare("123456789", "cmnd", "079090012345", "cccd") == -1  # not comparable
+    assert compare("C1234567", "passport", "079090012345", "cccd") == -1
+
+
+def test_father_and_son_with_one_name_address_and_landline_stay_apart(matching_config):
+    """Same full name, address and landline, birth dates 30 years apart: two customers."""
+    from datetime import date
+
+    backend = DuckDBBackend()
+    rows = [
+        ("father", None, date(1956, 4, 9)),
+        ("father2", None, date(1956, 4, 9)),
+        ("son", None, date(1986, 7, 21)),
+    ]
+    # gamma: given exact=5, family exact=5; date_of_birth exact=5, else=0
+    pairs = [("father", "father2", 0.9999, 5, 5, 5), ("father", "son", 0.9999, 5, 5, 0)]
+    records, predictions = _guard_inputs(backend, rows, pairs)
+    in_model = {"given_name", "family_name", "national_id", "date_of_birth"}
+    clusters, _, counts = cluster_records(
+        backend, records, predictions, matching_config, in_model, THRESHOLD
+    )
+    assert _groups(clusters) == {frozenset({"father", "father2"}), frozenset({"son"})}
+    assert counts.edges_refused_by_guard == 1
+
+
+def test_em_sessions_on_huge_blocks_train_on_a_sample(synthetic_records, matching_config):
+    from resolution.training import block_pairs, em_rule, sample_keys
+
+    records, _ = synthetic_records
+    prepared = prepare_records(records, matching_config.prepare)
+    pairs = block_pairs(prepared, ("family_name",))
+    families = prepared.column("family_name").drop_null().to_pandas().value_counts()
+    assert pairs == int((families * (families - 1) // 2).sum()) > 1000
+    rule, sampled = em_rule(prepared, ("family_name",), max_pairs=pairs / 4)
+    assert sampled == {"rule": ["family_name"], "pairs": pairs, "one_in": 4}
+    backend = DuckDBBackend()
+    table = backend.register(prepared.append_column("em_sample", sample_keys(prepared)), "em")
+    sql = rule.get_blocking_rule("duckdb").blocking_rule_sql
+    kept = backend.scalar(
+        table,
+        f"SELECT count(*) AS n FROM {{this}} l JOIN {{this}} r "
+        f"ON l.record_key < r.record_key AND {sql}",
+    )
+    assert 0.15 * pairs < kept < 0.35 * pairs  # about one pair in four
+    assert em_rule(prepared, ("family_name",), max_pairs=pairs)[1] is None
