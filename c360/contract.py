@@ -19,6 +19,8 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Literal
 
+from c360.errors import InputError
+
 SUCCESS_MARKER = "_SUCCESS"
 DAY_FORMAT = "%Y-%m-%d"
 DAY_FOLDER_NAME = re.compile(r"\d{4}-\d{2}-\d{2}")  # exactly YYYY-MM-DD, zero-padded
@@ -125,7 +127,7 @@ CUSTOMER_REF_TYPES = ("crm", "erp", "loyalty", "")
 POINT_EVENT_TYPES = ("earn", "redeem", "expire", "adjust")
 
 
-class LandingZoneError(ValueError):
+class LandingZoneError(InputError):
     """The landing zone breaks the contract (folder names, file names, completeness)."""
 
 

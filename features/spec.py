@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from c360.config import CONF_DIR
+from c360.errors import ConfigurationError
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _TOKEN = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 
 
-class SpecError(ValueError):
+class SpecError(ConfigurationError):
     """The feature spec cannot be used; the message names the file and the key."""
 
 

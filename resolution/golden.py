@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from c360.config import CONF_DIR
+from c360.errors import ConfigurationError
 from c360.tables import GOLD_GOLDEN_RECORDS_SCHEMA, GOLDEN_SURVIVING_FIELDS
 from resolution.linker import MatchingBackend
 
@@ -25,7 +26,7 @@ SOURCE_SYSTEMS = ("crm", "erp", "loyalty")
 DATE_FIELDS = {"date_of_birth"}
 
 
-class SurvivorshipConfigError(ValueError):
+class SurvivorshipConfigError(ConfigurationError):
     """``conf/survivorship.yaml`` cannot be used; the message names the key."""
 
 

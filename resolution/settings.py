@@ -30,6 +30,7 @@ from splink.internals.comparison_creator import ComparisonCreator
 from splink.internals.comparison_level_creator import ComparisonLevelCreator
 
 from c360.config import CONF_DIR
+from c360.errors import ConfigurationError
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ NEUTRAL_LEVEL = {
 }
 
 
-class MatchingConfigError(ValueError):
+class MatchingConfigError(ConfigurationError):
     """``conf/matching.yaml`` cannot be used; the message names the key."""
 
 
