@@ -77,21 +77,7 @@ def identity_figures(raw: Path, truth: Path, lake: Path) -> dict[str, float]:
     return {k.removeprefix("match_"): v for k, v in evaluated[0].items() if k.startswith("match_")}
 
 
-# Profiles today's pipeline refuses: strict, so the fix makes the test fail until a floor is set.
-# (western was refused on main: silver's phone_e164 expectation blocked foreign E.164 numbers;
-# conf/expectations.yaml now accepts any E.164 number.)
-REFUSED_ON_MAIN: dict[str, str] = {}
-
-
-@pytest.mark.parametrize(
-    "profile",
-    [
-        pytest.param(p, marks=pytest.mark.xfail(strict=True, reason=REFUSED_ON_MAIN[p]))
-        if p in REFUSED_ON_MAIN
-        else p
-        for p in FLOORS
-    ],
-)
+@pytest.mark.parametrize("profile", list(FLOORS))
 def test_profile_meets_its_floor(profile: str, spark, tmp_path: Path) -> None:
     floor = FLOORS[profile]
     raw, truth = land(profile, floor.size, tmp_path)
