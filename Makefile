@@ -39,6 +39,7 @@ test: setup lint
 lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports  # the layering contract of pyproject.toml (docs/architecture.md)
 
 dagster-dev: setup
 	C360_RAW=$(abspath $(DEMO)/raw) C360_LAKEHOUSE=$(abspath $(DEMO)/lakehouse) \

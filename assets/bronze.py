@@ -7,10 +7,10 @@ import dagster as dg
 
 from assets.partitions import LANDING_DAYS
 from assets.policies import TRANSIENT_RETRY, retry_transient_only
+from assets.resources import LakehouseResource, LandingZoneResource
+from c360.bronze import IngestResult, ingest_days
 from c360.contract import SOURCE_ENTITIES, LandingZoneError, SourceEntity, UnknownFilesPolicy
-from c360.ingest import IngestResult, ingest_days
 from c360.tables import BRONZE_TABLES
-from pipelines.resources import LakehouseResource, LandingZoneResource
 
 
 def bronze_asset(entity: SourceEntity) -> dg.AssetsDefinition:
@@ -18,8 +18,7 @@ def bronze_asset(entity: SourceEntity) -> dg.AssetsDefinition:
     table = BRONZE_TABLES[entity.name]
 
     @dg.asset(
-        name=entity.name,
-        key_prefix=["bronze"],
+        key=table.asset_key,
         group_name="bronze",
         partitions_def=LANDING_DAYS,
         backfill_policy=dg.BackfillPolicy.single_run(),
@@ -80,7 +79,7 @@ def _metadata(results: list[IngestResult], warnings: list[str]) -> dict[str, obj
         "rows_read": rows_read,
         "rows": rows_bronze,  # counted back in the table after the commit
         "rows_quarantined": rows_quarantined,
-        # c360.ingest raises AccountingError before this point when the figures disagree
+        # c360.bronze raises AccountingError before this point when the figures disagree
         "rows_accounted": rows_read == rows_bronze + rows_quarantined,
         "rows_kept": sum(r.rows_kept for r in results),  # days whose folder has gone
         "files_accounting": dg.MetadataValue.md(table),

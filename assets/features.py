@@ -1,60 +1,36 @@
 """Gold feature assets: ``gold/feature_catalog`` and ``gold/customer_features`` per as-of date.
 
-``gold/customer_features`` is partitioned by ``as_of_date`` (a dynamic partition per snapshot
-day, added when a run asks for it, e.g. by ``c360 run`` with :func:`default_as_of_date`): any
-past day can be (re)built for training sets, and a snapshot for D only reads events before D.
-Dynamic rather than daily partitions because the first day depends on the data, not the code.
+``gold/customer_features`` is partitioned by ``as_of_date`` (:data:`assets.partitions.AS_OF_DATES`,
+a dynamic partition per snapshot day, added when a run asks for it, e.g. by ``c360 run`` with
+:func:`c360.local_time.default_as_of_date`): any past day can be (re)built for training sets,
+and a snapshot for D only reads events before D.
 """
 
-from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import date
 
 import dagster as dg
 
+from assets.partitions import AS_OF_DATES
 from assets.policies import TRANSIENT_RETRY, retry_transient_only
-from c360.tables import GOLD_CUSTOMER_FEATURES, GOLD_FEATURE_CATALOG
+from assets.resources import LakehouseResource
+from c360.tables import FEATURE_INPUT_TABLES, GOLD_CUSTOMER_FEATURES, GOLD_FEATURE_CATALOG
 from features.catalog import catalog_table
 from features.checks import FeatureCheckReport, check_feature_table, snapshot_batches
 from features.compiler import build_customer_features
 from features.events import read_feature_inputs
 from features.evidence import features_without_events
 from features.spec import expand, load_spec
-from pipelines.resources import LakehouseResource
 
-AS_OF_DATES = dg.DynamicPartitionsDefinition(name="as_of_date")
 FEATURES_GROUP = "gold_features"
 CHECK_NAME = "feature_columns_valid"
-INPUT_ASSETS = [
-    dg.AssetKey(["silver", "transactions"]),
-    dg.AssetKey(["silver", "loyalty_points"]),
-    dg.AssetKey(["silver", "loyalty_members"]),
-    dg.AssetKey(["gold", "identity_map"]),
-    dg.AssetKey(["gold", "golden_records"]),
-]
-CATALOG_KEY = dg.AssetKey(["gold", "feature_catalog"])
-FEATURES_KEY = dg.AssetKey(["gold", "customer_features"])
+INPUT_ASSETS = [table.asset_key for table in FEATURE_INPUT_TABLES]
+CATALOG_KEY = GOLD_FEATURE_CATALOG.asset_key
+FEATURES_KEY = GOLD_CUSTOMER_FEATURES.asset_key
 ASSET_OPTIONS = {
     "group_name": FEATURES_GROUP,
     "owners": ["team:data-engineering"],
     "retry_policy": TRANSIENT_RETRY,
 }
-
-
-def default_as_of_date(landed_days: Iterable[date]) -> date:
-    """The as-of date of a run: the day after the last landed day (so every landed event counts).
-
-    Raises:
-        ValueError: no landed day.
-    """
-    days = list(landed_days)
-    if not days:
-        raise ValueError("no landed day: cannot choose an as-of date for the features")
-    return max(days) + timedelta(days=1)
-
-
-def as_of_partition_key(as_of: date) -> str:
-    """The ``as_of_date`` partition key of a snapshot day (``YYYY-MM-DD``)."""
-    return as_of.isoformat()
 
 
 class FeatureSpecConfig(dg.Config):
@@ -129,8 +105,9 @@ def _check_result(report: FeatureCheckReport) -> dg.AssetCheckResult:
     ],
     kinds={"delta", "spark"},
     description=(
-        "1,500+ documented indicators per customer as of the partition's date: only events "
-        "dated before it are used. Re-materialising a date replaces that snapshot."
+        "Every documented indicator of conf/features.yaml (2,784 today) per customer as of "
+        "the partition's date: only events dated before it are used. Re-materialising a "
+        "date replaces that snapshot."
     ),
     metadata={"table": GOLD_CUSTOMER_FEATURES.qualified_name},
     **ASSET_OPTIONS,
@@ -185,10 +162,4 @@ def features_definitions() -> dg.Definitions:
     return dg.Definitions(assets=[feature_catalog, customer_features], jobs=[FEATURES_JOB])
 
 
-__all__ = [
-    "AS_OF_DATES",
-    "FEATURES_JOB",
-    "as_of_partition_key",
-    "default_as_of_date",
-    "features_definitions",
-]
+__all__ = ["FEATURES_JOB", "features_definitions"]

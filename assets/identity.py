@@ -6,21 +6,21 @@ from datetime import UTC, datetime
 import dagster as dg
 
 from assets.policies import TRANSIENT_RETRY, retry_transient_only
+from assets.resources import LakehouseResource, MatcherResource
 from c360.tables import (
     GOLD_GOLDEN_RECORDS,
     GOLD_IDENTITY_HISTORY,
     GOLD_IDENTITY_MAP,
     SILVER_PERSON_RECORDS,
 )
-from pipelines.resources import LakehouseResource, MatcherResource
 from resolution.golden import build_golden_records
 from resolution.linker import make_backend
 from resolution.run import commit_identity, previous_identity, repair_identity, resolve_identities
 from resolution.settings import load_matching_config
 
-PERSON_RECORDS_KEY = dg.AssetKey(["silver", "person_records"])
-IDENTITY_MAP_KEY = dg.AssetKey(["gold", "identity_map"])
-IDENTITY_HISTORY_KEY = dg.AssetKey(["gold", "identity_history"])
+PERSON_RECORDS_KEY = SILVER_PERSON_RECORDS.asset_key
+IDENTITY_MAP_KEY = GOLD_IDENTITY_MAP.asset_key
+IDENTITY_HISTORY_KEY = GOLD_IDENTITY_HISTORY.asset_key
 PREVIEW_COLUMNS = [
     "customer_id",
     "full_name_source",
@@ -116,7 +116,7 @@ def identity_map(
 
 @dg.asset(
     retry_policy=TRANSIENT_RETRY,
-    key=["gold", "golden_records"],
+    key=GOLD_GOLDEN_RECORDS.asset_key,
     deps=[PERSON_RECORDS_KEY, IDENTITY_MAP_KEY],
     group_name="identity",
     kinds={"delta"},

@@ -1,70 +1,55 @@
 """Silver assets: typed, standardised, latest version per source record.
 
-Each asset writes, audits, publishes: it builds the table, applies and validates its suite on
-the staged rows (quality.audit), checks the row accounting, and only then replaces the table
-(and its rejects). The suite's result is the asset's blocking `great_expectations` check.
+Thin wrappers around :mod:`c360.silver.publish`: each asset builds its table, audits the staged
+rows, checks the row accounting, and only then replaces the table (and its rejects). The
+suite's result is the asset's blocking `great_expectations` check.
 """
+
+from collections.abc import Callable
 
 import dagster as dg
 from pyspark.sql import DataFrame
 
 from assets.policies import TRANSIENT_RETRY, retry_transient_only
-from c360.contract import LOYALTY_POINTS, TRANSACTIONS
+from assets.resources import LakehouseResource
+from c360.contract import LOYALTY_POINTS, SOURCE_SYSTEMS, TRANSACTIONS, SourceEntity
 from c360.lakehouse import Lakehouse
 from c360.silver import (
+    Published,
     SilverBuild,
     build_loyalty_points,
-    build_person_records,
     build_person_table,
     build_transactions,
-    person_records_build,
     person_sources,
+    publish,
+    publish_person_records,
 )
 from c360.tables import (
     BRONZE_TABLES,
     SILVER_LOYALTY_POINTS,
     SILVER_PERSON_RECORDS,
+    SILVER_PERSON_TABLES,
     SILVER_TRANSACTIONS,
     Table,
 )
-from pipelines.resources import LakehouseResource
-from quality.audit import AuditResult, audit
-from quality.expectations import load_suites, validate_quality_config
-from quality.quarantine import replace_silver_rejects
+from quality.audit import AuditResult, SilverAuditError
+from quality.expectations import validate_quality_config
 
-SILVER_KEYS = {"crm", "erp", "loyalty"}
-PII_COLUMNS = {"phone_e164", "email", "national_id", "address", "address_folded", "raw_values"}
-SILVER_TABLES: dict[str, Table] = {
-    **{person_sources()[s].table.name: person_sources()[s].table for s in SILVER_KEYS},
-    "transactions": SILVER_TRANSACTIONS,
-    "loyalty_points": SILVER_LOYALTY_POINTS,
-    "person_records": SILVER_PERSON_RECORDS,
-}
 ASSET_OPTIONS = {
     "group_name": "silver",
     "kinds": {"spark", "delta"},
     "owners": ["team:data-engineering"],
+    "retry_policy": TRANSIENT_RETRY,
 }
-
-
-def _preview(frame: DataFrame, rows: int = 5) -> dg.MetadataValue:
-    """A few rows for the UI, without PII columns."""
-    safe = [c for c in frame.columns if c not in PII_COLUMNS and not c.startswith("_")]
-    return dg.MetadataValue.md(frame.select(*safe[:10]).limit(rows).toPandas().to_markdown())
-
-
-# ---- write, audit, publish ------------------------------------------------------------------
 CHECK = "great_expectations"
-# Silver tables an audit reads, per table (the reference flags of quality.expectations).
-REFERENCES = {"transactions": ["person_records"], "loyalty_points": ["loyalty_members"]}
 
 
-def _check_spec(table_name: str) -> dg.AssetCheckSpec:
+def _check_spec(table: Table) -> dg.AssetCheckSpec:
     return dg.AssetCheckSpec(
         CHECK,
-        asset=dg.AssetKey(["silver", table_name]),
+        asset=table.asset_key,
         blocking=True,
-        description=f"Great Expectations suite `silver_{table_name}` (conf/expectations.yaml), "
+        description=f"Great Expectations suite `silver_{table.name}` (conf/expectations.yaml), "
         "run on the staged rows before they are written: a blocking failure leaves the "
         "previous version current and fails the run.",
     )
@@ -88,64 +73,41 @@ def _check_result(result: AuditResult) -> dg.AssetCheckResult:
     )
 
 
-def _audited(context: dg.AssetExecutionContext, lake: Lakehouse, build: SilverBuild) -> AuditResult:
-    """Audit the staged build; raise (nothing written) when a blocking check fails."""
-    name = build.table.name
-    references = {r: lake.read(SILVER_TABLES[r]) for r in REFERENCES.get(name, [])}
-    docs_dir = lake.reports_dir(context.run.run_id) / "data_docs" / name
-    result = audit(build, load_suites()[name], references, docs_dir)
-    if not result.passed:
-        result.release()
-        raise dg.Failure(
-            result.message(),
-            metadata={"results": dg.MetadataValue.md(result.report.to_markdown())},
-            allow_retries=False,
-        )
-    return result
-
-
-def _publish(
-    context: dg.AssetExecutionContext,
-    lake: Lakehouse,
-    build: SilverBuild,
-    bronze_tables: list[Table],
+def _materialized(
+    context: dg.AssetExecutionContext, lake: Lakehouse, write: Callable[..., Published]
 ) -> dg.MaterializeResult:
-    """Audit a silver build, check its row accounting, then write rejects and rows."""
-    result = _audited(context, lake, build)
+    """Run one publish (``write(reports_dir)``); a blocked audit fails the step, never retried."""
     try:
-        published = result.build
-        counts = published.check_accounting(sum(lake.count(t) for t in bronze_tables))
-        replace_silver_rejects(lake, build.table.name, published.rejects)
-        lake.overwrite(published.rows, build.table)
-        return dg.MaterializeResult(
-            metadata={
-                **counts,
-                "rows": counts["rows_silver"],
-                "table_rows_total": counts["rows_silver"],
-                "rows_accounted": True,  # check_accounting raises otherwise
-                "rule_violations": dg.MetadataValue.json(result.violations),
-                "location": dg.MetadataValue.path(lake.location(build.table)),
-                "preview": _preview(published.rows),
-            },
-            check_results=[_check_result(result)],
-        )
-    finally:
-        result.release()
+        published = write(lake.reports_dir(context.run.run_id))
+    except SilverAuditError as exc:
+        results = exc.report.to_markdown() if exc.report is not None else ""
+        raise dg.Failure(
+            str(exc), metadata={"results": dg.MetadataValue.md(results)}, allow_retries=False
+        ) from exc
+    metadata: dict[str, object] = dict(published.figures)
+    if published.table is not SILVER_PERSON_RECORDS:
+        metadata["rule_violations"] = dg.MetadataValue.json(published.audit.violations)
+    metadata["location"] = dg.MetadataValue.path(lake.location(published.table))
+    if published.preview:
+        metadata["preview"] = dg.MetadataValue.md(published.preview)
+    return dg.MaterializeResult(metadata=metadata, check_results=[_check_result(published.audit)])
 
 
-def _person_asset(system: str) -> dg.AssetsDefinition:
-    source = person_sources()[system]
-    bronze = BRONZE_TABLES[source.entity.name]
+def _silver_asset(
+    table: Table,
+    entity: SourceEntity,
+    build: Callable[[DataFrame], SilverBuild],
+    description: str,
+    extra_deps: tuple[Table, ...] = (),
+) -> dg.AssetsDefinition:
+    """The asset of one silver table built from one bronze table (``build(bronze frame)``)."""
+    bronze = BRONZE_TABLES[entity.name]
 
     @dg.asset(
-        retry_policy=TRANSIENT_RETRY,
-        name=source.table.name,
-        key_prefix=["silver"],
-        deps=[dg.AssetKey(["bronze", source.entity.name])],
-        check_specs=[_check_spec(source.table.name)],
-        description=f"{source.entity.source} {source.entity.entity}: latest version per "
-        f"{source.entity.key_column}, identity fields standardised; bad fields nulled and "
-        "flagged in the row (field_issues, raw_values).",
+        key=table.asset_key,
+        deps=[bronze.asset_key, *[t.asset_key for t in extra_deps]],
+        check_specs=[_check_spec(table)],
+        description=description,
         **ASSET_OPTIONS,
     )
     @retry_transient_only
@@ -153,62 +115,51 @@ def _person_asset(system: str) -> dg.AssetsDefinition:
         context: dg.AssetExecutionContext, lakehouse: LakehouseResource
     ) -> dg.MaterializeResult:
         lake = lakehouse.get()
-        return _publish(context, lake, build_person_table(lake.read(bronze), source), [bronze])
+        return _materialized(
+            context,
+            lake,
+            lambda reports: publish(lake, build(lake.read(bronze)), [bronze], reports),
+        )
 
     return _silver
 
 
-@dg.asset(
-    retry_policy=TRANSIENT_RETRY,
-    name="transactions",
-    key_prefix=["silver"],
-    deps=[dg.AssetKey(["bronze", TRANSACTIONS.name]), dg.AssetKey(["silver", "person_records"])],
-    check_specs=[_check_spec("transactions")],
-    description="Typed transactions (amounts in VND, converted by conf/values.yaml; the landed "
+def _person_asset(system: str) -> dg.AssetsDefinition:
+    source = person_sources()[system]
+    entity = source.entity
+    return _silver_asset(
+        source.table,
+        entity,
+        lambda bronze: build_person_table(bronze, source),
+        f"{entity.source} {entity.entity}: latest version per {entity.key_column}, identity "
+        "fields standardised; bad fields nulled and flagged in the row (field_issues, "
+        "raw_values).",
+    )
+
+
+PERSON_ASSETS = {system: _person_asset(system) for system in SOURCE_SYSTEMS}
+silver_transactions = _silver_asset(
+    SILVER_TRANSACTIONS,
+    TRANSACTIONS,
+    build_transactions,
+    "Typed transactions (amounts in VND, converted by conf/values.yaml; the landed "
     "amount and currency kept), UTC timestamps, local dates, latest landing per "
     "transaction_id, record_key linking to the customer's source record.",
-    **ASSET_OPTIONS,
+    extra_deps=(SILVER_PERSON_RECORDS,),
 )
-@retry_transient_only
-def silver_transactions(
-    context: dg.AssetExecutionContext, lakehouse: LakehouseResource
-) -> dg.MaterializeResult:
-    lake = lakehouse.get()
-    bronze = BRONZE_TABLES[TRANSACTIONS.name]
-    return _publish(context, lake, build_transactions(lake.read(bronze)), [bronze])
+silver_loyalty_points = _silver_asset(
+    SILVER_LOYALTY_POINTS,
+    LOYALTY_POINTS,
+    build_loyalty_points,
+    "Typed loyalty points ledger (earn / redeem / expire / adjust), latest landing per entry_id.",
+    extra_deps=(SILVER_PERSON_TABLES["loyalty"],),
+)
 
 
 @dg.asset(
-    retry_policy=TRANSIENT_RETRY,
-    name="loyalty_points",
-    key_prefix=["silver"],
-    deps=[
-        dg.AssetKey(["bronze", LOYALTY_POINTS.name]),
-        dg.AssetKey(["silver", "loyalty_members"]),
-    ],
-    check_specs=[_check_spec("loyalty_points")],
-    description="Typed loyalty points ledger (earn / redeem / expire / adjust), latest landing "
-    "per entry_id.",
-    **ASSET_OPTIONS,
-)
-@retry_transient_only
-def silver_loyalty_points(
-    context: dg.AssetExecutionContext, lakehouse: LakehouseResource
-) -> dg.MaterializeResult:
-    lake = lakehouse.get()
-    bronze = BRONZE_TABLES[LOYALTY_POINTS.name]
-    return _publish(context, lake, build_loyalty_points(lake.read(bronze)), [bronze])
-
-
-PERSON_ASSETS = {system: _person_asset(system) for system in sorted(SILVER_KEYS)}
-
-
-@dg.asset(
-    retry_policy=TRANSIENT_RETRY,
-    name="person_records",
-    key_prefix=["silver"],
-    deps=[dg.AssetKey(["silver", person_sources()[s].table.name]) for s in sorted(SILVER_KEYS)],
-    check_specs=[_check_spec("person_records")],
+    key=SILVER_PERSON_RECORDS.asset_key,
+    deps=[table.asset_key for table in SILVER_PERSON_TABLES.values()],
+    check_specs=[_check_spec(SILVER_PERSON_RECORDS)],
     description="Every person-bearing record from crm, erp and loyalty in one schema: the "
     "input of identity resolution. record_key = <source_system>:<source_record_id>.",
     **ASSET_OPTIONS,
@@ -218,26 +169,7 @@ def person_records(
     context: dg.AssetExecutionContext, lakehouse: LakehouseResource
 ) -> dg.MaterializeResult:
     lake = lakehouse.get()
-    sources = person_sources()
-    records = build_person_records({s: lake.read(sources[s].table) for s in sorted(SILVER_KEYS)})
-    result = _audited(context, lake, person_records_build(records))
-    try:
-        lake.overwrite(result.build.rows, SILVER_PERSON_RECORDS)
-        by_source = {
-            r.source_system: r["count"]
-            for r in result.build.rows.groupBy("source_system").count().collect()
-        }
-    finally:
-        result.release()
-    return dg.MaterializeResult(
-        metadata={
-            "rows": sum(by_source.values()),
-            "table_rows_total": lake.count(SILVER_PERSON_RECORDS),
-            **{f"rows_{system}": count for system, count in sorted(by_source.items())},
-            "location": dg.MetadataValue.path(lake.location(SILVER_PERSON_RECORDS)),
-        },
-        check_results=[_check_result(result)],
-    )
+    return _materialized(context, lake, lambda reports: publish_person_records(lake, reports))
 
 
 SILVER_ASSETS = [

@@ -1,22 +1,32 @@
 """Configuration: ``conf/base.yaml`` merged with a profile (``conf/profiles/<name>.yaml``)
 and environment overrides.
 
-This is the only place that reads ``C360_PROFILE`` and the other ``C360_*`` variables.
-Invalid configuration fails at start-up with a :class:`ConfigError` naming the key.
+This is the only place that reads ``C360_PROFILE``, ``C360_CONF`` and the other ``C360_*``
+variables. Invalid configuration fails at start-up with a :class:`ConfigError` naming the key.
+
+The ``conf/`` folder is found once, at import (:func:`find_conf_dir`): ``$C360_CONF`` when set,
+else the source tree's ``conf/`` (a checkout or an editable install), else the copy an installed
+wheel ships under ``<prefix>/share/c360/conf``.
 """
 
 from __future__ import annotations
 
 import os
+import sysconfig
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from c360.contract import LOCAL_TIMEZONE
 from c360.errors import ConfigurationError
 
-CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
+# Where conf/ is when running from the source tree, and where a wheel installs it (pyproject's
+# [tool.setuptools.data-files]).
+SOURCE_CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
+INSTALLED_CONF_DIR = Path(sysconfig.get_path("data")) / "share" / "c360" / "conf"
 DEFAULT_PROFILE = "local"
 ENV_OVERRIDES = {
     "C360_LAKEHOUSE": "lakehouse_root",
@@ -27,6 +37,38 @@ ENV_OVERRIDES = {
 
 class ConfigError(ConfigurationError):
     """Configuration that cannot be used; the message names the offending key (never retried)."""
+
+
+def find_conf_dir(
+    environ: Mapping[str, str] | None = None,
+    candidates: tuple[Path, ...] = (SOURCE_CONF_DIR, INSTALLED_CONF_DIR),
+) -> Path:
+    """The configuration folder: ``$C360_CONF``, else the first of ``candidates`` that holds
+    ``base.yaml``.
+
+    Raises:
+        ConfigError: ``C360_CONF`` names a folder without ``base.yaml``, or no candidate has one.
+    """
+    env = os.environ if environ is None else environ
+    if explicit := env.get("C360_CONF"):
+        folder = Path(explicit).expanduser().absolute()
+        if not (folder / "base.yaml").is_file():
+            raise ConfigError(
+                f"C360_CONF={explicit}: no base.yaml in {folder}; point it at a folder laid out "
+                "like the repository's conf/ (base.yaml, profiles/<name>.yaml, ...)"
+            )
+        return folder
+    for folder in candidates:
+        if (folder / "base.yaml").is_file():
+            return folder
+    raise ConfigError(
+        "no c360 configuration found (looked for base.yaml in "
+        + ", ".join(str(f) for f in candidates)
+        + "): set C360_CONF to a folder laid out like the repository's conf/"
+    )
+
+
+CONF_DIR = find_conf_dir()
 
 
 class _Section(BaseModel):
@@ -59,17 +101,12 @@ class SparkSettings(_Section):
 
 class StorageSettings(_Section):
     writer: Literal["auto", "delta-rs", "delta-spark"] = "auto"
-    vacuum_retention_hours: int = Field(168, ge=0)
 
 
 class MatchingSettings(_Section):
     backend: Literal["duckdb", "spark"] = "duckdb"
     match_probability_threshold: float = Field(0.95, gt=0.0, lt=1.0)
     duckdb_memory_limit: str | None = Field("6GB", pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB)$")
-
-
-class QualitySettings(_Section):
-    fail_on_error_severity: bool = True
 
 
 class LandingSettings(_Section):
@@ -89,7 +126,7 @@ class LockSettings(_Section):
 
 class ScheduleSettings(_Section):
     cron: str = "0 2 * * *"
-    timezone: str = "Asia/Ho_Chi_Minh"
+    timezone: str = LOCAL_TIMEZONE
 
 
 class Settings(_Section):
@@ -102,7 +139,6 @@ class Settings(_Section):
     spark: SparkSettings = Field(default_factory=SparkSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
     matching: MatchingSettings = Field(default_factory=MatchingSettings)
-    quality: QualitySettings = Field(default_factory=QualitySettings)
     landing: LandingSettings = Field(default_factory=LandingSettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     lock: LockSettings = Field(default_factory=LockSettings)

@@ -28,8 +28,9 @@ DAY_FOLDER_NAME = re.compile(r"\d{4}-\d{2}-\d{2}")  # exactly YYYY-MM-DD, zero-p
 UnknownFilesPolicy = Literal["error", "warn"]
 # Accepted spellings of a date inside extracts (timestamps are ISO 8601).
 EXTRACT_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%Y%m%d")
-# Extract timestamps without an offset are local time of the source systems.
-SOURCE_TIMEZONE = "Asia/Ho_Chi_Minh"
+# Extract timestamps without an offset are local time of the source systems (Vietnam, UTC+7):
+# the one local time zone of the code (c360.local_time; conf schedule.timezone defaults to it).
+LOCAL_TIMEZONE = "Asia/Ho_Chi_Minh"
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,9 @@ PERSON_SOURCES: dict[str, SourceEntity] = {
     "erp": ERP_CUSTOMERS,
     "loyalty": LOYALTY_MEMBERS,
 }
-CUSTOMER_REF_TYPES = ("crm", "erp", "loyalty", "")
+# The person-bearing source systems, in the order every table and report lists them.
+SOURCE_SYSTEMS: tuple[str, ...] = tuple(PERSON_SOURCES)
+CUSTOMER_REF_TYPES = (*SOURCE_SYSTEMS, "")
 POINT_EVENT_TYPES = ("earn", "redeem", "expire", "adjust")
 
 

@@ -102,14 +102,32 @@ def partition_predicate(partition_values: Mapping[str, Sequence[Any]], quote: st
     return " AND ".join(clauses)
 
 
+# Old table versions stay readable (time travel) for a week unless vacuumed sooner.
+DEFAULT_VACUUM_RETENTION_HOURS = 168
+
+
 class DeltaBackend(ABC):
     """What a Delta writer must do; :class:`Lakehouse` holds the shared behaviour."""
 
     name: str
     identifier_quote: str
 
-    def __init__(self, spark: SparkSession) -> None:
-        self.spark = spark
+    def __init__(self, spark: SparkSession | None) -> None:
+        self._spark = spark
+
+    @property
+    def spark(self) -> SparkSession:
+        """The session Spark frames are read and written with.
+
+        Raises:
+            RuntimeError: the lakehouse was opened without one (Delta-log reads only).
+        """
+        if self._spark is None:
+            raise RuntimeError(
+                "this Lakehouse was opened without a SparkSession (for Delta-log reads such as "
+                "exists / count / history only): pass a session to read or write Spark frames"
+            )
+        return self._spark
 
     @abstractmethod
     def read(self, path: Path, version: int | None) -> DataFrame: ...
@@ -256,12 +274,17 @@ class DeltaSparkBackend(DeltaBackend):
         return []
 
 
-def choose_backend(spark: SparkSession, writer: WriterName = "auto") -> DeltaBackend:
-    """delta-spark when asked for or available on the classpath, delta-rs otherwise."""
+def choose_backend(spark: SparkSession | None, writer: WriterName = "auto") -> DeltaBackend:
+    """delta-spark when asked for or available on the classpath, delta-rs otherwise.
+
+    Without a session only ``delta-rs`` can be chosen (it reads Delta logs without Spark).
+    """
     from c360.spark import has_delta_spark
 
     if writer == "delta-rs":
         return DeltaRsBackend(spark)
+    if spark is None:
+        raise ValueError(f"storage.writer {writer!r} needs a SparkSession; pass one or 'delta-rs'")
     available = has_delta_spark(spark)
     if writer == "delta-spark" and not available:
         raise RuntimeError(
@@ -274,17 +297,16 @@ def choose_backend(spark: SparkSession, writer: WriterName = "auto") -> DeltaBac
 class Lakehouse:
     """Delta tables under one root, read and written through the chosen backend."""
 
-    def __init__(
-        self,
-        root: Path,
-        spark: SparkSession,
-        writer: WriterName = "auto",
-        vacuum_retention_hours: int = 168,
-    ) -> None:
+    def __init__(self, root: Path, spark: SparkSession | None, writer: WriterName = "auto") -> None:
+        """``spark`` None opens the lakehouse for Delta-log reads only (``writer`` delta-rs):
+        ``exists``, ``count``, ``history``, Arrow reads; reading into Spark raises."""
         self.root = Path(root)
-        self.spark = spark
         self.backend = choose_backend(spark, writer)
-        self.vacuum_retention_hours = vacuum_retention_hours
+
+    @property
+    def spark(self) -> SparkSession:
+        """The lakehouse's SparkSession (raises when opened without one)."""
+        return self.backend.spark
 
     # ---- locations -------------------------------------------------------------------------
     def _path(self, table: Table) -> Path:
@@ -405,10 +427,14 @@ class Lakehouse:
         except Exception as exc:
             raise LakehouseError(table, "merge", exc) from exc
 
-    def vacuum(self, table: Table, retention_hours: int | None = None) -> list[str]:
-        """Delete files no longer referenced and older than the retention; returns them."""
-        hours = self.vacuum_retention_hours if retention_hours is None else retention_hours
-        return self.backend.vacuum(self._require(table, "vacuum"), hours)
+    def vacuum(
+        self, table: Table, retention_hours: int = DEFAULT_VACUUM_RETENTION_HOURS
+    ) -> list[str]:
+        """Delete files no longer referenced and older than the retention; returns them.
+
+        Nothing in the pipeline calls it: an operator's maintenance step (docs/runbook.md).
+        """
+        return self.backend.vacuum(self._require(table, "vacuum"), retention_hours)
 
     def drop(self, table: Table) -> None:
         """Delete a table and its files (tests, rebuilds)."""

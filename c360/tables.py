@@ -6,10 +6,14 @@ Code refers to tables by these constants; only :mod:`c360.lakehouse` turns them 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
 from c360.contract import SOURCE_ENTITIES, SourceEntity
+
+if TYPE_CHECKING:
+    import dagster as dg
 
 LAYERS = ("bronze", "silver", "gold", "quarantine")
 
@@ -32,6 +36,13 @@ class Table:
     def qualified_name(self) -> str:
         """``layer.name``, as used in logs, metadata and SQL views."""
         return f"{self.layer}.{self.name}"
+
+    @property
+    def asset_key(self) -> dg.AssetKey:
+        """The Dagster asset that writes the table: ``["<layer>", "<name>"]``."""
+        import dagster as dg  # here, not at the top: the core loads without Dagster
+
+        return dg.AssetKey([self.layer, self.name])
 
 
 # Lineage columns every bronze table carries besides the landed columns (all strings as landed).
@@ -119,6 +130,28 @@ CONSENT_FIELDS: tuple[tuple[str, pa.DataType], ...] = (
     ("consent_sms", pa.bool_()),
     ("consent_data_use", pa.bool_()),
 )
+# The silver columns that hold one identity field (keys as in raw_values / field_issues):
+# flagging any of them nulls them all.
+FIELD_COLUMNS: dict[str, tuple[str, ...]] = {
+    "full_name": ("full_name", "full_name_folded", "family_name", "middle_name", "given_name"),
+    "gender": ("gender",),
+    "date_of_birth": ("date_of_birth",),
+    "phone": ("phone_e164",),
+    "email": ("email",),
+    "national_id": ("national_id", "national_id_type"),
+    "address": ("address", "address_folded"),
+    "province": ("province", "region"),
+}
+# Helper column of a staged person build: the landed text of each field (keys as in
+# raw_values), kept until the audit, never written.
+LANDED = "_landed"
+
+
+def field_of(column: str) -> str:
+    """The raw_values / field_issues name of a silver column (``phone_e164`` -> ``phone``)."""
+    return next((f for f, columns in FIELD_COLUMNS.items() if column in columns), column)
+
+
 SOURCE_LINEAGE_FIELDS: tuple[tuple[str, pa.DataType], ...] = (
     (INGEST_DATE, pa.date32()),
     ("_source_file", pa.string()),
@@ -197,6 +230,13 @@ SILVER_LOYALTY_POINTS_SCHEMA = _schema(
     *SOURCE_LINEAGE_FIELDS,
 )
 
+# The silver person table of each person-bearing source system (c360.contract.SOURCE_SYSTEMS).
+SILVER_PERSON_TABLES: dict[str, Table] = {
+    "crm": SILVER_CRM_CONTACTS,
+    "erp": SILVER_ERP_CUSTOMERS,
+    "loyalty": SILVER_LOYALTY_MEMBERS,
+}
+
 # Every person-bearing record from crm, erp and loyalty in one schema: Splink's input.
 SILVER_PERSON_RECORDS = Table("silver", "person_records", keys=("record_key",))
 SILVER_PERSON_RECORDS_SCHEMA = _schema(
@@ -208,6 +248,16 @@ SILVER_PERSON_RECORDS_SCHEMA = _schema(
     ("created_at", UTC_TIMESTAMP),
     ("updated_at", UTC_TIMESTAMP),
 )
+
+# The schema of every silver table, by table name.
+SILVER_SCHEMAS: dict[str, pa.Schema] = {
+    SILVER_CRM_CONTACTS.name: SILVER_CRM_CONTACTS_SCHEMA,
+    SILVER_ERP_CUSTOMERS.name: SILVER_ERP_CUSTOMERS_SCHEMA,
+    SILVER_LOYALTY_MEMBERS.name: SILVER_LOYALTY_MEMBERS_SCHEMA,
+    SILVER_TRANSACTIONS.name: SILVER_TRANSACTIONS_SCHEMA,
+    SILVER_LOYALTY_POINTS.name: SILVER_LOYALTY_POINTS_SCHEMA,
+    SILVER_PERSON_RECORDS.name: SILVER_PERSON_RECORDS_SCHEMA,
+}
 
 # ---- gold --------------------------------------------------------------------------------
 GOLD_IDENTITY_MAP = Table(
@@ -288,4 +338,13 @@ GOLD_FEATURE_CATALOG_SCHEMA = _schema(
     ("description_en", pa.string()),
     ("description_vi", pa.string()),
     ("version", pa.string()),
+)
+
+# The tables a feature snapshot reads (features/events.py, the features asset, the runner).
+FEATURE_INPUT_TABLES: tuple[Table, ...] = (
+    SILVER_TRANSACTIONS,
+    SILVER_LOYALTY_POINTS,
+    SILVER_LOYALTY_MEMBERS,
+    GOLD_IDENTITY_MAP,
+    GOLD_GOLDEN_RECORDS,
 )

@@ -6,15 +6,11 @@ from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import dagster as dg
-from dagster._core.storage.tags import (
-    ASSET_PARTITION_RANGE_END_TAG,
-    ASSET_PARTITION_RANGE_START_TAG,
-)
 
-from assets.features import AS_OF_DATES, as_of_partition_key, default_as_of_date
-from assets.partitions import LANDING_DAYS
+from assets.partitions import AS_OF_DATES, LANDING_DAYS, partition_range_tags
+from assets.resources import LandingZoneResource
 from c360.config import ScheduleSettings
-from pipelines.resources import LandingZoneResource
+from c360.local_time import as_of_partition_key, default_as_of_date
 from pipelines.stages import STAGES, Stage, run_tags
 
 FIRST_STAGE = STAGES[0]
@@ -25,8 +21,7 @@ def _range_request(keys: list[str], run_key: str | None, launched_by: str) -> dg
     return dg.RunRequest(
         run_key=run_key,
         job_name=FIRST_STAGE.job_name,
-        tags={ASSET_PARTITION_RANGE_START_TAG: keys[0], ASSET_PARTITION_RANGE_END_TAG: keys[-1]}
-        | run_tags(FIRST_STAGE.name, launched_by, keys),
+        tags=partition_range_tags(keys) | run_tags(FIRST_STAGE.name, launched_by, keys),
     )
 
 

@@ -5,10 +5,10 @@ import argparse
 import logging
 import os
 import sys
-import warnings
 from datetime import date
 from pathlib import Path
 
+from c360.console import quiet_console
 from c360.errors import InputError, PermanentError
 from c360.sample import add_generate_command
 
@@ -26,18 +26,25 @@ def _parse_dates(text: str, flag: str) -> list[date]:
     return dates
 
 
+def _overrides(args: argparse.Namespace) -> dict:
+    """Setting overrides from the flags a command has (--raw, --lakehouse, --truth, --wait)."""
+    overrides: dict = {}
+    for flag, key in (
+        ("raw", "raw_root"),
+        ("lakehouse", "lakehouse_root"),
+        ("truth", "truth_root"),
+    ):
+        if getattr(args, flag, None):
+            overrides[key] = str(Path(getattr(args, flag)).absolute())
+    if getattr(args, "wait", None) is not None:
+        overrides["lock"] = {"timeout_seconds": args.wait}
+    return overrides
+
+
 def _run(args: argparse.Namespace) -> int:
     from pipelines.runner import RunFailure, run_pipeline
 
-    overrides: dict = {}
-    if args.raw:
-        overrides["raw_root"] = str(Path(args.raw).absolute())
-    if args.lakehouse:
-        overrides["lakehouse_root"] = str(Path(args.lakehouse).absolute())
-    if args.truth:
-        overrides["truth_root"] = str(Path(args.truth).absolute())
-    if args.wait is not None:
-        overrides["lock"] = {"timeout_seconds": args.wait}
+    overrides = _overrides(args)
     try:
         days = _parse_dates(args.days, "--days") if args.days else None
     except InputError as exc:
@@ -56,13 +63,7 @@ def _run(args: argparse.Namespace) -> int:
 def _features(args: argparse.Namespace) -> int:
     from pipelines.runner import RunFailure, build_feature_snapshots
 
-    overrides: dict = {}
-    if args.raw:
-        overrides["raw_root"] = str(Path(args.raw).absolute())
-    if args.lakehouse:
-        overrides["lakehouse_root"] = str(Path(args.lakehouse).absolute())
-    if args.wait is not None:
-        overrides["lock"] = {"timeout_seconds": args.wait}
+    overrides = _overrides(args)
     try:
         as_of_dates = _parse_dates(args.as_of, "--as-of")
     except InputError as exc:
@@ -204,13 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``c360`` console script."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    # Dagster flags beta parameters (backfill_policy) on every load; users cannot act on it.
-    warnings.filterwarnings("ignore", module=r"dagster\..*")
-    warnings.filterwarnings("ignore", message=r".*is currently in beta.*")
-    # pyspark logs every analysis error as a multi-kilobyte JSON line; the step error says it
-    logging.getLogger("DataFrameQueryContextLogger").setLevel(logging.CRITICAL)
-    # Splink warns about every untrained level; the identity stage's metadata reports the model
-    logging.getLogger("splink").setLevel(logging.ERROR)
+    quiet_console()
     args = build_parser().parse_args(argv)
     if args.profile:
         os.environ["C360_PROFILE"] = args.profile

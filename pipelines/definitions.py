@@ -7,10 +7,10 @@ import dagster as dg
 from assets.bronze import bronze_definitions
 from assets.features import features_definitions
 from assets.identity import identity_definitions
+from assets.resources import build_resources
 from assets.silver import silver_definitions
-from c360.config import load_settings
+from c360.config import Settings, load_settings
 from pipelines.automation import build_daily_schedule, landing_zone_sensor, stage_chain_sensors
-from pipelines.resources import build_resources
 
 
 @dg.definitions
@@ -19,9 +19,12 @@ def defs() -> dg.Definitions:
     return build_definitions()
 
 
-def build_definitions(overrides: dict | None = None) -> dg.Definitions:
-    """Definitions for the active profile, with optional setting overrides (CLI flags)."""
-    settings = load_settings(overrides=overrides)
+def build_definitions(
+    overrides: dict | None = None, settings: Settings | None = None
+) -> dg.Definitions:
+    """Definitions for ``settings`` (default: the active profile with ``overrides``, e.g. CLI
+    flags, applied)."""
+    settings = settings or load_settings(overrides=overrides)
     layers = dg.Definitions.merge(
         bronze_definitions(), silver_definitions(), identity_definitions(), features_definitions()
     )

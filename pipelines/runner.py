@@ -15,30 +15,15 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster._core.storage.tags import (
-    ASSET_PARTITION_RANGE_END_TAG,
-    ASSET_PARTITION_RANGE_START_TAG,
-)
 
-from assets.features import (
-    AS_OF_DATES,
-    FEATURES_JOB,
-    as_of_partition_key,
-    default_as_of_date,
-)
-from assets.partitions import LANDING_DAYS
+from assets.features import FEATURES_JOB
+from assets.partitions import AS_OF_DATES, LANDING_DAYS, partition_range_tags
 from c360.config import Settings, load_settings
 from c360.contract import LandingZoneError, UnknownFilesPolicy, landed_days, scan_landing_zone
 from c360.lakehouse import Lakehouse
+from c360.local_time import as_of_partition_key, default_as_of_date
 from c360.lock import LakehouseLockedError, hold_lakehouse
-from c360.tables import (
-    GOLD_GOLDEN_RECORDS,
-    GOLD_IDENTITY_MAP,
-    SILVER_LOYALTY_MEMBERS,
-    SILVER_LOYALTY_POINTS,
-    SILVER_TRANSACTIONS,
-    Table,
-)
+from c360.tables import FEATURE_INPUT_TABLES, Table
 from pipelines.definitions import build_definitions
 from pipelines.stages import STAGES, Stage, run_tags
 from quality.expectations import validate_quality_config
@@ -188,13 +173,63 @@ def run_pipeline(
     _require_truth(settings)
     try:
         with _hold(settings, "c360 run"):
-            return _run_stages(overrides, days, selected, progress, warnings)
+            return _run_stages(settings, days, selected, progress, warnings)
     except LakehouseLockedError as exc:
         raise RunFailure(str(exc)) from exc
 
 
+@dataclass(frozen=True)
+class _JobRun:
+    """One in-process run of a job: what it is called in progress lines and errors."""
+
+    stage: str  # shown in progress lines: "[1/4] bronze: running"
+    label: str  # the outcome's name: the stage, or "as of <date>" for a snapshot
+    job_name: str
+    scope: str  # shown after "running", e.g. " (2 days)"
+    tags: dict[str, str]
+    partition_key: str | None = None
+    failure: str = ""  # the start of the failure message, e.g. "stage silver"
+
+
+def _execute(
+    defs: dg.Definitions,
+    instance: dg.DagsterInstance,
+    runs: list[_JobRun],
+    progress: Callable[[str], None],
+) -> list[StageOutcome]:
+    """Execute ``runs`` one after the other; stop at the first failure.
+
+    Raises:
+        RunFailure: a run failed (``<failure> failed: <the step's reason>``).
+    """
+    outcomes = []
+    for number, run in enumerate(runs, start=1):
+        prefix = f"[{number}/{len(runs)}] {run.stage}"
+        progress(f"{prefix}: running{run.scope}")
+        started = time.perf_counter()
+        result = defs.resolve_job_def(run.job_name).execute_in_process(
+            instance=instance,
+            run_config=QUIET_RUN_CONFIG,
+            tags=run.tags,
+            partition_key=run.partition_key,
+            raise_on_error=False,
+        )
+        outcome = _stage_outcome(run.label, time.perf_counter() - started, result)
+        outcomes.append(outcome)
+        if not result.success:
+            raise RunFailure(f"{run.failure} failed: {_failure_reason(result)}")
+        progress(f"{prefix}: done in {outcome.seconds:.1f} s, {len(outcome.assets)} assets")
+    return outcomes
+
+
+def _add_partitions(instance: dg.DagsterInstance, name: str, keys: list[str]) -> None:
+    """Register the dynamic partitions ``keys`` of ``name`` not registered yet."""
+    known = set(instance.get_dynamic_partitions(name))
+    instance.add_dynamic_partitions(name, [k for k in dict.fromkeys(keys) if k not in known])
+
+
 def _run_stages(
-    overrides: dict | None,
+    settings: Settings,
     days: list[date],
     selected: list[Stage],
     progress: Callable[[str], None],
@@ -204,42 +239,30 @@ def _run_stages(
 
     ``warnings`` are the landing zone's; the assets' own are added to them.
     """
-    defs = build_definitions(overrides)
     instance = _instance()
     keys = [d.isoformat() for d in days]
-    known = set(instance.get_dynamic_partitions(LANDING_DAYS.name))
-    instance.add_dynamic_partitions(LANDING_DAYS.name, [k for k in keys if k not in known])
+    _add_partitions(instance, LANDING_DAYS.name, keys)
     ordered = [k for k in instance.get_dynamic_partitions(LANDING_DAYS.name) if k in set(keys)]
-    range_tags = {
-        ASSET_PARTITION_RANGE_START_TAG: ordered[0],
-        ASSET_PARTITION_RANGE_END_TAG: ordered[-1],
-    }
     as_of_key = as_of_partition_key(default_as_of_date(days))
-    needs_as_of = any(s.partitioning == "as_of_date" for s in selected)
-    if needs_as_of and as_of_key not in instance.get_dynamic_partitions(AS_OF_DATES.name):
-        instance.add_dynamic_partitions(AS_OF_DATES.name, [as_of_key])
-    outcomes = []
-    for number, stage in enumerate(selected, start=1):
-        prefix = f"[{number}/{len(selected)}] {stage.name}"
-        scope = {
-            "landing_day": f" ({len(days)} days)",
-            "as_of_date": f" (as of {as_of_key})",
-        }.get(stage.partitioning or "", "")
-        progress(f"{prefix}: running{scope}")
-        started = time.perf_counter()
-        result = defs.resolve_job_def(stage.job_name).execute_in_process(
-            instance=instance,
-            run_config=QUIET_RUN_CONFIG,
+    if any(s.partitioning == "as_of_date" for s in selected):
+        _add_partitions(instance, AS_OF_DATES.name, [as_of_key])
+    runs = [
+        _JobRun(
+            stage=stage.name,
+            label=stage.name,
+            job_name=stage.job_name,
+            scope={
+                "landing_day": f" ({len(days)} days)",
+                "as_of_date": f" (as of {as_of_key})",
+            }.get(stage.partitioning or "", ""),
             tags=run_tags(stage.name, "c360 run", keys)
-            | (range_tags if stage.partitioning == "landing_day" else {}),
+            | (partition_range_tags(ordered) if stage.partitioning == "landing_day" else {}),
             partition_key=as_of_key if stage.partitioning == "as_of_date" else None,
-            raise_on_error=False,
+            failure=f"stage {stage.name}",
         )
-        outcome = _stage_outcome(stage.name, time.perf_counter() - started, result)
-        outcomes.append(outcome)
-        if not result.success:
-            raise RunFailure(f"stage {stage.name} failed: {_failure_reason(result)}")
-        progress(f"{prefix}: done in {outcome.seconds:.1f} s, {len(outcome.assets)} assets")
+        for stage in selected
+    ]
+    outcomes = _execute(build_definitions(settings=settings), instance, runs, progress)
     for asset in (a for stage_outcome in outcomes for a in stage_outcome.assets):
         listed = asset.metadata.get("warnings")  # a list of lines (bronze), when reported
         warnings += [str(w) for w in listed] if isinstance(listed, list) else []
@@ -273,23 +296,21 @@ def _landing_days(
     return chosen, [*warnings, *skipped]
 
 
-# The tables a feature snapshot reads, with the stage that writes each.
-FEATURE_INPUTS: dict[Table, str] = {
-    SILVER_TRANSACTIONS: "silver",
-    SILVER_LOYALTY_POINTS: "silver",
-    SILVER_LOYALTY_MEMBERS: "silver",
-    GOLD_IDENTITY_MAP: "identity",
-    GOLD_GOLDEN_RECORDS: "identity",
-}
+# The stage that writes a feature input, by its layer (the gold inputs are identity's tables).
+FEATURE_INPUT_STAGE_BY_LAYER = {"silver": "silver", "gold": "identity"}
+
+
+def _writer_stage(table: Table) -> str:
+    return FEATURE_INPUT_STAGE_BY_LAYER[table.layer]
 
 
 def _require_feature_inputs(lakehouse_root: Path) -> None:
     """Fail naming the missing input tables and the stages to run first."""
     # reads the Delta logs only: no Spark session needed to tell whether the tables exist
     lake = Lakehouse(lakehouse_root, spark=None, writer="delta-rs")
-    missing = [table for table in FEATURE_INPUTS if not lake.exists(table)]
+    missing = [table for table in FEATURE_INPUT_TABLES if not lake.exists(table)]
     if missing:
-        stages = sorted({FEATURE_INPUTS[t] for t in missing}, key=[s.name for s in STAGES].index)
+        stages = sorted({_writer_stage(t) for t in missing}, key=[s.name for s in STAGES].index)
         raise RunFailure(
             f"features need {', '.join(t.qualified_name for t in missing)} (written by the "
             f"{' and '.join(stages)} stages), missing under {lakehouse_root}: run "
@@ -338,36 +359,29 @@ def build_feature_snapshots(
     _require_feature_inputs(settings.lakehouse_root)
     try:
         with _hold(settings, "c360 features"):
-            return _build_snapshots(overrides, dates, progress)
+            return _build_snapshots(settings, dates, progress)
     except LakehouseLockedError as exc:
         raise RunFailure(str(exc)) from exc
 
 
 def _build_snapshots(
-    overrides: dict | None, dates: list[date], progress: Callable[[str], None]
+    settings: Settings, dates: list[date], progress: Callable[[str], None]
 ) -> RunSummary:
     """One ``features_job`` run per date (the caller holds the lakehouse lock)."""
-    defs = build_definitions(overrides)
-    job = defs.resolve_job_def(FEATURES_JOB.name)
     instance = _instance()
     keys = [as_of_partition_key(d) for d in dates]
-    known = set(instance.get_dynamic_partitions(AS_OF_DATES.name))
-    instance.add_dynamic_partitions(AS_OF_DATES.name, [k for k in keys if k not in known])
-    outcomes = []
-    for number, key in enumerate(keys, start=1):
-        prefix = f"[{number}/{len(keys)}] features"
-        progress(f"{prefix}: running (as of {key})")
-        started = time.perf_counter()
-        result = job.execute_in_process(
-            instance=instance,
-            run_config=QUIET_RUN_CONFIG,
+    _add_partitions(instance, AS_OF_DATES.name, keys)
+    runs = [
+        _JobRun(
+            stage="features",
+            label=f"as of {key}",
+            job_name=FEATURES_JOB.name,
+            scope=f" (as of {key})",
             tags=run_tags("features", "c360 features"),
             partition_key=key,
-            raise_on_error=False,
+            failure=f"snapshot as of {key}",
         )
-        outcome = _stage_outcome(f"as of {key}", time.perf_counter() - started, result)
-        outcomes.append(outcome)
-        if not result.success:
-            raise RunFailure(f"snapshot as of {key} failed: {_failure_reason(result)}")
-        progress(f"{prefix}: done in {outcome.seconds:.1f} s, {len(outcome.assets)} assets")
+        for key in keys
+    ]
+    outcomes = _execute(build_definitions(settings=settings), instance, runs, progress)
     return RunSummary(days=dates, stages=outcomes)

@@ -1,6 +1,6 @@
 """Write, audit, publish for silver: apply a suite's row rules, validate, and decide.
 
-:func:`audit` takes a :class:`~c360.silver.SilverBuild` (the staged rows, not yet written) and
+:func:`audit` takes a :class:`~quality.staging.SilverBuild` (the staged rows, not yet written) and
 its suite: rows violating a ``quarantine`` expectation move to the rejects with the expectation
 as reason, fields violating a ``flag`` expectation are nulled and flagged, then Great
 Expectations validates what would be published. The result says whether the table may be
@@ -18,7 +18,8 @@ from pathlib import Path
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from c360.silver import FIELD_COLUMNS, LANDED, SilverBuild, conform, field_of, rejects_frame
+from c360.quarantine import rejects_frame
+from c360.tables import FIELD_COLUMNS, LANDED, field_of
 from quality.expectations import (
     ROW_LEVEL,
     ExpectationSpec,
@@ -26,12 +27,20 @@ from quality.expectations import (
     validate,
     with_reference_flags,
 )
+from quality.staging import SilverBuild, conform
 
 EXAMPLES = 5
 
 
 class SilverAuditError(RuntimeError):
-    """A blocking check failed: the table was not published (its previous version is current)."""
+    """A blocking check failed: the table was not published (its previous version is current).
+
+    ``report`` is the validation report, when the audit got as far as validating.
+    """
+
+    def __init__(self, message: str, report: ValidationReport | None = None) -> None:
+        super().__init__(message)
+        self.report = report
 
 
 @dataclass

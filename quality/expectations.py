@@ -33,12 +33,13 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from c360.config import CONF_DIR, ConfigError
-from c360.silver import person_sources
 from c360.tables import (
     SILVER_LOYALTY_POINTS,
     SILVER_LOYALTY_POINTS_SCHEMA,
     SILVER_PERSON_RECORDS,
     SILVER_PERSON_RECORDS_SCHEMA,
+    SILVER_PERSON_TABLES,
+    SILVER_SCHEMAS,
     SILVER_TRANSACTIONS,
     SILVER_TRANSACTIONS_SCHEMA,
 )
@@ -228,7 +229,10 @@ class TableRules:
 
 def silver_table_rules() -> dict[str, TableRules]:
     """The silver tables a suite may be declared for, with their columns (c360.tables)."""
-    rules = {s.table.name: TableRules.of(s.schema, s.table.keys) for s in person_sources().values()}
+    rules = {
+        table.name: TableRules.of(SILVER_SCHEMAS[table.name], table.keys)
+        for table in SILVER_PERSON_TABLES.values()
+    }
     rules["transactions"] = TableRules.of(
         SILVER_TRANSACTIONS_SCHEMA, SILVER_TRANSACTIONS.keys, REFERENCE_FLAGS["transactions"]
     )

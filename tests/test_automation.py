@@ -8,10 +8,10 @@ import dagster as dg
 import pytest
 
 from assets.partitions import LANDING_DAYS
+from assets.resources import LandingZoneResource
 from c360.config import ScheduleSettings
 from pipelines.automation import build_daily_schedule, landing_zone_sensor
 from pipelines.definitions import build_definitions
-from pipelines.resources import LandingZoneResource
 
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"

@@ -7,12 +7,12 @@ import pytest
 
 from assets.bronze import BRONZE_ASSETS
 from assets.partitions import LANDING_DAYS
+from assets.resources import build_resources
 from c360.config import load_settings
 from c360.contract import CRM_CONTACTS, LOYALTY_MEMBERS, LOYALTY_POINTS
 from c360.lakehouse import Lakehouse
 from c360.tables import BRONZE_TABLES, QUARANTINE_REJECTS
 from pipelines.cli import main
-from pipelines.resources import build_resources
 from pipelines.stages import STAGES
 
 pytestmark = pytest.mark.spark

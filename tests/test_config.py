@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from c360.config import CONF_DIR, ConfigError, load_settings
+from c360.config import CONF_DIR, ConfigError, find_conf_dir, load_settings
 
 
 def test_local_profile_is_the_default_and_resolves_paths():
@@ -75,3 +79,53 @@ def test_broken_yaml_names_the_file(tmp_path: Path):
     (tmp_path / "profiles" / "local.yaml").write_text("spark: [unclosed\n")
     with pytest.raises(ConfigError, match=r"local\.yaml: not valid YAML"):
         load_settings(conf_dir=tmp_path, environ={})
+
+
+# ---- where conf/ is found (an installed package has no source tree) -------------------------
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _conf_dir_in_a_fresh_process(cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    code = (
+        "from c360.config import CONF_DIR, load_settings; "
+        "print(CONF_DIR); print(load_settings(environ={}).spark.app_name)"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(REPO), **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_conf_is_found_with_the_working_directory_outside_the_repo(tmp_path: Path):
+    env = {k: "" for k in ("C360_CONF", "C360_PROFILE")}
+    completed = _conf_dir_in_a_fresh_process(tmp_path, env)
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert completed.stdout.splitlines()[0] == str(REPO / "conf")
+
+
+def test_c360_conf_points_at_another_conf_folder(tmp_path: Path):
+    conf = tmp_path / "my_conf"
+    shutil.copytree(CONF_DIR, conf)
+    base = (conf / "base.yaml").read_text(encoding="utf-8")
+    (conf / "base.yaml").write_text(base + "\nspark:\n  app_name: from-c360-conf\n")
+    completed = _conf_dir_in_a_fresh_process(tmp_path, {"C360_CONF": str(conf)})
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert completed.stdout.splitlines() == [str(conf), "from-c360-conf"]
+
+
+def test_an_installed_wheel_finds_its_packaged_conf(tmp_path: Path):
+    packaged = tmp_path / "share" / "c360" / "conf"
+    packaged.mkdir(parents=True)
+    (packaged / "base.yaml").write_text("{}")
+    assert find_conf_dir({}, (tmp_path / "no_source_tree", packaged)) == packaged
+
+
+def test_no_conf_anywhere_is_a_clear_error(tmp_path: Path):
+    with pytest.raises(ConfigError, match=r"no c360 configuration found .* set C360_CONF"):
+        find_conf_dir({}, (tmp_path / "a", tmp_path / "b"))
+    with pytest.raises(ConfigError, match=r"^C360_CONF=.*: no base\.yaml in"):
+        find_conf_dir({"C360_CONF": str(tmp_path)})

@@ -7,8 +7,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from c360.bronze import IngestError, ingest_day, read_day
 from c360.contract import CRM_CONTACTS, ERP_CUSTOMERS, LOYALTY_POINTS, TRANSACTIONS
-from c360.ingest import IngestError, ingest_day, read_day
 from c360.tables import BRONZE_TABLES, QUARANTINE_REJECTS
 
 DAY = "2026-11-01"

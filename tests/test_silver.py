@@ -6,8 +6,8 @@ from decimal import Decimal
 import pyarrow as pa
 import pytest
 
+from c360.bronze import bronze_schema
 from c360.contract import LOYALTY_POINTS, TRANSACTIONS
-from c360.ingest import bronze_schema
 from c360.silver import build_loyalty_points, build_transactions
 from quality.expectations import ExpectationSpec, load_suites, validate, with_reference_flags
 

@@ -13,7 +13,9 @@ from pathlib import Path
 
 import yaml
 
-DEFAULT_NOISE_CONFIG = Path(__file__).resolve().parents[2] / "conf" / "sample" / "noise.yaml"
+from c360.config import CONF_DIR
+
+DEFAULT_NOISE_CONFIG = CONF_DIR / "sample" / "noise.yaml"
 # Noise profiles (``c360 generate --noise-profile NAME``): one YAML per profile.
 PROFILE_DIR = DEFAULT_NOISE_CONFIG.parent / "profiles"
 DEFAULT_PROFILE = "default"

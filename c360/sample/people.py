@@ -14,18 +14,18 @@ import pandas as pd
 
 from c360.reference_data import (
     CARRIER_MARKET_SHARE,
+    FAMILY_NAMES,
+    GIVEN_NAMES,
+    MIDDLE_NAMES,
     MOBILE_PREFIXES_BY_CARRIER,
     PROVINCES_PRE_2025,
+    TRADITIONAL_MIDDLE_NAME,
 )
 from c360.sample.config import PopulationConfig
 from c360.sample.geography import build_district_table, random_addresses
 from c360.sample.names import (
     COMMON_FULL_NAMES,
     EMAIL_DOMAINS,
-    FAMILY_NAMES,
-    GIVEN_NAMES,
-    MIDDLE_NAMES,
-    TRADITIONAL_MIDDLE_NAME,
     WESTERN_FAMILY_NAMES,
     WESTERN_GIVEN_NAMES,
     WESTERN_MIDDLE_NAME_RATE,

@@ -9,12 +9,12 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from c360.contract import SOURCE_TIMEZONE
+from c360.contract import LOCAL_TIMEZONE
 from c360.standardise.rules import StandardiseRules, default_rules
 from c360.standardise.text import clean_text, normalise_text
 
 _CACHE_SIZE = 1 << 16
-SOURCE_TZ = ZoneInfo(SOURCE_TIMEZONE)
+SOURCE_TZ = ZoneInfo(LOCAL_TIMEZONE)
 
 # The contract's three spellings (c360.contract.EXTRACT_DATE_FORMATS), as (year, month, day)
 # group orders. An ISO date may carry a time part (database exports: "1990-03-05 00:00:00").

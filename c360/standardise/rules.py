@@ -19,7 +19,16 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from c360.config import CONF_DIR, ConfigError
-from c360.reference_data import PROVINCES_2025, PROVINCES_PRE_2025, province_2025
+from c360.reference_data import (
+    FAMILY_NAMES,
+    GIVEN_NAMES,
+    MIDDLE_NAMES,
+    PROVINCES_2025,
+    PROVINCES_PRE_2025,
+    TRADITIONAL_MIDDLE_NAME,
+    province_2025,
+)
+from c360.standardise.folding import fold
 
 RULES_FILE = CONF_DIR / "standardise.yaml"
 
@@ -82,8 +91,6 @@ class _RulesFile(_Section):
 
 def _fold_key(text: str) -> str:
     """Fold a configured spelling the way values are folded before lookup."""
-    from c360.standardise.text import fold
-
     return fold(text) or ""
 
 
@@ -172,10 +179,8 @@ class StandardiseRules:
     def family_names(self) -> tuple[dict[str, float], frozenset[str], frozenset[str]]:
         """Folded family name -> population share (%), the common ones, and given names.
 
-        From the frequency lists of :mod:`c360.sample.names` (imported on first use).
+        From the name frequency lists of :mod:`c360.reference_data`.
         """
-        from c360.sample.names import FAMILY_NAMES, GIVEN_NAMES
-
         shares: dict[str, float] = {}
         for name, share in FAMILY_NAMES:
             key = _fold_key(name)
@@ -191,8 +196,6 @@ class StandardiseRules:
     @functools.cached_property
     def name_vocabulary(self) -> frozenset[str]:
         """Folded tokens of the known Vietnamese family, middle and given names."""
-        from c360.sample.names import MIDDLE_NAMES, TRADITIONAL_MIDDLE_NAME
-
         shares, _, given = self.family_names
         middle = {_fold_key(name) for names in MIDDLE_NAMES.values() for name, _ in names}
         middle |= {_fold_key(name) for name in TRADITIONAL_MIDDLE_NAME.values()}

@@ -15,22 +15,21 @@ from feature_tables import AS_OF, golden, identity, member, points, tx, write_ta
 from test_families import GOLDEN, IDENTITY, MEMBERS, POINTS, TRANSACTIONS
 
 from assets.features import (
-    AS_OF_DATES,
     CHECK_NAME,
     FEATURES_JOB,
-    as_of_partition_key,
     customer_features,
-    default_as_of_date,
     feature_catalog,
     features_definitions,
 )
+from assets.partitions import AS_OF_DATES
+from assets.resources import build_resources
 from c360.config import load_settings
 from c360.lakehouse import Lakehouse
+from c360.local_time import as_of_partition_key, default_as_of_date
 from c360.tables import GOLD_CUSTOMER_FEATURES, GOLD_FEATURE_CATALOG
 from features.compiler import build_customer_features
 from features.events import read_feature_inputs
 from features.spec import DEFAULT_SPEC_PATH, expand, load_spec
-from pipelines.resources import build_resources
 
 pytestmark = pytest.mark.spark
 

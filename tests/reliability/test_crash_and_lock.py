@@ -23,6 +23,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from assets.resources import LakehouseResource, SparkResource
 from c360.lakehouse import Lakehouse
 from c360.lock import (
     LEASE_FILE,
@@ -34,7 +35,6 @@ from c360.lock import (
     read_lease,
 )
 from c360.tables import GOLD_GOLDEN_RECORDS, GOLD_IDENTITY_HISTORY, GOLD_IDENTITY_MAP
-from pipelines.resources import LakehouseResource, SparkResource
 from pipelines.runner import run_pipeline
 
 REPO = Path(__file__).resolve().parents[2]
@@ -300,7 +300,7 @@ def _lakehouse_resource(root: Path, timeout: float = 0) -> LakehouseResource:
         log_level="ERROR", extra_conf={},
     )  # fmt: skip  # never started: the asset below does not ask for a session
     return LakehouseResource(
-        root=str(root), writer="delta-rs", vacuum_retention_hours=0, spark=spark,
+        root=str(root), writer="delta-rs", spark=spark,
         lock_timeout_seconds=timeout, lock_poll_seconds=0.1,
     )  # fmt: skip
 

@@ -16,20 +16,12 @@ import pytest
 
 from assets.bronze import BRONZE_ASSETS
 from assets.partitions import LANDING_DAYS
+from assets.resources import build_resources
+from c360.bronze.ingest import _count_written, ingest_day, read_day
+from c360.bronze.readers import AccountingError, ParsedFile, count_lines, parse_csv, split_lines
 from c360.config import load_settings
 from c360.contract import CRM_CONTACTS, ERP_CUSTOMERS, LOYALTY_MEMBERS, SourceEntity
-from c360.ingest import (
-    AccountingError,
-    ParsedFile,
-    _count_written,
-    count_lines,
-    ingest_day,
-    parse_csv,
-    read_day,
-    split_lines,
-)
 from c360.tables import BRONZE_TABLES, QUARANTINE_REJECTS
-from pipelines.resources import build_resources
 
 DAY = "2026-11-01"
 THE_DAY = date(2026, 11, 1)
@@ -316,7 +308,7 @@ def test_the_bronze_metadata_carries_the_accounting(land, tmp_path, spark):
 
 
 def test_a_record_still_open_after_the_line_limit_is_cut(land, monkeypatch):
-    monkeypatch.setattr("c360.ingest.MAX_RECORD_LINES", 3)
+    monkeypatch.setattr("c360.bronze.readers.MAX_RECORD_LINES", 3)
     long_name = '"' + "\n".join(["Lê"] * 5) + '"'  # a quoted field over 5 lines: above the limit
     raw = land(
         "loyalty", DAY, {"members.csv": members_file([member(1, name=long_name), member(2)])}

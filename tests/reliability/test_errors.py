@@ -89,8 +89,8 @@ def test_a_landing_zone_of_crm_contacts_only_runs_to_the_end(spark, tmp_path):
 
     from reliability_landing import crm_only_landing_zone
 
-    from assets.features import default_as_of_date
     from c360.lakehouse import Lakehouse
+    from c360.local_time import default_as_of_date
     from features.checks import check_feature_table
     from features.events import read_feature_inputs
     from features.evidence import features_without_events

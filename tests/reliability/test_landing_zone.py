@@ -14,6 +14,8 @@ import pytest
 
 from assets.bronze import BRONZE_ASSETS
 from assets.partitions import LANDING_DAYS
+from assets.resources import LandingZoneResource, build_resources
+from c360.bronze import IngestError, read_day
 from c360.config import ConfigError, ScheduleSettings, load_settings
 from c360.contract import (
     CRM_CONTACTS,
@@ -24,12 +26,10 @@ from c360.contract import (
     parse_day_folder,
     scan_landing_zone,
 )
-from c360.ingest import IngestError, read_day
 from c360.lakehouse import Lakehouse
 from c360.tables import BRONZE_TABLES
 from pipelines.automation import build_daily_schedule, landing_zone_sensor
 from pipelines.cli import main
-from pipelines.resources import LandingZoneResource, build_resources
 from pipelines.runner import RunFailure, run_pipeline
 
 DAY, NEXT_DAY = "2026-11-01", "2026-11-02"
@@ -305,7 +305,7 @@ def test_a_day_removed_after_ingestion_is_kept_in_bronze_and_reported(land, tmp_
 
 @pytest.mark.spark
 def test_a_file_removed_from_an_ingested_day_is_reported_when_the_day_is_replaced(land, rs_lake):
-    from c360.ingest import ingest_day
+    from c360.bronze import ingest_day
 
     raw = land("crm", DAY, {"contacts.csv": contacts("C1"), "contacts_2.csv": contacts("C2", "C3")})
     first = ingest_day(rs_lake, raw, CRM_CONTACTS, date(2026, 11, 1))

@@ -10,10 +10,11 @@ import pyarrow as pa
 import pytest
 from deltalake import DeltaTable
 
+from assets.resources import build_resources
 from assets.silver import silver_loyalty_points, silver_transactions
+from c360.bronze import bronze_schema
 from c360.config import ConfigError, load_settings
 from c360.contract import CRM_CONTACTS, LOYALTY_POINTS, TRANSACTIONS
-from c360.ingest import bronze_schema
 from c360.lakehouse import Lakehouse
 from c360.silver import RowAccountingError, build_person_table, build_transactions, person_sources
 from c360.tables import (
@@ -25,7 +26,6 @@ from c360.tables import (
     SILVER_PERSON_RECORDS_SCHEMA,
     SILVER_TRANSACTIONS,
 )
-from pipelines.resources import build_resources
 from quality import expectations
 from quality.audit import SilverAuditError, audit
 from quality.expectations import ExpectationSpec, load_suites

@@ -7,9 +7,9 @@ from decimal import Decimal
 import pyarrow as pa
 import pytest
 
+from c360.bronze import bronze_schema
 from c360.config import ConfigError
 from c360.contract import CRM_CONTACTS, LOYALTY_MEMBERS, LOYALTY_POINTS, TRANSACTIONS
-from c360.ingest import bronze_schema
 from c360.silver import (
     build_loyalty_points,
     build_person_records,

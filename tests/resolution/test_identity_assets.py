@@ -9,6 +9,7 @@ import pyarrow.compute as pc
 import pytest
 
 from assets.identity import golden_records, identity_definitions, identity_map
+from assets.resources import build_resources
 from c360.config import load_settings
 from c360.tables import (
     GOLD_GOLDEN_RECORDS,
@@ -17,7 +18,6 @@ from c360.tables import (
     GOLD_IDENTITY_MAP,
     SILVER_PERSON_RECORDS,
 )
-from pipelines.resources import build_resources
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 

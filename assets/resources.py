@@ -45,7 +45,6 @@ class LakehouseResource(dg.ConfigurableResource):
 
     root: str
     writer: str
-    vacuum_retention_hours: int
     spark: dg.ResourceDependency[SparkResource]
     lock_lease_seconds: float = 120
     lock_timeout_seconds: float = 0
@@ -77,7 +76,6 @@ class LakehouseResource(dg.ConfigurableResource):
                 Path(self.root),
                 self.spark.session(),
                 writer=self.writer,  # type: ignore[arg-type]  # validated in c360.config
-                vacuum_retention_hours=self.vacuum_retention_hours,
             )
         return self._lake
 
@@ -121,7 +119,6 @@ def build_resources(settings: Settings) -> dict[str, Any]:
         "lakehouse": LakehouseResource(
             root=str(settings.lakehouse_root),
             writer=settings.storage.writer,
-            vacuum_retention_hours=settings.storage.vacuum_retention_hours,
             spark=spark,
             lock_lease_seconds=settings.lock.lease_seconds,
             lock_timeout_seconds=settings.lock.timeout_seconds,

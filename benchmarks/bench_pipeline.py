@@ -15,20 +15,18 @@ benchmarks/results/pipeline.json: a new run of a size replaces the earlier one.
 
 Usage::
 
-    .venv/bin/python benchmarks/pipeline.py --people 10000,100000,1000000
-    .venv/bin/python benchmarks/pipeline.py --people 2000 --days 2 --keep --work-dir /tmp/bench
+    .venv/bin/python benchmarks/bench_pipeline.py --people 10000,100000,1000000
+    .venv/bin/python benchmarks/bench_pipeline.py --people 2000 --keep --work-dir /tmp/bench
 """
 
-# ruff: noqa: E402  (the path fix below must run before the package imports)
+# ruff: noqa: E402  (the path line below must run before the package imports)
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
-# Run as a script, Python puts benchmarks/ first on sys.path, where features.py and
-# resolution.py would shadow the packages the pipeline imports; use the repository root instead.
+# Import the packages of this checkout (not another editable install of c360).
 _HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(_HERE.parent))
 
 import argparse
@@ -44,7 +42,6 @@ import subprocess
 import tempfile
 import threading
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -55,6 +52,7 @@ from typing import Any
 import psutil
 
 from c360.config import load_settings
+from c360.console import quiet_console
 
 RESULTS = _HERE / "results" / "pipeline.json"
 START_DAY = date(2025, 10, 1)
@@ -157,10 +155,7 @@ STAGE_LINE = re.compile(r"^\[\d+/\d+\] (?P<stage>\w+): (?P<state>running|done)")
 def quiet_logs() -> None:
     """The same log and warning filters as ``c360 run``: one progress line per stage."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    warnings.filterwarnings("ignore", module=r"dagster\..*")
-    warnings.filterwarnings("ignore", message=r".*is currently in beta.*")
-    logging.getLogger("DataFrameQueryContextLogger").setLevel(logging.CRITICAL)
-    logging.getLogger("splink").setLevel(logging.ERROR)
+    quiet_console()
 
 
 def directory_mb(path: Path) -> float:
@@ -345,7 +340,7 @@ def estimate_needs(people: int, runs: dict[str, dict], driver_memory: str) -> Ne
     else:
         python_base, python_slope = PYTHON_BASE_MB, PYTHON_KB_PER_PERSON / 1024
         disk_base, disk_slope = DISK_BASE_MB, DISK_KB_PER_PERSON / 1024
-        basis = "per-person constants in benchmarks/pipeline.py"
+        basis = "per-person constants in benchmarks/bench_pipeline.py"
     return Needs(
         memory_mb=jvm_mb + python_base + python_slope * people,
         disk_mb=(disk_base + disk_slope * people) * DISK_SPILL_FACTOR,

@@ -1,0 +1,123 @@
+"""Write, audit, publish for every silver table (the Dagster assets only wrap this).
+
+Each table is built (staged, not written), audited by its suite (:func:`quality.audit.audit`),
+its row accounting checked, and only then its rejects and rows replace the published ones. A
+blocking failure raises :class:`quality.audit.SilverAuditError`: nothing is written and the
+previous version stays current.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pyspark.sql import DataFrame
+
+from c360.lakehouse import Lakehouse
+from c360.quarantine import replace_silver_rejects
+from c360.silver.persons import build_person_records, person_records_build
+from c360.tables import (
+    SILVER_LOYALTY_POINTS,
+    SILVER_PERSON_RECORDS,
+    SILVER_PERSON_TABLES,
+    SILVER_TRANSACTIONS,
+    Table,
+)
+from quality.audit import AuditResult, SilverAuditError, audit
+from quality.expectations import load_suites
+from quality.staging import SilverBuild
+
+SILVER_TABLES: dict[str, Table] = {
+    table.name: table
+    for table in (
+        *SILVER_PERSON_TABLES.values(),
+        SILVER_TRANSACTIONS,
+        SILVER_LOYALTY_POINTS,
+        SILVER_PERSON_RECORDS,
+    )
+}
+# Silver tables an audit reads, per table (the reference flags of quality.expectations).
+REFERENCES = {"transactions": ["person_records"], "loyalty_points": ["loyalty_members"]}
+# Never shown in a preview (the UI's metadata must hold no personal data).
+PII_COLUMNS = {"phone_e164", "email", "national_id", "address", "address_folded", "raw_values"}
+
+
+@dataclass
+class Published:
+    """What one silver publish wrote: its figures and the audit (frames already released)."""
+
+    table: Table
+    audit: AuditResult
+    figures: dict[str, int | bool] = field(default_factory=dict)
+    preview: str = ""  # a few rows as markdown, PII columns left out
+
+
+def preview_markdown(frame: DataFrame, rows: int = 5) -> str:
+    """A few rows for the UI, without PII or lineage columns."""
+    safe = [c for c in frame.columns if c not in PII_COLUMNS and not c.startswith("_")]
+    return frame.select(*safe[:10]).limit(rows).toPandas().to_markdown()
+
+
+def audited(lake: Lakehouse, build: SilverBuild, reports_dir: Path) -> AuditResult:
+    """Audit the staged build (Data Docs under ``reports_dir``); nothing is written here.
+
+    Raises:
+        SilverAuditError: a blocking check failed (with the report).
+    """
+    name = build.table.name
+    references = {r: lake.read(SILVER_TABLES[r]) for r in REFERENCES.get(name, [])}
+    result = audit(build, load_suites()[name], references, reports_dir / "data_docs" / name)
+    if not result.passed:
+        result.release()
+        raise SilverAuditError(result.message(), result.report)
+    return result
+
+
+def publish(
+    lake: Lakehouse, build: SilverBuild, bronze_tables: list[Table], reports_dir: Path
+) -> Published:
+    """Audit a silver build, check its row accounting against bronze, then write rejects and rows.
+
+    Raises:
+        SilverAuditError: a blocking check failed; nothing written.
+        RowAccountingError: bronze rows lost or duplicated; nothing written.
+    """
+    result = audited(lake, build, reports_dir)
+    try:
+        staged = result.build
+        counts = staged.check_accounting(sum(lake.count(t) for t in bronze_tables))
+        replace_silver_rejects(lake, build.table.name, staged.rejects)
+        lake.overwrite(staged.rows, build.table)
+        figures: dict[str, int | bool] = {
+            **counts,
+            "rows": counts["rows_silver"],
+            "table_rows_total": counts["rows_silver"],
+            "rows_accounted": True,  # check_accounting raises otherwise
+        }
+        return Published(build.table, result, figures, preview_markdown(staged.rows))
+    finally:
+        result.release()
+
+
+def publish_person_records(lake: Lakehouse, reports_dir: Path) -> Published:
+    """``silver/person_records`` from the published person tables, audited, then written.
+
+    Raises:
+        SilverAuditError: a blocking check failed; nothing written.
+    """
+    tables = {system: lake.read(table) for system, table in SILVER_PERSON_TABLES.items()}
+    result = audited(lake, person_records_build(build_person_records(tables)), reports_dir)
+    try:
+        lake.overwrite(result.build.rows, SILVER_PERSON_RECORDS)
+        by_source = {
+            r.source_system: r["count"]
+            for r in result.build.rows.groupBy("source_system").count().collect()
+        }
+    finally:
+        result.release()
+    figures: dict[str, int | bool] = {
+        "rows": sum(by_source.values()),
+        "table_rows_total": lake.count(SILVER_PERSON_RECORDS),
+        **{f"rows_{system}": count for system, count in sorted(by_source.items())},
+    }
+    return Published(SILVER_PERSON_RECORDS, result, figures)
