@@ -105,6 +105,27 @@ def _future_raw_values(columns: Sequence[str]) -> Column:
     return F.map_filter(F.create_map(*entries), lambda _, value: value.isNotNull())
 
 
+def _with_stamps(
+    bronze: DataFrame, key_column: str, stamps: dict[str, str], rules: ValueRules
+) -> DataFrame:
+    """``bronze`` with ``_key`` and each record timestamp parsed (``<name>_parsed``), flagged
+    when in the future (``_future_<column>``) and kept only when not (``<name>``)."""
+    parsed = bronze.select(
+        *bronze.columns,
+        clean(key_column).alias("_key"),
+        *[parse_timestamp(column).alias(f"{name}_parsed") for name, column in stamps.items()],
+    )
+    return parsed.select(
+        *parsed.columns,
+        *[in_the_future(F.col(f"{name}_parsed"), rules).alias(f"_future_{column}")
+          for name, column in stamps.items()],
+    ).select(
+        "*",
+        *[F.when(~F.col(f"_future_{column}"), F.col(f"{name}_parsed")).alias(name)
+          for name, column in stamps.items()],
+    )  # fmt: skip
+
+
 def build_person_table(
     bronze: DataFrame, source: PersonSource, rules: ValueRules | None = None
 ) -> SilverBuild:
@@ -118,20 +139,7 @@ def build_person_table(
     entity = source.entity
     landed = [c for c in bronze.columns if not c.startswith("_")]
     stamps = {"_created": source.created_column, "_updated": source.updated_column}
-    parsed = bronze.select(
-        *bronze.columns,
-        clean(entity.key_column).alias("_key"),
-        *[parse_timestamp(column).alias(f"{name}_parsed") for name, column in stamps.items()],
-    )
-    typed = parsed.select(
-        *parsed.columns,
-        *[in_the_future(F.col(f"{name}_parsed"), rules).alias(f"_future_{column}")
-          for name, column in stamps.items()],
-    ).select(
-        "*",
-        *[F.when(~F.col(f"_future_{column}"), F.col(f"{name}_parsed")).alias(name)
-          for name, column in stamps.items()],
-    )  # fmt: skip
+    typed = _with_stamps(bronze, entity.key_column, stamps, rules)
     usable, rejects = split_unusable(
         typed,
         source.table,
