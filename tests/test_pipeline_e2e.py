@@ -27,7 +27,7 @@ def _overrides(raw: Path, lake: Path, truth: Path | None = None) -> dict:
 
 
 def _silver_tables() -> list[Table]:
-    from assets.silver import SILVER_TABLES
+    from c360.silver import SILVER_TABLES
 
     return list(SILVER_TABLES.values())
 
