@@ -289,3 +289,12 @@ GOLD_FEATURE_CATALOG_SCHEMA = _schema(
     ("description_vi", pa.string()),
     ("version", pa.string()),
 )
+
+# The tables the feature build reads (features/events.py), in `FeatureInputs` field order.
+FEATURE_INPUT_TABLES: tuple[Table, ...] = (
+    SILVER_TRANSACTIONS,
+    SILVER_LOYALTY_POINTS,
+    SILVER_LOYALTY_MEMBERS,
+    GOLD_IDENTITY_MAP,
+    GOLD_GOLDEN_RECORDS,
+)
