@@ -340,7 +340,7 @@ GOLD_FEATURE_CATALOG_SCHEMA = _schema(
     ("version", pa.string()),
 )
 
-# The tables a feature snapshot reads (features/events.py, the features asset, the runner).
+# The tables the feature build reads (features/events.py), in `FeatureInputs` field order.
 FEATURE_INPUT_TABLES: tuple[Table, ...] = (
     SILVER_TRANSACTIONS,
     SILVER_LOYALTY_POINTS,

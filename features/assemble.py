@@ -1,6 +1,6 @@
 """Long values -> the wide snapshot table, in Arrow on the driver.
 
-The compiler (:mod:`features.compiler`) leaves two small results: the windowed features in
+The build (:mod:`features.compiler`) leaves two small results: the windowed features in
 long form (one array of values per customer and slice key, per cluster of keys) and the
 customer-level features (one narrow row per customer). :func:`assemble_snapshot` returns a
 :class:`Snapshot` that scatters the long values into one column per feature with numpy, batch
@@ -14,23 +14,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from features.engine import slot_column
-from features.spec import FeatureDefinition
+from features.plan import ClusterPlan
+from features.spec import NUMERIC_DTYPES, FeatureDefinition
 
-if TYPE_CHECKING:
-    from features.compiler import ClusterPlan
-
-NUMERIC_DTYPES: dict[str, pa.DataType] = {
-    "double": pa.float64(),
-    "bigint": pa.int64(),
-    "int": pa.int32(),
-}
 BATCH_ROWS = 8192
 
 
@@ -99,7 +91,7 @@ def assemble_snapshot(
         customer_level: ``customer_id`` and the customer-level features, one row per customer.
         long_values: per cluster, the engine's ``(customer_id, slice_key, s0, s1...)`` rows.
         no_events: per cluster, the slots (values, validity) of a customer without events.
-        plans: the compiler's clusters (slots and which feature each slot fills per key).
+        plans: the plan's clusters (slots and which feature each slot fills per key).
         features: the expanded spec, in catalog order.
         as_of: the snapshot's date.
         batch_rows: customers per record batch (bounds the working memory).

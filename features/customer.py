@@ -1,40 +1,30 @@
-"""Customer-level families: first use, RFM, lifetime value, loyalty status and profile.
+"""Customer-level families: first use, RFM, lifetime value, loyalty status and profile (numpy).
 
 They read one narrow row per customer (:class:`CustomerInputs`): the engine's internal
-aggregates (:attr:`features.compiler.Compiler.locations`), the card summary and the
-golden-record profile (``_g_*``), joined in Arrow on the driver. Each builder turns one
+aggregates (:mod:`features.internal`; their columns are ``FeaturePlan.locations``), the card
+summary (``_card_*``) and the golden-record profile (``_g_*``) from
+:mod:`features.customer_inputs`, joined in Arrow on the driver. Each builder turns one
 :class:`FeatureDefinition` into a numpy column over those rows (floats with NaN for null, or
-objects with None); :func:`customer_features` types them as the catalog says. Spark computes the
-two per-customer inputs that need a join (:func:`card_summary`, :func:`profile_columns`); the
-features themselves are a few vector operations over at most a few million rows, cheaper on
-the driver than a Spark job (docs/features.md, "Performance").
+objects with None); :func:`customer_features` types them as the catalog says. The features are
+a few vector operations over at most a few million rows, cheaper on the driver than a Spark job
+(docs/features.md, "Performance").
 """
 
 from __future__ import annotations
 
 import calendar
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from pyspark.sql import Column, DataFrame
-from pyspark.sql import functions as F
 
-from features.assemble import NUMERIC_DTYPES
-from features.events import local_date
-from features.spec import ALL, FeatureDefinition, FeatureSpec, SpecError
-
-if TYPE_CHECKING:
-    from features.compiler import Compiler
-
-TX = "transactions"
-POINTS = "loyalty_points"
-
+from c360.contract import SOURCE_SYSTEMS
+from features.internal import INTERNAL_MEASURES, Locations, lifetime_window
+from features.spec import ALL, NUMERIC_DTYPES, FeatureDefinition, FeatureSpec, SpecError
 
 Values = np.ndarray  # float64 (NaN = null) or object (None = null), one per customer
 
@@ -69,21 +59,22 @@ class CustomerInputs:
 
 @dataclass
 class Context:
-    """What the builders read: the spec, the as-of date, the compiler's layout and the inputs."""
+    """What the builders read: the spec, the as-of date, the inputs and where each internal
+    aggregate is among them (``locations``: (slice key, measure, window) -> column)."""
 
     spec: FeatureSpec
     as_of: date
-    compiler: Compiler
+    locations: Locations
     inputs: CustomerInputs
     _parts: dict[str, dict[str, Values]] = field(default_factory=dict)
 
     def value(self, slice_key: str, measure: str, window: str) -> Values:
         """An internal aggregate of one slice key and window (with its fill), per customer."""
-        name, dtype = self.compiler.internal_source(slice_key, measure, window)
-        values = self.inputs.number(name)
-        if dtype in ("bigint", "int"):
+        values = self.inputs.number(self.locations[(slice_key, measure, window)])
+        _, internal = INTERNAL_MEASURES[measure]
+        if internal.dtype in ("bigint", "int"):
             values = np.trunc(values)
-        fill = self.compiler.measures[measure].fill
+        fill = internal.fill
         return values if fill is None else np.where(np.isnan(values), float(fill), values)
 
     @property
@@ -100,106 +91,6 @@ class Context:
         if family not in self._parts:
             self._parts[family] = GROUPED_BUILDERS[family](self)
         return self._parts[family]
-
-
-def lifetime_window(spec: FeatureSpec) -> str:
-    """Name of the window covering the whole history before D."""
-    for window in spec.windows.values():
-        if window.days is None and window.offset_days == 0:
-            return window.name
-    raise SpecError("windows: declare a lifetime window (days: null)")
-
-
-def required_aggregates(spec: FeatureSpec) -> Iterator[tuple[str, str, str, str]]:
-    """(source, slice key, measure, window) of every base aggregate the builders read."""
-    life = lifetime_window(spec)
-    conf = spec.first_use
-    for dimension_name in conf.get("rank_slices", []):
-        dimension = spec.slices[dimension_name]
-        for value in dimension.values:
-            yield TX, dimension.key(value.name), "x_first_rank", life
-    for dimension_name in conf.get("first_last_slices", []):
-        dimension = spec.slices[dimension_name]
-        for value in dimension.values:
-            yield TX, dimension.key(value.name), "x_first_epoch", life
-            yield TX, dimension.key(value.name), "x_last_epoch", life
-    for dimension_name in conf.get("top_slices", []):
-        dimension = spec.slices[dimension_name]
-        for value in dimension.values:
-            yield TX, dimension.key(value.name), "x_amount", conf.get("top_window", "d365")
-    for window in {spec.rfm["window"], spec.clv["frequency_window"], life}:
-        if window not in spec.windows:
-            raise SpecError(f"rfm / clv: unknown window {window!r}")
-        yield TX, ALL, "x_count", window
-        yield TX, ALL, "x_amount", window
-    yield TX, ALL, "x_first_days", life
-    yield TX, ALL, "x_last_days", life
-    yield POINTS, ALL, "x_points_balance", life
-
-
-# ---- inputs joined onto the wide frame ------------------------------------------------------
-
-
-def _rank_expr(column: Column, ordered: list[str]) -> Column:
-    """1-based position of ``column`` in ``ordered`` (null when not listed)."""
-    expression = None
-    for position, value in enumerate(ordered, start=1):
-        condition = column == value
-        expression = (
-            F.when(condition, F.lit(position))
-            if expression is None
-            else expression.when(condition, F.lit(position))
-        )
-    return expression if expression is not None else F.lit(None).cast("int")
-
-
-def card_summary(cards: DataFrame, spec: FeatureSpec) -> DataFrame:
-    """Per customer: loyalty cards enrolled before D, best tier and status known at D.
-
-    ``_card_tier_updated`` is the last change of the card holding the best tier; among several
-    cards of that tier, the earliest known change (the customer has held the tier at least that
-    long), so the value never depends on row order."""
-    conf = spec.loyalty_status
-    tier_rank = _rank_expr(F.col("tier"), list(conf["tiers"]))
-    status_rank = _rank_expr(F.col("status"), list(conf["card_statuses"]))
-    # ordering key: best tier first, then the earliest known update (an unknown one loses)
-    tier_then_earliest = F.when(
-        tier_rank.isNotNull(), F.struct(tier_rank, -F.unix_date(F.col("updated_date")))
-    )
-    return cards.groupBy("customer_id").agg(
-        F.count(F.lit(1)).alias("_card_count"),
-        F.min("enrolled_date").alias("_card_first_enrolled"),
-        F.max(tier_rank).alias("_card_tier_rank"),
-        F.max_by("updated_date", tier_then_earliest).alias("_card_tier_updated"),
-        F.min(status_rank).alias("_card_status_rank"),
-        F.max(F.when(F.col("status") == conf["active_status"], 1).otherwise(0)).alias(
-            "_card_active"
-        ),
-    )
-
-
-GOLDEN_COLUMNS = (
-    "gender", "date_of_birth", "region", "province", "phone_e164", "email", "consent_email",
-    "consent_sms", "consent_data_use", "linked_records_crm", "linked_records_erp",
-    "linked_records_loyalty",
-)  # fmt: skip
-
-
-def profile_columns(golden_records: DataFrame, as_of: date, timezone: str) -> DataFrame:
-    """The golden-record fields the profile family reads, as ``_g_<field>``, the local day the
-    customer was first seen (``_g_first_seen_day``) and ``_g_known_before``: first seen before
-    ``as_of``, so a customer at D."""
-    first_seen_day = local_date(F.col("first_seen"), timezone)
-    return (
-        golden_records.where(F.col("customer_id").isNotNull())
-        .select(
-            "customer_id",
-            *[F.col(c).alias(f"_g_{c}") for c in GOLDEN_COLUMNS],
-            first_seen_day.alias("_g_first_seen_day"),
-            F.coalesce(first_seen_day < F.lit(as_of), F.lit(False)).alias("_g_known_before"),
-        )
-        .dropDuplicates(["customer_id"])
-    )
 
 
 def quantile_thresholds(values: Values, quantiles: list[float]) -> list[float | None]:
@@ -421,8 +312,7 @@ def _profile_parts(ctx: Context) -> dict[str, Values]:
     gender = _lower(inputs.text("_g_gender"))
     first_seen = ctx.as_of_days - inputs.number("_g_first_seen_day")
     first_purchase = ctx.value(ALL, "x_first_days", ctx.lifetime)
-    sources = ("crm", "erp", "loyalty")
-    linked = {s: _coalesce(inputs.number(f"_g_linked_records_{s}"), 0.0) for s in sources}
+    linked = {s: _coalesce(inputs.number(f"_g_linked_records_{s}"), 0.0) for s in SOURCE_SYSTEMS}
     has_phone = np.not_equal(inputs.text("_g_phone_e164"), None)
     has_email = np.not_equal(inputs.text("_g_email"), None)
     consent = {k: inputs.number(f"_g_consent_{k}") for k in ("email", "sms", "data_use")}
@@ -484,17 +374,25 @@ def typed(values: Values, dtype: str) -> pa.Array:
     return pa.array(numbers, arrow_type, mask=missing if missing.any() else None)
 
 
-def customer_features(inputs: pa.Table, compiler: Compiler, as_of: date) -> pa.Table:
+def customer_features(
+    inputs: pa.Table,
+    spec: FeatureSpec,
+    features: list[FeatureDefinition],
+    locations: Locations,
+    as_of: date,
+) -> pa.Table:
     """``customer_id`` and every customer-level feature, one row per row of ``inputs``.
 
     Args:
         inputs: ``customer_id``, the engine's internal aggregates (``_i_<source>_<n>``), the card
             summary (``_card_*``) and the profile (``_g_*``), one row per customer.
-        compiler: the compiled spec (which features, where each internal aggregate is).
+        spec: the validated feature spec.
+        features: the customer-level features (``source`` None), in catalog order.
+        locations: the column of each internal aggregate (``FeaturePlan.locations``).
         as_of: the as-of date D.
     """
-    ctx = Context(spec=compiler.spec, as_of=as_of, compiler=compiler, inputs=CustomerInputs(inputs))
+    ctx = Context(spec=spec, as_of=as_of, locations=locations, inputs=CustomerInputs(inputs))
     columns = {"customer_id": inputs.column("customer_id")}
-    for feature in compiler.customer_level:
+    for feature in features:
         columns[feature.name] = typed(build(feature, ctx), feature.dtype)
     return pa.table(columns)

@@ -1,9 +1,10 @@
 """The windowed features of one partition of customers, computed with numpy.
 
-Spark prepares each source's events (filters as ``_f_<filter>`` booleans, slice keys as
-``_k_<dimension>``, numeric values as ``_n_<column>``, distinct-count values as ``_s_<column>``),
-repartitions them by customer and hands each partition to :func:`partition_function` through
-``mapInArrow``. Per cluster of slice keys (:class:`features.compiler.ClusterPlan`) the engine
+Spark prepares each source's events (:mod:`features.prepare`: filters as ``_f_<filter>``
+booleans, slice keys as ``_k_<dimension>``, numeric values as ``_n_<column>``, distinct-count
+values as ``_s_<column>``), repartitions them by customer and hands each partition to
+:func:`partition_function` through ``mapInArrow``. Per cluster of slice keys
+(:class:`ClusterJob`, from :class:`features.plan.ClusterPlan`) the engine
 
 1. explodes the events into (customer, slice key) groups, sorted once by group and day,
 2. cuts each group at the windows' day boundaries (:class:`_Segments`) and reduces every
@@ -15,10 +16,10 @@ repartitions them by customer and hands each partition to :func:`partition_funct
 
 and returns, per cluster, one row per (customer, slice key) with the slots, plus one row per
 customer (``_cluster`` negative) with the raw aggregates the customer-level families read, at
-the positions of :attr:`SourceJob.internal_layout` (see :data:`OUTPUT_DDL`). The semantics are
-those of the SQL they replace: an aggregate over no rows is null (a count is 0), nulls in a
-value column are skipped, a sample standard deviation needs two values, a ratio needs a positive
-denominator.
+the positions of :attr:`SourceJob.internal_layout`, shipped as Arrow IPC
+(:mod:`features.transport`). Semantics: an aggregate over no rows is null (a count is 0),
+nulls in a value column are skipped, a sample standard deviation needs two values, a ratio
+needs a positive denominator.
 
 Why not Spark aggregates: 300 conditional aggregates per row kept Spark's hash aggregation out of
 generated code and cost seconds per pass, far more than the vectorised passes here
@@ -34,22 +35,16 @@ import numpy as np
 import pyarrow as pa
 
 from features.spec import ALL, COMPARISON_AGGS, Comparison, Measure
+from features.transport import shipped
 
 BasePair = tuple[str, str]  # (measure, window)
 Column = tuple[np.ndarray, np.ndarray]  # float64 values, bool validity (False = null)
 
-# Spark only ships the engine's results: each output row carries one Arrow IPC stream (a record
-# batch of at most BATCH_ROWS rows, column per slot), so 50 million values do not cross the
-# JVM as Spark arrays and back. :func:`read_output` decodes them on the driver.
-OUTPUT_DDL = "_cluster int, _batch binary"
-OUTPUT_SCHEMA = pa.schema([pa.field("_cluster", pa.int32()), pa.field("_batch", pa.binary())])
-BATCH_ROWS = 16_384
-_IPC_OPTIONS = pa.ipc.IpcWriteOptions(compression="lz4")
-
 
 @dataclass(frozen=True)
 class ClusterJob:
-    """What the engine computes for one cluster (a picklable slice of the compiler's plan)."""
+    """What the engine computes for one cluster (a picklable slice of
+    :class:`features.plan.FeaturePlan`)."""
 
     index: int
     keys: list[str]
@@ -142,7 +137,7 @@ def _value_rows(
     for number, (measure, period, dtype) in enumerate(cluster.slots):
         values, valid = _slot(job, aggregates, measure, period, dtype)
         columns[slot_column(number)] = pa.array(np.where(valid, values, np.nan))
-    yield from _shipped(cluster.index, pa.table(columns))
+    yield from shipped(cluster.index, pa.table(columns))
 
 
 def _fill_internal(
@@ -168,49 +163,12 @@ def _internal_rows(
     customers: np.ndarray, internal: np.ndarray, cluster: int
 ) -> Iterator[pa.RecordBatch]:
     """One row per customer: ``customer_id`` and the internal aggregates in layout order
-    (``i0``, ``i1``...; real nulls, as Spark SQL reads them)."""
+    (``i0``, ``i1``...; real nulls, as Arrow and Spark read them)."""
     columns = {"customer_id": pa.array(customers, pa.string())}
     for position in range(internal.shape[1]):
         values = internal[:, position]
         columns[internal_field(position)] = pa.array(values, mask=np.isnan(values))
-    yield from _shipped(cluster, pa.table(columns))
-
-
-def _shipped(cluster: int, table: pa.Table) -> Iterator[pa.RecordBatch]:
-    """``table`` as output rows of at most :data:`BATCH_ROWS` rows each, IPC-serialised."""
-    for batch in table.to_batches(max_chunksize=BATCH_ROWS):
-        sink = pa.BufferOutputStream()
-        with pa.ipc.new_stream(sink, batch.schema, options=_IPC_OPTIONS) as writer:
-            writer.write_batch(batch)
-        yield pa.RecordBatch.from_arrays(
-            [
-                pa.array([cluster], pa.int32()),
-                pa.array([sink.getvalue().to_pybytes()], pa.binary()),
-            ],
-            schema=OUTPUT_SCHEMA,
-        )
-
-
-def ship_function(cluster: int) -> Callable[[Iterable[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
-    """A ``mapInArrow`` function that passes its rows through as output rows of ``cluster``,
-    so other small results can share the engine's Spark job."""
-
-    def ship(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        for batch in batches:
-            if batch.num_rows:
-                yield from _shipped(cluster, pa.Table.from_batches([batch]))
-
-    return ship
-
-
-def read_output(output: pa.Table) -> dict[int, pa.Table]:
-    """The engine's output rows decoded on the driver: one table per ``_cluster``."""
-    parts: dict[int, list[pa.Table]] = {}
-    for cluster, blob in zip(
-        output.column("_cluster").to_pylist(), output.column("_batch").to_pylist(), strict=True
-    ):
-        parts.setdefault(cluster, []).append(pa.ipc.open_stream(blob).read_all())
-    return {cluster: pa.concat_tables(tables) for cluster, tables in parts.items()}
+    yield from shipped(cluster, pa.table(columns))
 
 
 def slot_column(number: int) -> str:
@@ -550,7 +508,8 @@ def _slot(
 
 
 def _value(job: SourceJob, aggregates: dict[BasePair, Column], name: str, period: str) -> Column:
-    """A measure's value per group: the numpy twin of ``Compiler.value``."""
+    """A measure's value per group: its aggregate with the fill, or the ratio or comparison
+    of the aggregates it is made of."""
     measure = job.measures[name]
     if measure.agg == "ratio":
         numerator, numerator_ok = _value(job, aggregates, measure.numerator or "", period)

@@ -13,18 +13,14 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from c360.lakehouse import Lakehouse
-from c360.tables import (
-    GOLD_GOLDEN_RECORDS,
-    GOLD_IDENTITY_MAP,
-    SILVER_LOYALTY_MEMBERS,
-    SILVER_LOYALTY_POINTS,
-    SILVER_TRANSACTIONS,
-)
+from c360.local_time import local_date
+from c360.tables import FEATURE_INPUT_TABLES
 
 
 @dataclass(frozen=True)
 class FeatureInputs:
-    """The five tables the features read (schemas in :mod:`c360.tables`)."""
+    """The tables the features read: one field per table of
+    :data:`c360.tables.FEATURE_INPUT_TABLES`, named as the table (schemas there too)."""
 
     transactions: DataFrame
     loyalty_points: DataFrame
@@ -35,13 +31,7 @@ class FeatureInputs:
 
 def read_feature_inputs(lake: Lakehouse) -> FeatureInputs:
     """Read the silver and gold inputs of the feature build from the lakehouse."""
-    return FeatureInputs(
-        transactions=lake.read(SILVER_TRANSACTIONS),
-        loyalty_points=lake.read(SILVER_LOYALTY_POINTS),
-        loyalty_members=lake.read(SILVER_LOYALTY_MEMBERS),
-        identity_map=lake.read(GOLD_IDENTITY_MAP),
-        golden_records=lake.read(GOLD_GOLDEN_RECORDS),
-    )
+    return FeatureInputs(**{table.name: lake.read(table) for table in FEATURE_INPUT_TABLES})
 
 
 def customer_keys(identity_map: DataFrame) -> DataFrame:
@@ -49,11 +39,6 @@ def customer_keys(identity_map: DataFrame) -> DataFrame:
     return identity_map.select(
         F.concat_ws(":", "source_system", "source_record_id").alias("record_key"), "customer_id"
     ).dropDuplicates(["record_key"])
-
-
-def local_date(timestamp: Column, timezone: str) -> Column:
-    """Calendar day of a UTC timestamp in ``timezone``."""
-    return F.to_date(F.from_utc_timestamp(timestamp, timezone))
 
 
 def days_before(day: Column, as_of: date) -> Column:

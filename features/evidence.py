@@ -18,10 +18,19 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from features import engine, sql
-from features.compiler import INTERNAL_MEASURES, SOURCES, Compiler
-from features.customer import lifetime_window
 from features.events import FeatureInputs, loyalty_events, member_cards, transaction_events
-from features.spec import ALL, FeatureDefinition, FeatureSpec, expand
+from features.internal import INTERNAL_MEASURES, lifetime_window
+from features.plan import FeaturePlan
+from features.prepare import flagged, slice_key_expr, window_condition_sql
+from features.spec import (
+    ALL,
+    POINTS_SOURCE,
+    SOURCES,
+    TX_SOURCE,
+    FeatureDefinition,
+    FeatureSpec,
+    expand,
+)
 
 EventKey = tuple[str, str, str]  # (slice key, filter, window)
 
@@ -29,28 +38,28 @@ EventKey = tuple[str, str, str]  # (slice key, filter, window)
 Needs = set[tuple[str, str, int]]  # (filter, window, events one customer must have)
 
 
-def _event_inputs(compiler: Compiler, feature: FeatureDefinition) -> tuple[str, str, Needs] | None:
+def _event_inputs(plan: FeaturePlan, feature: FeatureDefinition) -> tuple[str, str, Needs] | None:
     """(source, slice key, needs) of a feature built from sliced events; None for the others.
 
     Windowed features read their base aggregates; the first-use rank of a slice value
     (``rec_first_rank_ch_app``) reads the slice's first purchase over the whole history.
     """
     if feature.source is not None:
-        pairs = compiler.base_pairs(feature.measure, feature.window or "")
+        pairs = plan.base_pairs(feature.measure, feature.window or "")
         needs = {
-            (compiler.measures[m].where or "", w, 2 if compiler.measures[m].agg == "std" else 1)
+            (plan.measures[m].where or "", w, 2 if plan.measures[m].agg == "std" else 1)
             for m, w in pairs
         }
         return feature.source, feature.slice_key, needs
     if feature.measure == "first_rank" and feature.slice_dimension is not None:
         source, measure = INTERNAL_MEASURES["x_first_days"]
-        key = compiler.spec.slices[feature.slice_dimension].key(feature.slice_value or "")
-        return source, key, {(measure.where or "", lifetime_window(compiler.spec), 1)}
+        key = plan.spec.slices[feature.slice_dimension].key(feature.slice_value or "")
+        return source, key, {(measure.where or "", lifetime_window(plan.spec), 1)}
     return None
 
 
 def event_counts(
-    compiler: Compiler,
+    plan: FeaturePlan,
     events: DataFrame,
     source: str,
     slice_keys: set[str],
@@ -59,7 +68,7 @@ def event_counts(
     """The most events one customer has per (slice key, filter, window) of one source.
 
     Args:
-        compiler: the spec's compiler (slice keys, filters and windows as SQL).
+        plan: the spec's plan (slice dimensions, filters and windows).
         events: the source's events before the as-of date.
         source: ``transactions`` or ``loyalty_points``.
         slice_keys: the slice keys the source's features use.
@@ -67,17 +76,18 @@ def event_counts(
     """
     if not needed:
         return {}
-    dimensions = sorted({ALL if k == ALL else compiler.dimension_of(k) for k in slice_keys})
-    key_array = f"array({', '.join(compiler.slice_key_expr(d) for d in dimensions)})"
-    flagged = compiler.flagged(events, source)
-    exploded = flagged.selectExpr("*", f"explode({key_array}) AS slice_key").where(
-        "slice_key IS NOT NULL"
+    dimensions = sorted({ALL if k == ALL else plan.dimension_of(k) for k in slice_keys})
+    key_array = f"array({', '.join(slice_key_expr(plan.spec, d) for d in dimensions)})"
+    exploded = (
+        flagged(plan, events, source)
+        .selectExpr("*", f"explode({key_array}) AS slice_key")
+        .where("slice_key IS NOT NULL")
     )
     ordered = sorted(needed)
     per_customer = []
     for number, (filter_name, window) in enumerate(ordered):
         condition = sql.ident(engine.flag_column(filter_name))
-        if (window_condition := compiler.window_condition_sql(window)) is not None:
+        if (window_condition := window_condition_sql(plan.spec, window)) is not None:
             condition = f"{condition} AND {window_condition}"
         per_customer.append(F.expr(f"count(CASE WHEN {condition} THEN 1 END) AS n{number}"))
     rows = (
@@ -110,20 +120,20 @@ def features_without_events(
         features: the expanded spec (default: ``expand(spec)``).
     """
     features = features if features is not None else expand(spec)
-    compiler = Compiler(spec, features)
+    plan = FeaturePlan(spec, features)
     events = {
-        "transactions": transaction_events(
+        TX_SOURCE: transaction_events(
             inputs.transactions, inputs.identity_map, as_of, spec.timezone
         ),
-        "loyalty_points": loyalty_events(
+        POINTS_SOURCE: loyalty_events(
             inputs.loyalty_points, inputs.identity_map, as_of, spec.point_signs
         ),
     }
     needed: dict[str, set[tuple[str, str]]] = {source: set() for source in SOURCES}
     slice_keys: dict[str, set[str]] = {source: set() for source in SOURCES}
     inputs_by_feature = {}
-    for feature in compiler.features:
-        if (found := _event_inputs(compiler, feature)) is None:
+    for feature in plan.features:
+        if (found := _event_inputs(plan, feature)) is None:
             continue
         source, key, needs = found
         inputs_by_feature[feature.name] = (key, needs)
@@ -132,14 +142,14 @@ def features_without_events(
     counts: dict[EventKey, int] = {}
     for source in SOURCES:
         counts.update(
-            event_counts(compiler, events[source], source, slice_keys[source], needed[source])
+            event_counts(plan, events[source], source, slice_keys[source], needed[source])
         )
     windowed = {
         name
         for name, (key, needs) in inputs_by_feature.items()
         if not any(counts.get((key, f, w), 0) >= events for f, w, events in needs)
     }
-    return windowed | customer_features_without_evidence(inputs, spec, as_of, compiler.features)
+    return windowed | customer_features_without_evidence(inputs, spec, as_of, plan.features)
 
 
 # The golden-record fields each profile feature reads: no variation in them, no evidence.

@@ -1,4 +1,5 @@
-"""Spark SQL text helpers: the compiler emits expressions as text, applied with ``selectExpr``.
+"""Spark SQL text helpers: :mod:`features.prepare` and :mod:`features.evidence` write the
+spec's filters, slice keys and windows as text, applied with ``selectExpr``.
 
 Building thousands of expressions as PySpark ``Column`` objects costs one JVM round trip per
 operator (hundreds of thousands of calls for this table); as text they cross once.
@@ -29,11 +30,3 @@ def literal(value: Any) -> str:
         return f"DATE'{value.isoformat()}'"
     text = str(value).replace("\\", "\\\\").replace("'", "\\'")
     return f"'{text}'"
-
-
-def case(branches: list[tuple[str, str]], otherwise: str | None = None) -> str:
-    """``CASE WHEN c1 THEN v1 ... [ELSE otherwise] END`` (NULL when no branch is given)."""
-    if not branches:
-        return otherwise or "NULL"
-    text = " ".join(f"WHEN {condition} THEN {value}" for condition, value in branches)
-    return f"CASE {text}{f' ELSE {otherwise}' if otherwise else ''} END"

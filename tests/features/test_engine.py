@@ -15,14 +15,9 @@ import pyarrow as pa
 import pytest
 
 from features.assemble import AssemblyError, join_on_customer
-from features.engine import (
-    ClusterJob,
-    SourceJob,
-    no_event_values,
-    partition_function,
-    read_output,
-)
+from features.engine import ClusterJob, SourceJob, no_event_values, partition_function
 from features.spec import Comparison, Measure
+from features.transport import read_output
 
 
 def measure(name: str, agg: str, dtype: str = "double", **kwargs) -> Measure:

@@ -23,7 +23,7 @@ from c360.tables import (
     SILVER_PERSON_RECORDS,
     Table,
 )
-from features.customer import card_summary
+from features.customer_inputs import card_summary
 from features.spec import load_spec
 from pipelines.runner import run_pipeline
 
