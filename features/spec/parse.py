@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from c360.config import CONF_DIR
-from c360.contract import SOURCE_TIMEZONE
+from c360.contract import LOCAL_TIMEZONE
 from features.spec.model import (
     Comparison,
     Exclusion,
@@ -193,7 +193,7 @@ def parse_spec(raw: Mapping[str, Any], path: Path | None = None) -> FeatureSpec:
     try:
         spec = FeatureSpec(
             version=str(_require(raw, "version", "spec")),
-            timezone=str(raw.get("timezone", SOURCE_TIMEZONE)),
+            timezone=str(raw.get("timezone", LOCAL_TIMEZONE)),
             windows={str(k): _window(str(k), v) for k, v in raw["windows"].items()},
             comparisons={
                 str(k): _comparison(str(k), v) for k, v in (raw.get("comparisons") or {}).items()
