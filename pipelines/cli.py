@@ -12,6 +12,7 @@ from pathlib import Path
 from c360.errors import InputError, PermanentError
 from c360.sample import add_generate_command
 from c360.segments.cli import add_segment_command
+from c360.sql_endpoint.control import add_sql_command
 
 
 def _parse_dates(text: str, flag: str) -> list[date]:
@@ -200,6 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_generate_command(subparsers)
     add_segment_command(subparsers)
+    add_sql_command(subparsers)
     return parser
 
 
