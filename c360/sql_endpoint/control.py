@@ -6,6 +6,7 @@ The pid file ``<lakehouse>/_sql/server.json`` holds the pid, the port and the lo
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -108,10 +109,8 @@ def stop(root: Path, timeout: float = 60) -> bool:
     deadline = time.monotonic() + timeout
     while _alive(pid) and time.monotonic() < deadline:
         time.sleep(0.3)
-        try:
+        with contextlib.suppress(ChildProcessError):  # reap it when we started it
             os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            pass
     if _alive(pid):  # did not stop in time: its whole session (the JVM child too)
         os.killpg(pid, signal.SIGKILL)
     pid_file(root).unlink(missing_ok=True)
