@@ -283,6 +283,10 @@ def load_segments_config(path: Path | None = None) -> SegmentsConfig:
         raise SegmentConfigError(f"{path}: no such segment file") from None
     except yaml.YAMLError as exc:
         raise SegmentConfigError(f"{path}: not valid YAML: {exc}") from None
+    except ValueError as exc:  # YAML reads 2026-13-01 as a date and fails
+        raise SegmentConfigError(
+            f"{path}: a value cannot be read ({exc}); write dates as valid YYYY-MM-DD"
+        ) from None
     if not isinstance(raw, dict):
         raise SegmentConfigError(f"{path}: expected a mapping at the top level")
     if unknown := sorted(set(raw) - {"channel_consent", "pii", "labels", "export", "segments"}):
@@ -430,7 +434,7 @@ def parse_where(text: str) -> Node:
     """
     try:
         loaded = yaml.safe_load(text)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, ValueError):
         loaded = None
     if isinstance(loaded, dict):
         return parse_filter(loaded, "ad-hoc", "--where")
@@ -446,6 +450,11 @@ def parse_where(text: str) -> Node:
                 f"{where}: cannot read {part!r}; write FIELD OP VALUE joined by 'and' "
                 f"(OP one of {list(OPERATORS)}) or a YAML filter {{all: [...]}}"
             )
-        value = yaml.safe_load(found[3])
+        try:
+            value = yaml.safe_load(found[3])
+        except (yaml.YAMLError, ValueError) as exc:
+            raise SegmentConfigError(
+                f"{where}: cannot read the value {found[3]!r}: {exc}"
+            ) from None
         conditions.append(Condition(found[1], found[2].strip(), value, f"{where} ({found[1]})"))
     return conditions[0] if len(conditions) == 1 else Group("all", tuple(conditions), "--where")
