@@ -36,11 +36,11 @@ import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from c360.lakehouse import Lakehouse  # noqa: E402
-from c360.segments.engine import evaluate, field_catalog  # noqa: E402
-from c360.segments.export import export_members, masked_rows, resolve_fields  # noqa: E402
-from c360.segments.model import load_segments_config, parse_filter  # noqa: E402
-from c360.tables import (  # noqa: E402
+from c360.lakehouse import Lakehouse
+from c360.segments.engine import evaluate, field_catalog
+from c360.segments.export import export_members, masked_rows, resolve_fields
+from c360.segments.model import load_segments_config, parse_filter
+from c360.tables import (
     GOLD_CUSTOMER_FEATURES,
     GOLD_FEATURE_CATALOG,
     GOLD_FEATURE_CATALOG_SCHEMA,
