@@ -18,7 +18,7 @@ from pathlib import Path
 
 from c360.config import load_settings
 from c360.errors import InputError, PermanentError
-from c360.sql_endpoint.settings import HOST, SqlEndpointSettings, load_sql_settings
+from c360.sql_endpoint.settings import HOST, SqlEndpointSettings, load_sql_settings, ready_file
 
 
 def pid_file(root: Path) -> Path:
@@ -71,6 +71,8 @@ def start(root: Path, settings: SqlEndpointSettings) -> dict:
         )
     log_file = root / "_sql" / "server.log"
     log_file.parent.mkdir(parents=True, exist_ok=True)
+    ready = ready_file(root)
+    ready.unlink(missing_ok=True)
     command = [
         sys.executable, "-m", "c360.sql_endpoint.server", "--lakehouse", str(root),
         "--port", str(settings.port),
@@ -89,7 +91,8 @@ def start(root: Path, settings: SqlEndpointSettings) -> dict:
             pid_file(root).unlink(missing_ok=True)
             tail = log_file.read_text(errors="replace")[-1500:]
             raise InputError(f"the SQL endpoint exited ({process.returncode}); log:\n{tail}")
-        if _port_open(settings.port):
+        started = ready.is_file() and ready.read_text().strip() == str(process.pid)
+        if started and _port_open(settings.port):
             return info
         time.sleep(0.5)
     stop(root)
@@ -114,6 +117,7 @@ def stop(root: Path, timeout: float = 60) -> bool:
     if _alive(pid):  # did not stop in time: its whole session (the JVM child too)
         os.killpg(pid, signal.SIGKILL)
     pid_file(root).unlink(missing_ok=True)
+    ready_file(root).unlink(missing_ok=True)
     return True
 
 

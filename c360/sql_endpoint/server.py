@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from pyspark.sql import SparkSession
 
-from c360.sql_endpoint.settings import HOST, SqlEndpointSettings, load_sql_settings
+from c360.sql_endpoint.settings import HOST, SqlEndpointSettings, load_sql_settings, ready_file
 from c360.sql_endpoint.views import TableSnapshot, delta_tables, snapshot_table, view_sql
 
 log = logging.getLogger("c360.sql_endpoint")
@@ -84,6 +85,8 @@ def serve(root: Path, settings: SqlEndpointSettings) -> None:
         spark._jsparkSession.sqlContext()  # type: ignore[attr-defined]
     )
     log.warning("listening on jdbc:hive2://%s:%s", HOST, settings.port)
+    ready = ready_file(root)
+    ready.write_text(str(os.getpid()))  # `c360 sql` returns once this and the port are there
     stop, wake = threading.Event(), threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: (stop.set(), wake.set()))
     signal.signal(signal.SIGINT, lambda *_: (stop.set(), wake.set()))
@@ -95,6 +98,7 @@ def serve(root: Path, settings: SqlEndpointSettings) -> None:
             if not stop.is_set():
                 registry.refresh()
     finally:
+        ready.unlink(missing_ok=True)
         server.stop()
         spark.stop()
 

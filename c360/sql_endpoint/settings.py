@@ -37,3 +37,8 @@ def load_sql_settings(path: Path | None = None) -> SqlEndpointSettings:
             f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
         )
         raise ConfigurationError(f"{path}: {problems}") from None
+
+
+def ready_file(root: Path) -> Path:
+    """Written by the server (its pid) once the Thrift service has started."""
+    return root / "_sql" / "ready"
