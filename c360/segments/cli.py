@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+import pyarrow.compute as pc
+
 from c360.config import load_settings
 from c360.errors import PermanentError
 from c360.lakehouse import Lakehouse
@@ -44,11 +46,14 @@ def _list(args: argparse.Namespace) -> int:
     lake, config, _ = _open(args)
     counts: dict[str, int] = {}
     if lake.exists(GOLD_SEGMENT_MEMBERS):
-        members = lake.read_arrow(GOLD_SEGMENT_MEMBERS)
+        members = lake.arrow_dataset(GOLD_SEGMENT_MEMBERS).to_table(
+            columns=["segment", "as_of_date"]
+        )
         if members.num_rows:
-            latest = max(members["as_of_date"].to_pylist())
-            for name in members.filter(members["as_of_date"] == latest)["segment"].to_pylist():
-                counts[name] = counts.get(name, 0) + 1
+            latest = pc.max(members["as_of_date"])
+            current = members.filter(pc.equal(members["as_of_date"], latest))
+            for row in current.group_by("segment").aggregate([("segment", "count")]).to_pylist():
+                counts[row["segment"]] = row["segment_count"]
     print(f"{'segment':<34}{'owner':<12}{'channel':<9}{'members':>9}  description")
     for segment in sorted(config.segments.values(), key=lambda s: s.name):
         members = f"{counts[segment.name]:,}" if segment.name in counts else "-"
