@@ -42,7 +42,7 @@ def test_the_run_materialises_the_example_segments(pipeline_run):
     marketing = joined[
         (joined["region"] == "south")
         & (joined["tx_count_d90"] >= 1)
-        & (joined["consent_email"].fillna(False).astype(bool))
+        & joined["consent_email"].eq(True)
     ]
     assert by_segment.get("marketing_south_active_email", set()) == set(marketing.index)
     service = joined[(joined["ref_refund_count_d90"] > 0) | (joined["ref_cancel_count_d90"] > 0)]
