@@ -32,6 +32,7 @@ demo: setup
 	$(BIN)/c360 generate --people $(DEMO_PEOPLE) --days $(DEMO_DAYS) --seed 7 \
 	  --out $(DEMO)/raw --truth $(DEMO)/truth
 	$(BIN)/c360 run --raw $(DEMO)/raw --lakehouse $(DEMO)/lakehouse --truth $(DEMO)/truth
+	$(BIN)/c360 segment list --lakehouse $(DEMO)/lakehouse
 
 test: setup lint
 	$(BIN)/python -m pytest

@@ -348,3 +348,30 @@ FEATURE_INPUT_TABLES: tuple[Table, ...] = (
     GOLD_IDENTITY_MAP,
     GOLD_GOLDEN_RECORDS,
 )
+
+# ---- segments (issue 18; docs/segments.md) -----------------------------------------------
+GOLD_SEGMENT_MEMBERS = Table(
+    "gold", "segment_members", partition_by=("as_of_date",),
+    keys=("segment", "customer_id", "as_of_date"),
+    description="members of each conf/segments.yaml segment per snapshot day (consent applied)",
+)  # fmt: skip
+GOLD_SEGMENT_MEMBERS_SCHEMA = _schema(
+    ("segment", pa.string()),
+    ("customer_id", pa.string()),
+    ("as_of_date", pa.date32()),
+    ("entered", pa.bool_()),  # not a member of the segment's previous snapshot
+)
+GOLD_EXPORT_LOG = Table(
+    "gold", "export_log", keys=("export_id",),
+    description="one row per segment export: who, when, segment, rows, fields (never values)",
+)  # fmt: skip
+GOLD_EXPORT_LOG_SCHEMA = _schema(
+    ("export_id", pa.string()),
+    ("exported_at", UTC_TIMESTAMP),
+    ("exported_by", pa.string()),
+    ("segment", pa.string()),  # the segment's name, or "ad-hoc" for --where
+    ("rows", pa.int64()),
+    ("fields", pa.list_(pa.string())),
+    ("format", pa.string()),
+    ("files", pa.list_(pa.string())),
+)

@@ -11,6 +11,8 @@ from pathlib import Path
 from c360.console import quiet_console
 from c360.errors import InputError, PermanentError
 from c360.sample import add_generate_command
+from c360.sql_endpoint.control import add_sql_command
+from pipelines.segment_cli import add_segment_command
 
 
 def _parse_dates(text: str, flag: str) -> list[date]:
@@ -103,7 +105,7 @@ HIGHLIGHTS = (
     "customers", "customers_new", "customers_merged", "customers_split",
     "match_precision", "match_recall", "match_f1", "match_persons_split",
     "match_clusters_merging_persons", "match_truth_coverage", "as_of_date", "features",
-    "non_constant_features",
+    "non_constant_features", "segment_members",
 )  # fmt: skip
 
 
@@ -199,6 +201,8 @@ def build_parser() -> argparse.ArgumentParser:
     features.set_defaults(func=_features)
 
     add_generate_command(subparsers)
+    add_segment_command(subparsers)
+    add_sql_command(subparsers)
     return parser
 
 

@@ -8,6 +8,7 @@ from assets.bronze import bronze_definitions
 from assets.features import features_definitions
 from assets.identity import identity_definitions
 from assets.resources import build_resources
+from assets.segments import segments_definitions
 from assets.silver import silver_definitions
 from c360.config import Settings, load_settings
 from pipelines.automation import build_daily_schedule, landing_zone_sensor, stage_chain_sensors
@@ -26,7 +27,11 @@ def build_definitions(
     flags, applied)."""
     settings = settings or load_settings(overrides=overrides)
     layers = dg.Definitions.merge(
-        bronze_definitions(), silver_definitions(), identity_definitions(), features_definitions()
+        bronze_definitions(),
+        silver_definitions(),
+        identity_definitions(),
+        features_definitions(),
+        segments_definitions(),
     )
     jobs = {job.name: job for job in layers.jobs or []}
     automation = dg.Definitions(

@@ -26,6 +26,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("silver", "silver_job"),
     Stage("identity", "identity_job"),
     Stage("features", "features_job", partitioning="as_of_date"),
+    Stage("segments", "segments_job", partitioning="as_of_date"),
 )
 
 

@@ -1,0 +1,24 @@
+"""Where a channel's current consent comes from: the one place issue 17's ledger will replace.
+
+Today the golden record holds ``consent_email`` / ``consent_sms`` (null = unknown = no consent);
+``conf/segments.yaml`` ``channel_consent`` maps each channel to its column, null when the channel
+has no consent source yet (zalo, call): nobody consents, every customer is excluded.
+"""
+
+from __future__ import annotations
+
+from c360.segments.model import SegmentsConfig
+
+
+def consent_sql(channel: str | None, config: SegmentsConfig, alias: str = "g") -> str:
+    """SQL boolean that is TRUE only for customers with current consent for ``channel``.
+
+    No channel: TRUE (nothing to consent to). A channel without a consent source: FALSE.
+    Columns come from validated configuration, never from user input.
+    """
+    if channel is None:
+        return "TRUE"
+    column = config.channel_consent.get(channel)
+    if column is None:
+        return "FALSE"
+    return f'coalesce({alias}."{column}", FALSE)'
