@@ -440,3 +440,54 @@ def test_em_sessions_on_huge_blocks_train_on_a_sample(synthetic_records, matchin
     )
     assert 0.15 * pairs < kept < 0.35 * pairs  # about one pair in four
     assert em_rule(prepared, ("family_name",), max_pairs=pairs)[1] is None
+
+
+def test_address_key_drops_a_trailing_province_name(matching_config):
+    # One source writes the province into the address, the other keeps it in its own field.
+    records = pa.table(
+        {
+            "record_key": ["crm:1", "erp:1", "erp:2"],
+            "address_folded": [
+                "228 ba trieu phuong hoang mai",
+                "228 ba trieu phuong hoang mai hai phong",
+                "hai phong",  # only the province: kept
+            ],
+            "province": ["Hải Phòng", "Hải Phòng", "Hải Phòng"],
+        }
+    )
+    prepared = prepare_records(records, matching_config.prepare)
+    assert prepared.column("address_key").to_pylist() == [
+        "228 ba trieu hoang mai",
+        "228 ba trieu hoang mai",
+        "hai phong",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("left", "right", "blocked"),
+    [
+        ("2423787", "2427387", True),  # two digits swapped in the second half
+        ("7161189", "7161198", True),  # swapped at the end
+        ("5795683", "5795583", True),  # one digit wrong, in the middle
+        ("079090012345", "079090012845", True),  # a CCCD with one typed digit
+        ("079090012345", "079091112345", False),  # two digits apart: not a typo
+        ("2423787", "9081739", False),
+    ],
+)
+def test_national_ids_one_edit_apart_are_blocked(matching_config, left, right, blocked):
+    # Nothing else in common: only the ID-halves rules can bring the pair together.
+    records = pa.table(
+        {
+            "record_key": ["crm:1", "crm:2"],
+            "given_name": ["an", "binh"],
+            "family_name": ["le", "tran"],
+            "national_id": [left, right],
+            "national_id_type": ["other", "other"],
+        }
+    )
+    prepared = prepare_records(records, matching_config.prepare)
+    backend = DuckDBBackend()
+    creator = build_settings(matching_config, populated_columns(prepared, 0.001))
+    linker = backend.linker(backend.register(prepared, "ids"), creator)
+    pairs = linker.inference.deterministic_link().as_pandas_dataframe()
+    assert (len(pairs) == 1) is blocked
