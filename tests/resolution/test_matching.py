@@ -226,6 +226,43 @@ def test_conflicting_birth_dates_split_a_chained_cluster(matching_config):
     assert best == {"x": 0.9999, "y": 0.9999, "z": None}
 
 
+def test_a_record_without_birth_date_cannot_bridge_father_and_son(matching_config):
+    from datetime import date
+
+    backend = DuckDBBackend()
+    # Same name, address and landline; y has no birth date. Both bridge edges are far above
+    # the conflict threshold, so the threshold alone would keep father and son together.
+    rows = [("x", None, date(1990, 8, 30)), ("y", None, None), ("z", None, date(1959, 5, 6))]
+    pairs = [
+        ("x", "y", 0.9999999, 5, 5, -1),  # y resembles the son most
+        ("y", "z", 0.999999, 5, 5, -1),
+    ]
+    records, predictions = _guard_inputs(backend, rows, pairs)
+    in_model = {"given_name", "family_name", "national_id", "date_of_birth"}
+    clusters, _, counts = cluster_records(
+        backend, records, predictions, matching_config, in_model, THRESHOLD
+    )
+    assert _groups(clusters) == {frozenset({"x", "y"}), frozenset({"z"})}
+    assert (counts.conflicting_clusters, counts.conflicting_clusters_left) == (1, 0)
+
+
+def test_records_sharing_a_national_id_never_conflict_on_dates(matching_config):
+    from datetime import date
+
+    backend = DuckDBBackend()
+    # One document number on all three: one person whose birth date was mistyped badly.
+    rows = [("x", "7161189", date(1994, 4, 13)), ("y", "7161189", None)]
+    rows.append(("z", "7161189", date(1922, 6, 9)))
+    pairs = [("x", "y", 0.9999, 5, 5, -1), ("y", "z", 0.9999, 5, 5, -1)]
+    records, predictions = _guard_inputs(backend, rows, pairs)
+    in_model = {"given_name", "family_name", "national_id", "date_of_birth"}
+    clusters, _, counts = cluster_records(
+        backend, records, predictions, matching_config, in_model, THRESHOLD
+    )
+    assert _groups(clusters) == {frozenset({"x", "y", "z"})}
+    assert counts.conflicting_clusters == 0
+
+
 def test_guard_sql_skips_comparisons_missing_from_the_model(matching_config):
     assert guard_sql(matching_config, {"phone", "email"}) == "FALSE"
     sql = guard_sql(matching_config, {"given_name", "family_name"})
