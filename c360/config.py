@@ -62,7 +62,7 @@ class StorageSettings(_Section):
     vacuum_retention_hours: int = Field(168, ge=0)
 
 
-class MatchingSettings(_Section):
+class IdentitySettings(_Section):
     backend: Literal["duckdb", "spark"] = "duckdb"
     match_probability_threshold: float = Field(0.95, gt=0.0, lt=1.0)
     duckdb_memory_limit: str | None = Field("6GB", pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB)$")
@@ -101,7 +101,7 @@ class Settings(_Section):
     truth_root: Path | None = None
     spark: SparkSettings = Field(default_factory=SparkSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
-    matching: MatchingSettings = Field(default_factory=MatchingSettings)
+    identity: IdentitySettings = Field(default_factory=IdentitySettings)
     quality: QualitySettings = Field(default_factory=QualitySettings)
     landing: LandingSettings = Field(default_factory=LandingSettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)

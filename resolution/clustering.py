@@ -1,6 +1,6 @@
 """Clusters from scored pairs, guarded against over-merging through shared identifiers.
 
-The guard (``guard`` in ``conf/matching.yaml``), in two steps:
+The guard (``guard`` in ``conf/identity.yaml``), in two steps:
 
 1. **Personal evidence and no contradiction on every edge.** A scored pair becomes a clustering
    edge only when its match probability reaches the threshold AND it agrees on something
@@ -32,8 +32,8 @@ from dataclasses import dataclass
 from splink.clustering import cluster_pairwise_predictions_at_threshold
 from splink.internals.splink_dataframe import SplinkDataFrame
 
+from resolution.config import GuardConfig, IdentityConfig, level_values
 from resolution.linker import MatchingBackend
-from resolution.settings import GuardConfig, MatchingConfig, level_values
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ class ClusteringCounts:
 
 
 def _levels_sql(
-    config: MatchingConfig, levels_by_comparison: dict[str, tuple[str, ...]], in_model: set[str]
+    config: IdentityConfig, levels_by_comparison: dict[str, tuple[str, ...]], in_model: set[str]
 ) -> list[str]:
     """One ``gamma_<name> IN (...)`` clause per comparison in the model."""
     by_name = {spec.name: spec for spec in config.comparisons}
@@ -78,7 +78,7 @@ def _levels_sql(
 
 
 def _all_of_sql(
-    config: MatchingConfig, levels_by_comparison: dict[str, tuple[str, ...]], in_model: set[str]
+    config: IdentityConfig, levels_by_comparison: dict[str, tuple[str, ...]], in_model: set[str]
 ) -> str | None:
     """All the comparisons at their levels; None when one of them is not in the model."""
     if not set(levels_by_comparison) <= in_model:
@@ -87,7 +87,7 @@ def _all_of_sql(
 
 
 def guard_sql(
-    config: MatchingConfig, comparisons_in_model: set[str], guard: GuardConfig | None = None
+    config: IdentityConfig, comparisons_in_model: set[str], guard: GuardConfig | None = None
 ) -> str:
     """SQL condition over ``gamma_<comparison>`` columns: the pair may be a clustering edge.
 
@@ -132,7 +132,7 @@ def cluster_records(
     backend: MatchingBackend,
     records: SplinkDataFrame,
     predictions: SplinkDataFrame,
-    config: MatchingConfig,
+    config: IdentityConfig,
     comparisons_in_model: set[str],
     threshold: float,
 ) -> tuple[SplinkDataFrame, SplinkDataFrame, ClusteringCounts]:
@@ -142,7 +142,7 @@ def cluster_records(
         backend: where the SQL runs.
         records: the prepared records (``record_key``, ``national_id``...).
         predictions: Splink's scored pairs (with ``gamma_`` columns).
-        config: matching configuration (its ``guard``).
+        config: the identity configuration (its ``guard``).
         comparisons_in_model: comparisons the model was built with.
         threshold: match probability at which a pair may become an edge.
 

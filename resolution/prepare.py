@@ -2,7 +2,7 @@
 
 Only the contract's columns are read; any of them may be empty. Three columns are derived from
 them for comparison and blocking: ``address_key`` (the folded address without administrative
-words and without a trailing province name, see ``prepare`` in ``conf/matching.yaml``),
+words and without a trailing province name, see ``prepare`` in ``conf/identity.yaml``),
 ``dob_year``, ``name_sorted`` (the folded
 name's tokens in alphabetical order, so "anh nguyen van" = "nguyen van anh") and
 ``name_initials`` (their first letters, a cheap pre-check of the ``tokens_cover`` level).
@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from c360.standardise.text import fold
-from resolution.settings import PrepareConfig
+from resolution.config import PrepareConfig
 
 log = logging.getLogger(__name__)
 

@@ -26,10 +26,10 @@ from splink.blocking_rule_library import CustomRule
 from splink.internals import expectation_maximisation as splink_em
 from splink.internals.exceptions import EMTrainingException
 
+from resolution.config import IdentityConfig
 from resolution.linker import MatchingBackend
 from resolution.model import TrainedModel, new_version
 from resolution.settings import (
-    MatchingConfig,
     build_settings,
     populated_columns,
     usable_rule_specs,
@@ -153,14 +153,14 @@ def em_rule(
 
 
 def train_model(
-    records: pa.Table, backend: MatchingBackend, config: MatchingConfig
+    records: pa.Table, backend: MatchingBackend, config: IdentityConfig
 ) -> TrainedModel:
     """Train a model on prepared ``records`` (see :func:`resolution.prepare.prepare_records`).
 
     Args:
         records: the linking view of silver/person_records.
         backend: where Splink runs.
-        config: the matching configuration.
+        config: the identity configuration.
 
     Returns:
         The trained model (not yet saved), with a summary of what training did.

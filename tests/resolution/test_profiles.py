@@ -5,7 +5,8 @@ Each test lands a small data set with truth (``c360 generate --noise-profile NAM
 asserts pairwise F1, precision and recall floors on the identity stage's evaluation. A change that
 costs recall or precision on any profile fails here. The floors are today's figures minus a small
 margin (measured values in the comment of each row); raise them as the matcher improves.
-The same profiles at 10k people: ``python benchmarks/resolution.py`` (docs/identity_resolution.md).
+The same profiles at 10k people: ``python benchmarks/bench_resolution.py``
+(docs/identity_resolution.md).
 """
 
 from __future__ import annotations

@@ -18,20 +18,13 @@ truth (``c360 generate``), runs the project's own bronze and silver stages on it
 Prints per profile: records, F1 / precision / recall and wall time (train / predict / cluster)
 of both; writes benchmarks/results/resolution.json (per profile)::
 
-    python benchmarks/resolution.py --profiles default,hard,western,sparse,febrl3,febrl4 \\
+    python benchmarks/bench_resolution.py --profiles default,hard,western,sparse,febrl3,febrl4 \\
         --people 10000 --work /tmp/resolution-bench
 
 The older single-input mode still works: ``--records LAKE/silver/person_records --truth TRUTH``.
 """
 
-# ruff: noqa: E402  (the path fix below must run before the package imports)
 from __future__ import annotations
-
-import sys
-from pathlib import Path
-
-# This script is named like the package it measures: keep its own folder off the import path.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 import argparse
 import json
@@ -40,6 +33,7 @@ import os
 import shutil
 import time
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -108,13 +102,13 @@ def bronze_and_silver(raw: Path, lake: Path) -> tuple[pa.Table, float]:
 
 def ours(records: pa.Table, threshold: float, truth: Path | None) -> dict[str, Any]:
     """Our identity stage as the asset runs it (no saved model: trains on these records)."""
+    from resolution.config import load_identity_config
     from resolution.linker import DuckDBBackend
     from resolution.run import resolve_identities
-    from resolution.settings import load_matching_config
 
     started = time.perf_counter()
     run = resolve_identities(
-        records, None, None, DuckDBBackend(), load_matching_config(), threshold,
+        records, None, None, DuckDBBackend(), load_identity_config(), threshold,
         run_id="bench", at=datetime.now(UTC), truth_root=truth,
     )  # fmt: skip
     wall = time.perf_counter() - started
@@ -359,7 +353,7 @@ def main() -> None:
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     from c360.config import load_settings
 
-    threshold = args.threshold or load_settings().matching.match_probability_threshold
+    threshold = args.threshold or load_settings().identity.match_probability_threshold
     results: dict[str, Any] = {
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "threshold": threshold,
