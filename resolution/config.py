@@ -57,6 +57,8 @@ class TrainingConfig(_Section):
     m_probability_floor: float = Field(1e-6, gt=0, lt=1)
     min_populated_share: float = Field(0.001, ge=0, lt=1)
     min_records: int = Field(200, ge=0)
+    # Train on a hash sample of about this many records (None: all); see training_sample.
+    max_records: int | None = Field(None, ge=1000)
 
 
 LevelKind = Literal[

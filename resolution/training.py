@@ -152,6 +152,21 @@ def em_rule(
     return CustomRule(condition), {"rule": list(columns), "pairs": pairs, "one_in": buckets}
 
 
+def training_sample(records: pa.Table, max_records: int | None) -> pa.Table:
+    """A deterministic sample of about ``max_records`` records (all of them when fewer).
+
+    Records are kept by a hash of their ``record_key``, independently of whether they match,
+    so a true pair and a random pair survive alike (both with the square of the share kept):
+    m, u and the prior estimated on the sample are those of the whole input, at a fraction of
+    the pairs EM and the prior's deterministic rules have to score.
+    """
+    if max_records is None or records.num_rows <= max_records:
+        return records
+    share = max_records / records.num_rows
+    keys = pc.bit_wise_and(sample_keys(records), pa.scalar(0xFFFFFF, pa.int64()))
+    return records.filter(pc.less(keys, int(share * 0x1000000)))
+
+
 def train_model(
     records: pa.Table, backend: MatchingBackend, config: IdentityConfig
 ) -> TrainedModel:
@@ -166,12 +181,15 @@ def train_model(
         The trained model (not yet saved), with a summary of what training did.
     """
     started = time.perf_counter()
-    available = populated_columns(records, config.training.min_populated_share)
+    training = config.training
+    available = populated_columns(records, training.min_populated_share)
     creator = build_settings(config, available)
+    summary: dict[str, Any] = {"records": records.num_rows, "em_sessions": []}
+    records = training_sample(records, training.max_records)
+    if records.num_rows < summary["records"]:
+        summary["trained_on_records"] = records.num_rows
     training_records = records.append_column(SAMPLE_COLUMN, sample_keys(records))
     linker = backend.linker(backend.register(training_records, "training_records"), creator)
-    training = config.training
-    summary: dict[str, Any] = {"records": records.num_rows, "em_sessions": []}
 
     deterministic = usable_rules(tuple(training.deterministic_rules), available)
     if deterministic:

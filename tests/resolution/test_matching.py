@@ -528,3 +528,14 @@ def test_national_ids_one_edit_apart_are_blocked(identity_config, left, right, b
     linker = backend.linker(backend.register(prepared, "ids"), creator)
     pairs = linker.inference.deterministic_link().as_pandas_dataframe()
     assert (len(pairs) == 1) is blocked
+
+
+def test_training_sample_is_a_stable_share_of_the_records():
+    from resolution.training import training_sample
+
+    records = pa.table({"record_key": [f"crm:{i}" for i in range(20_000)]})
+    sample = training_sample(records, 5_000)
+    assert 4_500 < sample.num_rows < 5_500  # about max_records, by a hash of record_key
+    assert training_sample(records, 5_000).equals(sample)  # the same records every run
+    assert training_sample(records, None) is records
+    assert training_sample(records, 30_000) is records  # fewer records than the cap: all
