@@ -22,6 +22,8 @@ of both; writes benchmarks/results/resolution.json (per profile)::
         --people 10000 --work /tmp/resolution-bench
 
 The older single-input mode still works: ``--records LAKE/silver/person_records --truth TRUTH``.
+``--reuse`` matches the silver an earlier run left under ``--work`` again (matcher experiments
+without landing and standardising anew).
 """
 
 from __future__ import annotations
@@ -289,9 +291,25 @@ def measure(records: pa.Table, threshold: float, truth: Path | None) -> dict[str
     return result
 
 
-def run_profile(profile: str, people: int, work: Path, threshold: float) -> dict[str, Any]:
-    """Land, bronze + silver, then both matchers, for one profile."""
+def run_profile(
+    profile: str, people: int, work: Path, threshold: float, reuse: bool = False
+) -> dict[str, Any]:
+    """Land, bronze + silver, then both matchers, for one profile.
+
+    With ``reuse``, a silver/person_records table (and truth) left in ``work/<profile>`` by an
+    earlier run is matched again without landing and standardising anew.
+    """
     folder = work / profile
+    silver = folder / "lake" / "silver" / "person_records"
+    if reuse and DeltaTable.is_deltatable(str(silver)) and (folder / "truth").is_dir():
+        persons = pd.read_csv(folder / "truth" / "person_truth.csv", usecols=["person_id"])
+        result = {"people": None if profile in FEBRL_PROFILES else people, "reused": str(silver)}
+        result |= {"persons": int(persons["person_id"].nunique()), "truth_records": len(persons)}
+        return {
+            "status": "ok",
+            **result,
+            **measure(read_records(silver), threshold, folder / "truth"),
+        }
     if folder.exists():
         shutil.rmtree(folder)
     started = time.perf_counter()
@@ -347,6 +365,10 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--records", type=Path, help="single-input mode: person_records table")
     parser.add_argument("--truth", type=Path, help="single-input mode: truth folder")
+    parser.add_argument(
+        "--reuse", action="store_true",
+        help="match the silver a previous run left under --work again (no landing, no silver)",
+    )  # fmt: skip
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     quiet_splink()
@@ -368,7 +390,7 @@ def main() -> None:
         for profile in [p.strip() for p in args.profiles.split(",") if p.strip()]:
             if profile not in ALL_PROFILES:
                 parser.error(f"unknown profile {profile!r}; choose from {', '.join(ALL_PROFILES)}")
-            profiles[profile] = run_profile(profile, args.people, args.work, threshold)
+            profiles[profile] = run_profile(profile, args.people, args.work, threshold, args.reuse)
             print_result(profile, profiles[profile])
     results["profiles"] = profiles
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -432,6 +432,9 @@ def test_typed_birth_date_and_other_documents_compare(identity_config):
     assert compare("C1234567", "passport", "C1234567", "passport") == values["exact"]
     assert compare("C1234567", "passport", "C1234576", "passport") == values["one_edit"]
     assert compare("1804974", "other", "1804947", "other") == values["one_edit"]
+    # Two different CCCDs: two people (a guard contradiction); two "other" numbers: else.
+    assert compare("079090012345", "cccd", "001081814758", "cccd") == values["different_same_kind"]
+    assert compare("1804974", "other", "9081739", "other") == values["else"]
     assert compare("123456789", "cmnd", "079090012345", "cccd") == -1  # not comparable
     assert compare("C1234567", "passport", "079090012345", "cccd") == -1
 
