@@ -128,6 +128,35 @@ def _components(
     )
 
 
+def _with_best_edge(
+    backend: MatchingBackend, clusters: SplinkDataFrame, edges: SplinkDataFrame
+) -> SplinkDataFrame:
+    """``record_key, cluster_id, match_probability``: each record's best edge within its
+    cluster (NULL for a record alone)."""
+    return backend.query(
+        f"""
+        WITH ends AS (
+            SELECT record_key_l AS record_key, record_key_r AS other, match_probability
+            FROM {edges.physical_name}
+            UNION ALL
+            SELECT record_key_r AS record_key, record_key_l AS other, match_probability
+            FROM {edges.physical_name}
+        ),
+        best AS (
+            SELECT e.record_key, max(e.match_probability) AS match_probability
+            FROM ends e
+            JOIN {clusters.physical_name} a ON a.record_key = e.record_key
+            JOIN {clusters.physical_name} b ON b.record_key = e.other
+            WHERE a.cluster_id = b.cluster_id
+            GROUP BY e.record_key
+        )
+        SELECT c.record_key, c.cluster_id, best.match_probability
+        FROM {clusters.physical_name} c
+        LEFT JOIN best ON best.record_key = c.record_key
+        """
+    )
+
+
 def cluster_records(
     backend: MatchingBackend,
     records: SplinkDataFrame,
@@ -170,28 +199,7 @@ def cluster_records(
         clusters, conflicting, left = _split_conflicts(
             backend, records, clusters, edges, config.guard.conflict_threshold
         )
-    best = backend.query(
-        f"""
-        WITH ends AS (
-            SELECT record_key_l AS record_key, record_key_r AS other, match_probability
-            FROM {edges.physical_name}
-            UNION ALL
-            SELECT record_key_r AS record_key, record_key_l AS other, match_probability
-            FROM {edges.physical_name}
-        ),
-        best AS (
-            SELECT e.record_key, max(e.match_probability) AS match_probability
-            FROM ends e
-            JOIN {clusters.physical_name} a ON a.record_key = e.record_key
-            JOIN {clusters.physical_name} b ON b.record_key = e.other
-            WHERE a.cluster_id = b.cluster_id
-            GROUP BY e.record_key
-        )
-        SELECT c.record_key, c.cluster_id, best.match_probability
-        FROM {clusters.physical_name} c
-        LEFT JOIN best ON best.record_key = c.record_key
-        """
-    )
+    best = _with_best_edge(backend, clusters, edges)
     counts = ClusteringCounts(
         edges_above_threshold=int(above),
         edges_refused_by_guard=int(above) - int(edge_count),
@@ -241,7 +249,7 @@ def _conflict_edges_sql(
     edges: SplinkDataFrame,
     conflict_threshold: float,
 ) -> str:
-    """The edges a conflicting cluster is re-clustered on.
+    """The edges a conflicting cluster is re-clustered on (one SQL statement, hence long).
 
     An edge is kept when it reaches ``conflict_threshold`` and each of its ends that is a
     *bridge* keeps it as its best edge (highest probability). A bridge is a record without a

@@ -96,7 +96,10 @@ def _order_by(field: str, rule: FieldRule, default_priority: tuple[str, ...]) ->
 
 
 def golden_records_sql(config: SurvivorshipConfig, linked: str = "linked") -> str:
-    """The survivorship query over ``linked`` (person records with their ``customer_id``)."""
+    """The survivorship query over ``linked`` (person records with their ``customer_id``).
+
+    Long because it is one SQL statement (a CTE per step), read top to bottom.
+    """
     leaders = {n: r for n, r in config.fields.items() if r.rule is not None}
     base_columns = ", ".join(
         f"CASE WHEN trim({f}) = '' THEN NULL ELSE {f} END AS {f}" if f not in DATE_FIELDS else f

@@ -112,6 +112,8 @@ def match_records(
 ) -> MatchResult:
     """Resolve ``records`` (silver/person_records rows as Arrow) into clusters.
 
+    Long because each stage (prepare, model, predict, cluster) is timed in place.
+
     Args:
         records: person records (any contract column may be missing or empty).
         backend: where Splink runs (DuckDB or Spark).

@@ -26,7 +26,7 @@ from splink.blocking_rule_library import CustomRule
 from splink.internals import expectation_maximisation as splink_em
 from splink.internals.exceptions import EMTrainingException
 
-from resolution.config import IdentityConfig
+from resolution.config import IdentityConfig, TrainingConfig
 from resolution.linker import MatchingBackend
 from resolution.model import TrainedModel, new_version
 from resolution.settings import (
@@ -167,6 +167,53 @@ def training_sample(records: pa.Table, max_records: int | None) -> pa.Table:
     return records.filter(pc.less(keys, int(share * 0x1000000)))
 
 
+def _estimate_prior(
+    linker: Any, available: set[str], training: TrainingConfig, records: int, summary: dict
+) -> None:
+    """The prior from the deterministic rules, kept within (0, 1) (see _keep_prior_usable)."""
+    deterministic = usable_rules(tuple(training.deterministic_rules), available)
+    if deterministic:
+        try:
+            linker.training.estimate_probability_two_random_records_match(
+                deterministic, recall=training.deterministic_recall
+            )
+        except ValueError as exc:
+            # Tiny extracts where the deterministic rules match most pairs: keep Splink's prior.
+            log.warning("prior not estimated from deterministic rules: %s", str(exc)[:160])
+            summary["prior_estimation_skipped"] = str(exc)[:160]
+    _keep_prior_usable(linker, records, summary)
+
+
+def _run_em_sessions(
+    linker: Any,
+    records: pa.Table,
+    available: set[str],
+    training: TrainingConfig,
+    summary: dict[str, Any],
+) -> list[str]:
+    """One EM session per usable ``training.em_blocking_rules`` rule (sampled on huge
+    blocks, m floored); returns the levels whose m was floored."""
+    floored: list[str] = []
+    for rule_spec in usable_rule_specs(tuple(training.em_blocking_rules), available):
+        rule, sampled = em_rule(records, rule_spec, training.em_max_pairs)
+        if sampled:
+            summary.setdefault("em_sessions_sampled", []).append(sampled)
+        try:
+            with m_probability_floor(training.m_probability_floor, floored):
+                linker.training.estimate_parameters_using_expectation_maximisation(
+                    rule, estimate_without_term_frequencies=True
+                )
+        except (EMTrainingException, ValueError) as exc:
+            # Small or sparse extracts (a first day, one source) may give a training block no
+            # pair at all, or so few that EM drives the prior to 0 or 1 (math domain error);
+            # the other sessions (or Splink's defaults) still give m values.
+            log.warning("EM session on %s skipped: %s", rule_spec, str(exc)[:120])
+            summary.setdefault("em_sessions_skipped", []).append([*rule_spec, str(exc)[:120]])
+            continue
+        summary["em_sessions"].append(list(rule_spec))
+    return floored
+
+
 def train_model(
     records: pa.Table, backend: MatchingBackend, config: IdentityConfig
 ) -> TrainedModel:
@@ -191,38 +238,11 @@ def train_model(
     training_records = records.append_column(SAMPLE_COLUMN, sample_keys(records))
     linker = backend.linker(backend.register(training_records, "training_records"), creator)
 
-    deterministic = usable_rules(tuple(training.deterministic_rules), available)
-    if deterministic:
-        try:
-            linker.training.estimate_probability_two_random_records_match(
-                deterministic, recall=training.deterministic_recall
-            )
-        except ValueError as exc:
-            # Tiny extracts where the deterministic rules match most pairs: keep Splink's prior.
-            log.warning("prior not estimated from deterministic rules: %s", str(exc)[:160])
-            summary["prior_estimation_skipped"] = str(exc)[:160]
-    _keep_prior_usable(linker, records.num_rows, summary)
+    _estimate_prior(linker, available, training, records.num_rows, summary)
     linker.training.estimate_u_using_random_sampling(
         max_pairs=training.u_max_pairs, seed=training.seed
     )
-    floored: list[str] = []
-    for rule_spec in usable_rule_specs(tuple(training.em_blocking_rules), available):
-        rule, sampled = em_rule(records, rule_spec, training.em_max_pairs)
-        if sampled:
-            summary.setdefault("em_sessions_sampled", []).append(sampled)
-        try:
-            with m_probability_floor(training.m_probability_floor, floored):
-                linker.training.estimate_parameters_using_expectation_maximisation(
-                    rule, estimate_without_term_frequencies=True
-                )
-        except (EMTrainingException, ValueError) as exc:
-            # Small or sparse extracts (a first day, one source) may give a training block no
-            # pair at all, or so few that EM drives the prior to 0 or 1 (math domain error);
-            # the other sessions (or Splink's defaults) still give m values.
-            log.warning("EM session on %s skipped: %s", rule_spec, str(exc)[:120])
-            summary.setdefault("em_sessions_skipped", []).append([*rule_spec, str(exc)[:120]])
-            continue
-        summary["em_sessions"].append(list(rule_spec))
+    floored = _run_em_sessions(linker, records, available, training, summary)
     if floored:
         log.warning("EM left levels unobserved; m floored for: %s", ", ".join(floored))
     summary["m_floored_levels"] = floored
