@@ -68,6 +68,14 @@ def read_records(path: Path) -> pa.Table:
     return pq.read_table(path)
 
 
+def duckdb_memory_limit() -> str | None:
+    """The profile's DuckDB memory cap (``identity.duckdb_memory_limit``), for both matchers:
+    DuckDB's default (80% of the machine) got a 100k comparison OOM-killed on a shared box."""
+    from c360.config import load_settings
+
+    return load_settings().identity.duckdb_memory_limit
+
+
 def quiet_splink() -> None:
     """Splink logs every EM iteration at INFO; keep the output to one line per result."""
     logging.getLogger("splink").setLevel(logging.ERROR)
@@ -110,8 +118,8 @@ def ours(records: pa.Table, threshold: float, truth: Path | None) -> dict[str, A
 
     started = time.perf_counter()
     run = resolve_identities(
-        records, None, None, DuckDBBackend(), load_identity_config(), threshold,
-        run_id="bench", at=datetime.now(UTC), truth_root=truth,
+        records, None, None, DuckDBBackend(duckdb_memory_limit()), load_identity_config(),
+        threshold, run_id="bench", at=datetime.now(UTC), truth_root=truth,
     )  # fmt: skip
     wall = time.perf_counter() - started
     figures: dict[str, Any] = {
@@ -205,7 +213,10 @@ def plain_splink(records: pa.Table, threshold: float, truth: Path | None) -> dic
     )
     available = {c for c in columns if _populated(table, c)}
     settings, deterministic, em_rules = plain_splink_settings(available)
-    linker = Linker(DuckDBAPI().register(table), settings, log_level=None)
+    import duckdb
+
+    connection = duckdb.connect(config={"memory_limit": duckdb_memory_limit() or "80%"})
+    linker = Linker(DuckDBAPI(connection).register(table), settings, log_level=None)
     linker.training.estimate_probability_two_random_records_match(
         deterministic, recall=PLAIN_RECALL
     )
