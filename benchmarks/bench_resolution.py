@@ -33,6 +33,7 @@ import json
 import logging
 import os
 import shutil
+import tempfile
 import time
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -215,7 +216,9 @@ def plain_splink(records: pa.Table, threshold: float, truth: Path | None) -> dic
     settings, deterministic, em_rules = plain_splink_settings(available)
     import duckdb
 
-    connection = duckdb.connect(config={"memory_limit": duckdb_memory_limit() or "80%"})
+    spill = Path(tempfile.gettempdir()) / "c360-bench-duckdb"  # not .tmp/ in the working dir
+    limits = {"memory_limit": duckdb_memory_limit() or "80%", "temp_directory": str(spill)}
+    connection = duckdb.connect(config=limits)
     linker = Linker(DuckDBAPI(connection).register(table), settings, log_level=None)
     linker.training.estimate_probability_two_random_records_match(
         deterministic, recall=PLAIN_RECALL
