@@ -13,10 +13,10 @@ from c360.tables import (
     GOLD_IDENTITY_MAP,
     SILVER_PERSON_RECORDS,
 )
+from resolution.config import load_identity_config
 from resolution.golden import build_golden_records
 from resolution.linker import make_backend
 from resolution.run import commit_identity, previous_identity, repair_identity, resolve_identities
-from resolution.settings import load_matching_config
 
 PERSON_RECORDS_KEY = SILVER_PERSON_RECORDS.asset_key
 IDENTITY_MAP_KEY = GOLD_IDENTITY_MAP.asset_key
@@ -77,7 +77,7 @@ def identity_map(
     stable customer IDs; charts under _reports/<run_id>/. First finishes the commits of a run
     killed between the map and the history (resolution.run.repair_identity)."""
     lake = lakehouse.get()
-    matching = load_matching_config()
+    matching = load_identity_config()
     repaired = repair_identity(lake)
     previous, issued = previous_identity(lake)
     run_id = context.run_id or uuid.uuid4().hex

@@ -128,7 +128,7 @@ def build_resources(settings: Settings) -> dict[str, Any]:
             root=str(settings.raw_root), unknown_files=settings.landing.unknown_files
         ),
         "matcher": MatcherResource(
-            **settings.matching.model_dump(),
+            **settings.identity.model_dump(),
             truth_root=str(settings.truth_root) if settings.truth_root else None,
         ),
     }

@@ -486,7 +486,7 @@ def machine_info() -> dict[str, Any]:
         "profile": settings.profile,
         "spark_master": settings.spark.master,
         "spark_driver_memory": settings.spark.driver_memory,
-        "matching_backend": settings.matching.backend,
+        "matching_backend": settings.identity.backend,
     }
 
 

@@ -103,7 +103,7 @@ class StorageSettings(_Section):
     writer: Literal["auto", "delta-rs", "delta-spark"] = "auto"
 
 
-class MatchingSettings(_Section):
+class IdentitySettings(_Section):
     backend: Literal["duckdb", "spark"] = "duckdb"
     match_probability_threshold: float = Field(0.95, gt=0.0, lt=1.0)
     duckdb_memory_limit: str | None = Field("6GB", pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB)$")
@@ -138,7 +138,7 @@ class Settings(_Section):
     truth_root: Path | None = None
     spark: SparkSettings = Field(default_factory=SparkSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
-    matching: MatchingSettings = Field(default_factory=MatchingSettings)
+    identity: IdentitySettings = Field(default_factory=IdentitySettings)
     landing: LandingSettings = Field(default_factory=LandingSettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     lock: LockSettings = Field(default_factory=LockSettings)

@@ -1,6 +1,6 @@
 """Clusters from scored pairs, guarded against over-merging through shared identifiers.
 
-The guard (``guard`` in ``conf/matching.yaml``), in two steps:
+The guard (``guard`` in ``conf/identity.yaml``), in two steps:
 
 1. **Personal evidence and no contradiction on every edge.** A scored pair becomes a clustering
    edge only when its match probability reaches the threshold AND it agrees on something
@@ -16,7 +16,9 @@ The guard (``guard`` in ``conf/matching.yaml``), in two steps:
    (two CCCDs, two CMNDs or two passports; "other" numbers are too often mistyped) or two birth
    dates that are neither day/month swaps nor one typed digit apart is more than one person:
    its records are re-clustered on their edges at the stricter ``conflict_threshold``, which
-   cuts the weak bridges that joined them.
+   cuts the weak bridges that joined them; a record without a birth date that links two
+   records whose dates conflict keeps only its best edge. Records sharing one national ID
+   never conflict on dates.
 
 Connected components are Splink's (``cluster_pairwise_predictions_at_threshold``), so this runs
 on DuckDB and on Spark alike. A cluster's id is its smallest ``record_key``.
@@ -30,10 +32,24 @@ from dataclasses import dataclass
 from splink.clustering import cluster_pairwise_predictions_at_threshold
 from splink.internals.splink_dataframe import SplinkDataFrame
 
+from resolution.config import GuardConfig, IdentityConfig, level_values
 from resolution.linker import MatchingBackend
-from resolution.settings import GuardConfig, MatchingConfig, level_values
 
 log = logging.getLogger(__name__)
+
+
+# Two birth dates of one cluster that cannot be one person's: neither equal, nor a day/month
+# swap, nor one typed digit or swap apart (portable SQL over two date expressions).
+_DOBS_CONFLICT = (
+    "{a} <> {b} AND damerau_levenshtein(CAST({a} AS STRING), CAST({b} AS STRING)) > 1"
+    " AND NOT (EXTRACT(YEAR FROM {a}) = EXTRACT(YEAR FROM {b})"
+    " AND EXTRACT(MONTH FROM {a}) = EXTRACT(DAY FROM {b})"
+    " AND EXTRACT(DAY FROM {a}) = EXTRACT(MONTH FROM {b}))"
+)
+
+# Two records with one national ID are one person whatever their dates say (the guard's
+# contradiction is overridden the same way).
+_SAME_ID = "coalesce({a} = {b}, FALSE)"
 
 
 @dataclass(frozen=True)
@@ -47,7 +63,7 @@ class ClusteringCounts:
 
 
 def _levels_sql(
-    config: MatchingConfig, levels_by_comparison: dict[str, tuple[str, ...]], in_model: set[str]
+    config: IdentityConfig, levels_by_comparison: dict[str, tuple[str, ...]], in_model: set[str]
 ) -> list[str]:
     """One ``gamma_<name> IN (...)`` clause per comparison in the model."""
     by_name = {spec.name: spec for spec in config.comparisons}
@@ -62,7 +78,7 @@ def _levels_sql(
 
 
 def _all_of_sql(
-    config: MatchingConfig, levels_by_comparison: dict[str, tuple[str, ...]], in_model: set[str]
+    config: IdentityConfig, levels_by_comparison: dict[str, tuple[str, ...]], in_model: set[str]
 ) -> str | None:
     """All the comparisons at their levels; None when one of them is not in the model."""
     if not set(levels_by_comparison) <= in_model:
@@ -71,7 +87,7 @@ def _all_of_sql(
 
 
 def guard_sql(
-    config: MatchingConfig, comparisons_in_model: set[str], guard: GuardConfig | None = None
+    config: IdentityConfig, comparisons_in_model: set[str], guard: GuardConfig | None = None
 ) -> str:
     """SQL condition over ``gamma_<comparison>`` columns: the pair may be a clustering edge.
 
@@ -112,11 +128,40 @@ def _components(
     )
 
 
+def _with_best_edge(
+    backend: MatchingBackend, clusters: SplinkDataFrame, edges: SplinkDataFrame
+) -> SplinkDataFrame:
+    """``record_key, cluster_id, match_probability``: each record's best edge within its
+    cluster (NULL for a record alone)."""
+    return backend.query(
+        f"""
+        WITH ends AS (
+            SELECT record_key_l AS record_key, record_key_r AS other, match_probability
+            FROM {edges.physical_name}
+            UNION ALL
+            SELECT record_key_r AS record_key, record_key_l AS other, match_probability
+            FROM {edges.physical_name}
+        ),
+        best AS (
+            SELECT e.record_key, max(e.match_probability) AS match_probability
+            FROM ends e
+            JOIN {clusters.physical_name} a ON a.record_key = e.record_key
+            JOIN {clusters.physical_name} b ON b.record_key = e.other
+            WHERE a.cluster_id = b.cluster_id
+            GROUP BY e.record_key
+        )
+        SELECT c.record_key, c.cluster_id, best.match_probability
+        FROM {clusters.physical_name} c
+        LEFT JOIN best ON best.record_key = c.record_key
+        """
+    )
+
+
 def cluster_records(
     backend: MatchingBackend,
     records: SplinkDataFrame,
     predictions: SplinkDataFrame,
-    config: MatchingConfig,
+    config: IdentityConfig,
     comparisons_in_model: set[str],
     threshold: float,
 ) -> tuple[SplinkDataFrame, SplinkDataFrame, ClusteringCounts]:
@@ -126,7 +171,7 @@ def cluster_records(
         backend: where the SQL runs.
         records: the prepared records (``record_key``, ``national_id``...).
         predictions: Splink's scored pairs (with ``gamma_`` columns).
-        config: matching configuration (its ``guard``).
+        config: the identity configuration (its ``guard``).
         comparisons_in_model: comparisons the model was built with.
         threshold: match probability at which a pair may become an edge.
 
@@ -154,28 +199,7 @@ def cluster_records(
         clusters, conflicting, left = _split_conflicts(
             backend, records, clusters, edges, config.guard.conflict_threshold
         )
-    best = backend.query(
-        f"""
-        WITH ends AS (
-            SELECT record_key_l AS record_key, record_key_r AS other, match_probability
-            FROM {edges.physical_name}
-            UNION ALL
-            SELECT record_key_r AS record_key, record_key_l AS other, match_probability
-            FROM {edges.physical_name}
-        ),
-        best AS (
-            SELECT e.record_key, max(e.match_probability) AS match_probability
-            FROM ends e
-            JOIN {clusters.physical_name} a ON a.record_key = e.record_key
-            JOIN {clusters.physical_name} b ON b.record_key = e.other
-            WHERE a.cluster_id = b.cluster_id
-            GROUP BY e.record_key
-        )
-        SELECT c.record_key, c.cluster_id, best.match_probability
-        FROM {clusters.physical_name} c
-        LEFT JOIN best ON best.record_key = c.record_key
-        """
-    )
+    best = _with_best_edge(backend, clusters, edges)
     counts = ClusteringCounts(
         edges_above_threshold=int(above),
         edges_refused_by_guard=int(above) - int(edge_count),
@@ -211,19 +235,86 @@ def _conflicted(
             FROM members a
             JOIN members b ON a.cluster_id = b.cluster_id AND a.record_key < b.record_key
             WHERE a.cluster_id IN (SELECT cluster_id FROM multi)
-              AND a.date_of_birth <> b.date_of_birth
-              AND damerau_levenshtein(
-                CAST(a.date_of_birth AS STRING), CAST(b.date_of_birth AS STRING)
-              ) > 1
-              AND NOT (
-                EXTRACT(YEAR FROM a.date_of_birth) = EXTRACT(YEAR FROM b.date_of_birth)
-                AND EXTRACT(MONTH FROM a.date_of_birth) = EXTRACT(DAY FROM b.date_of_birth)
-                AND EXTRACT(DAY FROM a.date_of_birth) = EXTRACT(MONTH FROM b.date_of_birth)
-              )
+              AND {_DOBS_CONFLICT.format(a="a.date_of_birth", b="b.date_of_birth")}
+              AND NOT {_SAME_ID.format(a="a.national_id", b="b.national_id")}
         )
         SELECT cluster_id FROM ids UNION SELECT cluster_id FROM dobs
         """
     )
+
+
+def _conflict_edges_sql(
+    records: SplinkDataFrame,
+    nodes: SplinkDataFrame,
+    edges: SplinkDataFrame,
+    conflict_threshold: float,
+) -> str:
+    """The edges a conflicting cluster is re-clustered on (one SQL statement, hence long).
+
+    An edge is kept when it reaches ``conflict_threshold`` and each of its ends that is a
+    *bridge* keeps it as its best edge (highest probability). A bridge is a record without a
+    birth date linked to two records whose birth dates conflict (and whose national IDs are
+    not the same): it cannot join a father and
+    a son (or two namesakes) whose own dates tell them apart, it stays with the one it
+    resembles most.
+    """
+    return f"""
+        WITH dated AS (
+            SELECT n.record_key, r.date_of_birth, r.national_id
+            FROM {nodes.physical_name} n
+            JOIN {records.physical_name} r ON r.record_key = n.record_key
+        ),
+        linked AS (
+            SELECT e.record_key_l, e.record_key_r, e.match_probability, e.match_weight,
+                   dl.date_of_birth AS dob_l, dr.date_of_birth AS dob_r,
+                   dl.national_id AS id_l, dr.national_id AS id_r
+            FROM {edges.physical_name} e
+            JOIN dated dl ON dl.record_key = e.record_key_l
+            JOIN dated dr ON dr.record_key = e.record_key_r
+            WHERE e.match_probability >= {conflict_threshold!r}
+        ),
+        neighbour_dobs AS (
+            SELECT record_key_l AS record_key, dob_r AS dob, id_r AS national_id FROM linked
+            WHERE dob_l IS NULL AND dob_r IS NOT NULL
+            UNION ALL
+            SELECT record_key_r AS record_key, dob_l AS dob, id_l AS national_id FROM linked
+            WHERE dob_r IS NULL AND dob_l IS NOT NULL
+        ),
+        bridges AS (
+            SELECT DISTINCT a.record_key
+            FROM neighbour_dobs a
+            JOIN neighbour_dobs b ON a.record_key = b.record_key AND a.dob < b.dob
+            WHERE {_DOBS_CONFLICT.format(a="a.dob", b="b.dob")}
+              AND NOT {_SAME_ID.format(a="a.national_id", b="b.national_id")}
+        ),
+        strong AS (
+            SELECT k.record_key_l, k.record_key_r, k.match_probability, k.match_weight,
+                   bl.record_key IS NULL AS has_dob_l, br.record_key IS NULL AS has_dob_r
+            FROM linked k
+            LEFT JOIN bridges bl ON bl.record_key = k.record_key_l
+            LEFT JOIN bridges br ON br.record_key = k.record_key_r
+        ),
+        ends AS (
+            SELECT record_key_l AS record_key, record_key_r AS other, match_probability
+            FROM strong WHERE NOT has_dob_l
+            UNION ALL
+            SELECT record_key_r AS record_key, record_key_l AS other, match_probability
+            FROM strong WHERE NOT has_dob_r
+        ),
+        ranked AS (
+            SELECT record_key, other, row_number() OVER (
+                PARTITION BY record_key ORDER BY match_probability DESC, other
+            ) AS rank
+            FROM ends
+        ),
+        best AS (SELECT record_key, other FROM ranked WHERE rank = 1)
+        SELECT s.record_key_l, s.record_key_r, s.match_probability, s.match_weight
+        FROM strong s
+        LEFT JOIN best bl ON bl.record_key = s.record_key_l AND bl.other = s.record_key_r
+        LEFT JOIN best br ON br.record_key = s.record_key_r AND br.other = s.record_key_l
+        WHERE (s.has_dob_l OR bl.record_key IS NOT NULL)
+          AND (s.has_dob_r OR br.record_key IS NOT NULL)
+        """
 
 
 def _split_conflicts(
@@ -243,13 +334,7 @@ def _split_conflicts(
         WHERE c.cluster_id IN (SELECT cluster_id FROM {conflicted.physical_name})
         """
     )
-    sub_edges = backend.query(
-        f"""
-        SELECT e.* FROM {edges.physical_name} e
-        JOIN {sub_nodes.physical_name} n ON n.record_key = e.record_key_l
-        WHERE e.match_probability >= {conflict_threshold!r}
-        """
-    )
+    sub_edges = backend.query(_conflict_edges_sql(records, sub_nodes, edges, conflict_threshold))
     reclustered = _components(backend, sub_nodes, sub_edges)
     merged = backend.query(
         f"""

@@ -16,13 +16,13 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from c360.config import CONF_DIR
+from c360.contract import SOURCE_SYSTEMS
 from c360.errors import ConfigurationError
 from c360.tables import GOLD_GOLDEN_RECORDS_SCHEMA, GOLDEN_SURVIVING_FIELDS
 from resolution.linker import MatchingBackend
 
 SURVIVORSHIP_CONFIG_FILE = CONF_DIR / "survivorship.yaml"
 CONSENT_FIELDS = ("consent_email", "consent_sms", "consent_data_use")
-SOURCE_SYSTEMS = ("crm", "erp", "loyalty")
 DATE_FIELDS = {"date_of_birth"}
 
 
@@ -96,7 +96,10 @@ def _order_by(field: str, rule: FieldRule, default_priority: tuple[str, ...]) ->
 
 
 def golden_records_sql(config: SurvivorshipConfig, linked: str = "linked") -> str:
-    """The survivorship query over ``linked`` (person records with their ``customer_id``)."""
+    """The survivorship query over ``linked`` (person records with their ``customer_id``).
+
+    Long because it is one SQL statement (a CTE per step), read top to bottom.
+    """
     leaders = {n: r for n, r in config.fields.items() if r.rule is not None}
     base_columns = ", ".join(
         f"CASE WHEN trim({f}) = '' THEN NULL ELSE {f} END AS {f}" if f not in DATE_FIELDS else f

@@ -194,7 +194,7 @@ def missing_spark_functions(spark: Any) -> list[str]:
 def make_backend(
     name: str, spark: Any = None, duckdb_memory_limit: str | None = None
 ) -> MatchingBackend:
-    """The backend named in the profile (``matching.backend``): ``duckdb`` or ``spark``."""
+    """The backend named in the profile (``identity.backend``): ``duckdb`` or ``spark``."""
     if name == "duckdb":
         return DuckDBBackend(duckdb_memory_limit)
     if name == "spark":

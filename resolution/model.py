@@ -4,7 +4,7 @@ Each version is two files:
 
 - ``<version>.json``: Splink's own saved model (``linker.misc.save_model_to_json``), loadable
   by plain Splink on the dialect it was trained on;
-- ``<version>.c360.json``: the matching configuration and populated columns it was compiled
+- ``<version>.c360.json``: the identity configuration and populated columns it was compiled
   from, the training dialect and figures.
 
 ``latest`` holds the current version's name. Because Splink writes SQL in the training dialect
@@ -25,7 +25,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from resolution.settings import MatchingConfig, build_settings, config_from_dict
+from resolution.config import IdentityConfig, config_from_dict
+from resolution.settings import build_settings
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ class TrainedModel:
 
     version: str
     splink_model: dict[str, Any]  # Splink's settings dict with trained m/u (training dialect)
-    config: MatchingConfig
+    config: IdentityConfig
     available_columns: list[str]
     trained_on: str  # dialect
     trained_at: str
@@ -111,7 +112,7 @@ def save_model(model: TrainedModel, models_dir: Path) -> Path:
         "trained_on": model.trained_on,
         "trained_at": model.trained_at,
         "available_columns": sorted(model.available_columns),
-        "matching_config": model.config.model_dump(mode="json"),
+        "identity_config": model.config.model_dump(mode="json"),
         "training_summary": model.training_summary,
     }
     _write_atomic(model_file, json.dumps(model.splink_model, indent=2))
@@ -145,7 +146,8 @@ def load_model(models_dir: Path, version: str | None = None) -> TrainedModel:
     return TrainedModel(
         version=version,
         splink_model=splink_model,
-        config=config_from_dict(meta["matching_config"]),
+        # Models saved before the stage was renamed (issue 15) name the key "matching_config".
+        config=config_from_dict(meta.get("identity_config") or meta["matching_config"]),
         available_columns=list(meta["available_columns"]),
         trained_on=meta["trained_on"],
         trained_at=meta["trained_at"],

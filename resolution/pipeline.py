@@ -1,4 +1,4 @@
-"""The matching stage end to end: prepare -> (train | load model) -> predict -> cluster.
+"""The identity stage's matching end to end: prepare -> (train | load model) -> predict -> cluster.
 
 :func:`match_records` is what the Dagster asset and the benchmark call; it knows nothing of
 Dagster. The model is trained on the first run (or when retraining is asked for), saved as a new
@@ -19,10 +19,10 @@ from splink import Linker
 from splink.internals.splink_dataframe import SplinkDataFrame
 
 from resolution.clustering import ClusteringCounts, cluster_records
+from resolution.config import IdentityConfig
 from resolution.linker import MatchingBackend
 from resolution.model import ModelError, TrainedModel, latest_version, load_model, save_model
 from resolution.prepare import prepare_records
-from resolution.settings import MatchingConfig
 from resolution.training import train_model
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ class MatchResult:
 def obtain_model(
     prepared: pa.Table,
     backend: MatchingBackend,
-    config: MatchingConfig,
+    config: IdentityConfig,
     models_dir: Path | None,
     retrain: bool,
 ) -> tuple[TrainedModel, bool]:
@@ -91,7 +91,7 @@ def obtain_model(
                 return saved, False
             else:
                 log.warning(
-                    "comparisons in conf/matching.yaml changed since model %s was trained; "
+                    "comparisons in conf/identity.yaml changed since model %s was trained; "
                     "training a new one",
                     saved.version,
                 )
@@ -104,7 +104,7 @@ def obtain_model(
 def match_records(
     records: pa.Table,
     backend: MatchingBackend,
-    config: MatchingConfig,
+    config: IdentityConfig,
     threshold: float,
     models_dir: Path | None = None,
     retrain: bool = False,
@@ -112,10 +112,12 @@ def match_records(
 ) -> MatchResult:
     """Resolve ``records`` (silver/person_records rows as Arrow) into clusters.
 
+    Long because each stage (prepare, model, predict, cluster) is timed in place.
+
     Args:
         records: person records (any contract column may be missing or empty).
         backend: where Splink runs (DuckDB or Spark).
-        config: the matching configuration.
+        config: the identity configuration.
         threshold: match probability at which a guarded pair becomes an edge.
         models_dir: where versioned models live (``lake.models_dir()``); None keeps the model
             in memory only.

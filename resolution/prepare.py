@@ -2,7 +2,8 @@
 
 Only the contract's columns are read; any of them may be empty. Three columns are derived from
 them for comparison and blocking: ``address_key`` (the folded address without administrative
-words, see ``prepare`` in ``conf/matching.yaml``), ``dob_year``, ``name_sorted`` (the folded
+words and without a trailing province name, see ``prepare`` in ``conf/identity.yaml``),
+``dob_year``, ``name_sorted`` (the folded
 name's tokens in alphabetical order, so "anh nguyen van" = "nguyen van anh") and
 ``name_initials`` (their first letters, a cheap pre-check of the ``tokens_cover`` level).
 """
@@ -16,7 +17,8 @@ from collections.abc import Callable
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from resolution.settings import PrepareConfig
+from c360.standardise.text import fold
+from resolution.config import PrepareConfig
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +68,27 @@ def address_key(address_folded: pa.ChunkedArray, config: PrepareConfig) -> pa.Ch
             text = pc.replace_substring_regex(text, rf"(^| )(?:{words})( |$)", " ")
     text = pc.utf8_trim_whitespace(pc.replace_substring_regex(text, r"\s+", " "))
     return pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+
+
+def without_province(keys: pa.ChunkedArray, provinces: pa.ChunkedArray) -> pa.ChunkedArray:
+    """``keys`` without a trailing folded ``provinces`` name: one source writes the province
+    into the address, another keeps it in its own field.
+
+    Example:
+        "123 nguyen hue ben nghe ho chi minh" with province "Hồ Chí Minh" gives
+        "123 nguyen hue ben nghe"; an address that is only the province is kept.
+    """
+    folded: dict[str, str | None] = {}
+    stripped = []
+    for key, province in zip(keys.to_pylist(), provinces.to_pylist(), strict=True):
+        if key is not None and province is not None:
+            if province not in folded:
+                folded[province] = fold(province)
+            suffix = folded[province]
+            if suffix and key.endswith(" " + suffix):
+                key = key[: -len(suffix) - 1]
+        stripped.append(key)
+    return pa.chunked_array([pa.array(stripped, pa.string())])
 
 
 def _per_distinct(names: pa.ChunkedArray, function: Callable[[str], str]) -> pa.ChunkedArray:
@@ -139,7 +162,9 @@ def prepare_records(records: pa.Table, config: PrepareConfig) -> pa.Table:
                     overused,
                     config.max_records_per_identifier,
                 )
-    columns["address_key"] = address_key(columns["address_folded"], config)
+    columns["address_key"] = without_province(
+        address_key(columns["address_folded"], config), columns["province"]
+    )
     columns["dob_year"] = pc.year(columns["date_of_birth"]).cast(pa.int32())
     columns["name_sorted"] = sorted_tokens(columns["full_name_folded"])
     columns["name_initials"] = token_initials(columns["full_name_folded"])

@@ -36,6 +36,7 @@ from c360.tables import (
     GOLD_IDENTITY_MAP_SCHEMA,
 )
 from resolution.charts import save_charts
+from resolution.config import IdentityConfig
 from resolution.evaluation import (
     MatchMetrics,
     evaluate_identity_map,
@@ -45,7 +46,6 @@ from resolution.evaluation import (
 )
 from resolution.linker import MatchingBackend
 from resolution.pipeline import MatchResult, match_records
-from resolution.settings import MatchingConfig
 from resolution.stable_ids import StableIdResult, assign_customer_ids
 
 log = logging.getLogger(__name__)
@@ -104,7 +104,7 @@ def resolve_identities(
     previous_map: pd.DataFrame | None,
     issued_ids: pd.Series | None,
     backend: MatchingBackend,
-    config: MatchingConfig,
+    config: IdentityConfig,
     threshold: float,
     run_id: str,
     at: datetime,
@@ -120,7 +120,7 @@ def resolve_identities(
         previous_map: the current gold/identity_map (None on the first run).
         issued_ids: IDs the history mentions (never re-issued).
         backend: where Splink runs.
-        config: the matching configuration.
+        config: the identity configuration.
         threshold: clustering match-probability threshold.
         run_id: this run's id (history rows, report folder).
         at: this run's time (tz-aware UTC).

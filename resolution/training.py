@@ -26,10 +26,10 @@ from splink.blocking_rule_library import CustomRule
 from splink.internals import expectation_maximisation as splink_em
 from splink.internals.exceptions import EMTrainingException
 
+from resolution.config import IdentityConfig, TrainingConfig
 from resolution.linker import MatchingBackend
 from resolution.model import TrainedModel, new_version
 from resolution.settings import (
-    MatchingConfig,
     build_settings,
     populated_columns,
     usable_rule_specs,
@@ -152,27 +152,25 @@ def em_rule(
     return CustomRule(condition), {"rule": list(columns), "pairs": pairs, "one_in": buckets}
 
 
-def train_model(
-    records: pa.Table, backend: MatchingBackend, config: MatchingConfig
-) -> TrainedModel:
-    """Train a model on prepared ``records`` (see :func:`resolution.prepare.prepare_records`).
+def training_sample(records: pa.Table, max_records: int | None) -> pa.Table:
+    """A deterministic sample of about ``max_records`` records (all of them when fewer).
 
-    Args:
-        records: the linking view of silver/person_records.
-        backend: where Splink runs.
-        config: the matching configuration.
-
-    Returns:
-        The trained model (not yet saved), with a summary of what training did.
+    Records are kept by a hash of their ``record_key``, independently of whether they match,
+    so a true pair and a random pair survive alike (both with the square of the share kept):
+    m, u and the prior estimated on the sample are those of the whole input, at a fraction of
+    the pairs EM and the prior's deterministic rules have to score.
     """
-    started = time.perf_counter()
-    available = populated_columns(records, config.training.min_populated_share)
-    creator = build_settings(config, available)
-    training_records = records.append_column(SAMPLE_COLUMN, sample_keys(records))
-    linker = backend.linker(backend.register(training_records, "training_records"), creator)
-    training = config.training
-    summary: dict[str, Any] = {"records": records.num_rows, "em_sessions": []}
+    if max_records is None or records.num_rows <= max_records:
+        return records
+    share = max_records / records.num_rows
+    keys = pc.bit_wise_and(sample_keys(records), pa.scalar(0xFFFFFF, pa.int64()))
+    return records.filter(pc.less(keys, int(share * 0x1000000)))
 
+
+def _estimate_prior(
+    linker: Any, available: set[str], training: TrainingConfig, records: int, summary: dict
+) -> None:
+    """The prior from the deterministic rules, kept within (0, 1) (see _keep_prior_usable)."""
     deterministic = usable_rules(tuple(training.deterministic_rules), available)
     if deterministic:
         try:
@@ -183,10 +181,18 @@ def train_model(
             # Tiny extracts where the deterministic rules match most pairs: keep Splink's prior.
             log.warning("prior not estimated from deterministic rules: %s", str(exc)[:160])
             summary["prior_estimation_skipped"] = str(exc)[:160]
-    _keep_prior_usable(linker, records.num_rows, summary)
-    linker.training.estimate_u_using_random_sampling(
-        max_pairs=training.u_max_pairs, seed=training.seed
-    )
+    _keep_prior_usable(linker, records, summary)
+
+
+def _run_em_sessions(
+    linker: Any,
+    records: pa.Table,
+    available: set[str],
+    training: TrainingConfig,
+    summary: dict[str, Any],
+) -> list[str]:
+    """One EM session per usable ``training.em_blocking_rules`` rule (sampled on huge
+    blocks, m floored); returns the levels whose m was floored."""
     floored: list[str] = []
     for rule_spec in usable_rule_specs(tuple(training.em_blocking_rules), available):
         rule, sampled = em_rule(records, rule_spec, training.em_max_pairs)
@@ -205,6 +211,38 @@ def train_model(
             summary.setdefault("em_sessions_skipped", []).append([*rule_spec, str(exc)[:120]])
             continue
         summary["em_sessions"].append(list(rule_spec))
+    return floored
+
+
+def train_model(
+    records: pa.Table, backend: MatchingBackend, config: IdentityConfig
+) -> TrainedModel:
+    """Train a model on prepared ``records`` (see :func:`resolution.prepare.prepare_records`).
+
+    Args:
+        records: the linking view of silver/person_records.
+        backend: where Splink runs.
+        config: the identity configuration.
+
+    Returns:
+        The trained model (not yet saved), with a summary of what training did.
+    """
+    started = time.perf_counter()
+    training = config.training
+    available = populated_columns(records, training.min_populated_share)
+    creator = build_settings(config, available)
+    summary: dict[str, Any] = {"records": records.num_rows, "em_sessions": []}
+    records = training_sample(records, training.max_records)
+    if records.num_rows < summary["records"]:
+        summary["trained_on_records"] = records.num_rows
+    training_records = records.append_column(SAMPLE_COLUMN, sample_keys(records))
+    linker = backend.linker(backend.register(training_records, "training_records"), creator)
+
+    _estimate_prior(linker, available, training, records.num_rows, summary)
+    linker.training.estimate_u_using_random_sampling(
+        max_pairs=training.u_max_pairs, seed=training.seed
+    )
+    floored = _run_em_sessions(linker, records, available, training, summary)
     if floored:
         log.warning("EM left levels unobserved; m floored for: %s", ", ".join(floored))
     summary["m_floored_levels"] = floored

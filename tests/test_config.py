@@ -17,14 +17,14 @@ def test_local_profile_is_the_default_and_resolves_paths():
     settings = load_settings(environ={})
     assert settings.profile == "local"
     assert settings.spark.master == "local[*]"
-    assert settings.matching.backend == "duckdb"
+    assert settings.identity.backend == "duckdb"
     assert settings.lakehouse_root.is_absolute()
 
 
 def test_cluster_profile_overrides_base_values():
     settings = load_settings(environ={"C360_PROFILE": "cluster"})
     assert settings.profile == "cluster"
-    assert settings.matching.backend == "spark"
+    assert settings.identity.backend == "spark"
     # base.yaml sizes it by the machine ("auto"); the cluster profile sets it for a real cluster
     assert settings.spark.shuffle_partitions == 64
     assert load_settings(environ={}).spark.shuffle_partitions == "auto"
@@ -62,8 +62,8 @@ def test_unknown_profile_names_the_variable_and_lists_known_profiles():
         ({"spark": {"shufle_partitions": 8}}, "spark.shufle_partitions"),  # typo: unknown key
         ({"storage": {"writer": "parquet"}}, "storage.writer"),
         (
-            {"matching": {"match_probability_threshold": 1.5}},
-            "matching.match_probability_threshold",
+            {"identity": {"match_probability_threshold": 1.5}},
+            "identity.match_probability_threshold",
         ),
     ],
 )

@@ -148,22 +148,22 @@ def synthetic_records() -> tuple[pa.Table, dict[str, str]]:
 
 
 @pytest.fixture(scope="session")
-def matching_config():
-    from resolution.settings import load_matching_config
+def identity_config():
+    from resolution.config import load_identity_config
 
-    return load_matching_config()
+    return load_identity_config()
 
 
 @pytest.fixture(scope="session")
-def trained_model(synthetic_records, matching_config):
+def trained_model(synthetic_records, identity_config):
     """A model trained once on DuckDB over the synthetic records (shared by the tests)."""
     from resolution.linker import DuckDBBackend
     from resolution.prepare import prepare_records
     from resolution.training import train_model
 
     records, _ = synthetic_records
-    prepared = prepare_records(records, matching_config.prepare)
-    return train_model(prepared, DuckDBBackend(), matching_config)
+    prepared = prepare_records(records, identity_config.prepare)
+    return train_model(prepared, DuckDBBackend(), identity_config)
 
 
 @pytest.fixture(scope="session")

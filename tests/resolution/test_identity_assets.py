@@ -25,7 +25,7 @@ pytestmark = [pytest.mark.spark, pytest.mark.slow]
 def resources(lake) -> dict:
     """The profile's resources on the test lakehouse (Spark getOrCreate reuses the session)."""
     settings = load_settings(
-        overrides={"lakehouse_root": str(lake.root), "matching": {"backend": "duckdb"}}
+        overrides={"lakehouse_root": str(lake.root), "identity": {"backend": "duckdb"}}
     )
     return build_resources(settings)
 

@@ -28,12 +28,12 @@ def test_splink_similarity_functions_really_registered(spark):
 
 
 def test_same_model_same_predictions_on_spark_and_duckdb(
-    spark, small_records, matching_config, trained_model
+    spark, small_records, identity_config, trained_model
 ):
     records, _ = small_records  # the model was trained on other records of the same shape
-    on_duckdb = match_records(records, DuckDBBackend(), matching_config, 0.95, model=trained_model)
+    on_duckdb = match_records(records, DuckDBBackend(), identity_config, 0.95, model=trained_model)
     on_spark = match_records(
-        records, SparkBackend(spark), matching_config, 0.95, model=trained_model
+        records, SparkBackend(spark), identity_config, 0.95, model=trained_model
     )
     assert trained_model.trained_on == "duckdb"
     assert on_spark.pairs_scored == on_duckdb.pairs_scored > 0

@@ -18,28 +18,25 @@ truth (``c360 generate``), runs the project's own bronze and silver stages on it
 Prints per profile: records, F1 / precision / recall and wall time (train / predict / cluster)
 of both; writes benchmarks/results/resolution.json (per profile)::
 
-    python benchmarks/resolution.py --profiles default,hard,western,sparse,febrl3,febrl4 \\
+    python benchmarks/bench_resolution.py --profiles default,hard,western,sparse,febrl3,febrl4 \\
         --people 10000 --work /tmp/resolution-bench
 
 The older single-input mode still works: ``--records LAKE/silver/person_records --truth TRUTH``.
+``--reuse`` matches the silver an earlier run left under ``--work`` again (matcher experiments
+without landing and standardising anew).
 """
 
-# ruff: noqa: E402  (the path fix below must run before the package imports)
 from __future__ import annotations
-
-import sys
-from pathlib import Path
-
-# This script is named like the package it measures: keep its own folder off the import path.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 import argparse
 import json
 import logging
 import os
 import shutil
+import tempfile
 import time
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -70,6 +67,14 @@ def read_records(path: Path) -> pa.Table:
     if DeltaTable.is_deltatable(str(path)):
         return DeltaTable(str(path)).to_pyarrow_dataset().to_table()
     return pq.read_table(path)
+
+
+def duckdb_memory_limit() -> str | None:
+    """The profile's DuckDB memory cap (``identity.duckdb_memory_limit``), for both matchers:
+    DuckDB's default (80% of the machine) got a 100k comparison OOM-killed on a shared box."""
+    from c360.config import load_settings
+
+    return load_settings().identity.duckdb_memory_limit
 
 
 def quiet_splink() -> None:
@@ -108,14 +113,14 @@ def bronze_and_silver(raw: Path, lake: Path) -> tuple[pa.Table, float]:
 
 def ours(records: pa.Table, threshold: float, truth: Path | None) -> dict[str, Any]:
     """Our identity stage as the asset runs it (no saved model: trains on these records)."""
+    from resolution.config import load_identity_config
     from resolution.linker import DuckDBBackend
     from resolution.run import resolve_identities
-    from resolution.settings import load_matching_config
 
     started = time.perf_counter()
     run = resolve_identities(
-        records, None, None, DuckDBBackend(), load_matching_config(), threshold,
-        run_id="bench", at=datetime.now(UTC), truth_root=truth,
+        records, None, None, DuckDBBackend(duckdb_memory_limit()), load_identity_config(),
+        threshold, run_id="bench", at=datetime.now(UTC), truth_root=truth,
     )  # fmt: skip
     wall = time.perf_counter() - started
     figures: dict[str, Any] = {
@@ -209,7 +214,12 @@ def plain_splink(records: pa.Table, threshold: float, truth: Path | None) -> dic
     )
     available = {c for c in columns if _populated(table, c)}
     settings, deterministic, em_rules = plain_splink_settings(available)
-    linker = Linker(DuckDBAPI().register(table), settings, log_level=None)
+    import duckdb
+
+    spill = Path(tempfile.gettempdir()) / "c360-bench-duckdb"  # not .tmp/ in the working dir
+    limits = {"memory_limit": duckdb_memory_limit() or "80%", "temp_directory": str(spill)}
+    connection = duckdb.connect(config=limits)
+    linker = Linker(DuckDBAPI(connection).register(table), settings, log_level=None)
     linker.training.estimate_probability_two_random_records_match(
         deterministic, recall=PLAIN_RECALL
     )
@@ -295,9 +305,25 @@ def measure(records: pa.Table, threshold: float, truth: Path | None) -> dict[str
     return result
 
 
-def run_profile(profile: str, people: int, work: Path, threshold: float) -> dict[str, Any]:
-    """Land, bronze + silver, then both matchers, for one profile."""
+def run_profile(
+    profile: str, people: int, work: Path, threshold: float, reuse: bool = False
+) -> dict[str, Any]:
+    """Land, bronze + silver, then both matchers, for one profile.
+
+    With ``reuse``, a silver/person_records table (and truth) left in ``work/<profile>`` by an
+    earlier run is matched again without landing and standardising anew.
+    """
     folder = work / profile
+    silver = folder / "lake" / "silver" / "person_records"
+    if reuse and DeltaTable.is_deltatable(str(silver)) and (folder / "truth").is_dir():
+        persons = pd.read_csv(folder / "truth" / "person_truth.csv", usecols=["person_id"])
+        result = {"people": None if profile in FEBRL_PROFILES else people, "reused": str(silver)}
+        result |= {"persons": int(persons["person_id"].nunique()), "truth_records": len(persons)}
+        return {
+            "status": "ok",
+            **result,
+            **measure(read_records(silver), threshold, folder / "truth"),
+        }
     if folder.exists():
         shutil.rmtree(folder)
     started = time.perf_counter()
@@ -353,13 +379,17 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--records", type=Path, help="single-input mode: person_records table")
     parser.add_argument("--truth", type=Path, help="single-input mode: truth folder")
+    parser.add_argument(
+        "--reuse", action="store_true",
+        help="match the silver a previous run left under --work again (no landing, no silver)",
+    )  # fmt: skip
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     quiet_splink()
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     from c360.config import load_settings
 
-    threshold = args.threshold or load_settings().matching.match_probability_threshold
+    threshold = args.threshold or load_settings().identity.match_probability_threshold
     results: dict[str, Any] = {
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "threshold": threshold,
@@ -374,7 +404,7 @@ def main() -> None:
         for profile in [p.strip() for p in args.profiles.split(",") if p.strip()]:
             if profile not in ALL_PROFILES:
                 parser.error(f"unknown profile {profile!r}; choose from {', '.join(ALL_PROFILES)}")
-            profiles[profile] = run_profile(profile, args.people, args.work, threshold)
+            profiles[profile] = run_profile(profile, args.people, args.work, threshold, args.reuse)
             print_result(profile, profiles[profile])
     results["profiles"] = profiles
     args.out.parent.mkdir(parents=True, exist_ok=True)
