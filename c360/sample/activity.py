@@ -142,7 +142,81 @@ def build_activity(
     day0_s = timeline.history_start_s
 
     # Each person can buy from their first record's creation on, through the last landing day.
-    refs = pd.concat(
+    refs = _record_refs(records)
+    first_created = np.full(n_people, np.iinfo(np.int64).max)
+    np.minimum.at(first_created, refs["person_idx"].to_numpy(), refs["created_s"].to_numpy())
+    active_from = np.maximum(first_created, day0_s)
+    lo_day = np.minimum((active_from - day0_s) // SECONDS_PER_DAY, len(dates))
+
+    buyer, day_idx, ts = _purchases(rng, cfg, cum_weight, lo_day, first_created, timeline)
+    n = len(buyer)
+    ref_type, ref_id = _customer_refs(rng, refs, buyer, ts, cfg.guest_share)
+    channel = _choice(rng, CHANNELS, n)
+    store_id = _store_ids(rng, channel, persons["province_idx"].to_numpy()[buyer], cfg)
+    category_idx, product_sku, unit_price, quantity = _basket_lines(rng, seed, buyer, n_people)
+    voucher_code, discount = _vouchers(rng, dates, day_idx, quantity * unit_price)
+    tx = pd.DataFrame(
+        {
+            "customer_ref_type": ref_type,
+            "customer_ref": ref_id,
+            "channel": channel,
+            "store_id": store_id,
+            "product_sku": product_sku,
+            "product_category": np.array([c.name for c in CATEGORIES], dtype=object)[category_idx],
+            "quantity": quantity.astype(np.int64),
+            "unit_price": unit_price.astype(np.int64),
+            "discount": discount.astype(np.int64),
+            "amount": (quantity * unit_price - discount).astype(np.int64),
+            "currency": "VND",
+            "payment_method": _payments(rng, channel),
+            "voucher_code": voucher_code,
+            "transaction_ts": iso_timestamps(ts, offset=True),
+            "status": _choice(rng, STATUSES, n),
+            "ts_s": ts,
+            "person_idx": buyer,
+        }
+    )
+    tx = tx.sort_values(["ts_s", "person_idx", "product_sku"], kind="stable", ignore_index=True)
+    tx.insert(0, "transaction_id", "TX" + zero_pad(np.arange(1, n + 1), 10))
+    tx["landed_day"] = timeline.landing_day(tx["ts_s"].to_numpy())
+    points = _points(rng, tx, records[LOYALTY_MEMBERS.source], timeline)
+    spend = _spend_12m(tx, timeline, n_people)
+    return Activity(transactions=tx, points=points, spend_12m_vnd=spend)
+
+
+def _purchases(
+    rng: np.random.Generator,
+    cfg: PopulationConfig,
+    cum_weight: np.ndarray,
+    lo_day: np.ndarray,
+    first_created: np.ndarray,
+    timeline: Timeline,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Buyer, day index and timestamp of every purchase: a yearly rate per person over their
+    active days, the day by inverse CDF of the seasonal weights."""
+    n_people = len(first_created)
+    in_window = first_created < timeline.end_s
+    day0_s = timeline.history_start_s
+    orders_per_year = rng.lognormal(
+        np.log(cfg.orders_per_year_median), cfg.orders_per_year_sigma, n_people
+    )
+    expected = orders_per_year / 365.0 * (cum_weight[-1] - cum_weight[lo_day]) * in_window
+    buyer = np.repeat(np.arange(n_people), rng.poisson(expected))
+    n = len(buyer)
+
+    # Day by inverse CDF of the seasonal weights, restricted to the buyer's active days.
+    low = cum_weight[lo_day[buyer]]
+    u = low + rng.random(n) * (cum_weight[-1] - low)
+    day_idx = np.clip(np.searchsorted(cum_weight, u, side="right") - 1, 0, len(cum_weight) - 2)
+    hour = rng.choice(24, size=n, p=HOUR_WEIGHTS / HOUR_WEIGHTS.sum())
+    ts = day0_s + day_idx * SECONDS_PER_DAY + hour * 3600 + rng.integers(0, 3600, n)
+    ts = np.clip(np.maximum(ts, first_created[buyer] + 60), None, timeline.end_s - 1)
+    return buyer, day_idx, ts
+
+
+def _record_refs(records: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Every record a purchase can reference, sorted by person and creation time."""
+    return pd.concat(
         [
             pd.DataFrame(
                 {
@@ -156,29 +230,17 @@ def build_activity(
         ],
         ignore_index=True,
     ).sort_values(["person_idx", "created_s", "ref_type", "record_id"], ignore_index=True)
-    first_created = np.full(n_people, np.iinfo(np.int64).max)
-    np.minimum.at(first_created, refs["person_idx"].to_numpy(), refs["created_s"].to_numpy())
-    active_from = np.maximum(first_created, day0_s)
-    lo_day = np.minimum((active_from - day0_s) // SECONDS_PER_DAY, len(dates))
-    in_window = first_created < timeline.end_s
 
-    orders_per_year = rng.lognormal(
-        np.log(cfg.orders_per_year_median), cfg.orders_per_year_sigma, n_people
-    )
-    expected = orders_per_year / 365.0 * (cum_weight[-1] - cum_weight[lo_day]) * in_window
-    n_tx = rng.poisson(expected)
-    buyer = np.repeat(np.arange(n_people), n_tx)
+
+def _customer_refs(
+    rng: np.random.Generator,
+    refs: pd.DataFrame,
+    buyer: np.ndarray,
+    ts: np.ndarray,
+    guest_share: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """One of the buyer's records that existed at the time (keys sorted per person); guests none."""
     n = len(buyer)
-
-    # Day by inverse CDF of the seasonal weights, restricted to the buyer's active days.
-    low = cum_weight[lo_day[buyer]]
-    u = low + rng.random(n) * (cum_weight[-1] - low)
-    day_idx = np.clip(np.searchsorted(cum_weight, u, side="right") - 1, 0, len(dates) - 1)
-    hour = rng.choice(24, size=n, p=HOUR_WEIGHTS / HOUR_WEIGHTS.sum())
-    ts = day0_s + day_idx * SECONDS_PER_DAY + hour * 3600 + rng.integers(0, 3600, n)
-    ts = np.clip(np.maximum(ts, first_created[buyer] + 60), None, timeline.end_s - 1)
-
-    # Reference one of the buyer's records that existed at the time (keys sorted per person).
     base = int(refs["created_s"].min()) - 1
     span = 10**10
     keys = refs["person_idx"].to_numpy() * span + (refs["created_s"].to_numpy() - base)
@@ -187,13 +249,17 @@ def build_activity(
     chosen = first + (rng.random(n) * (last - first)).astype(np.int64)
     ref_type = refs["ref_type"].to_numpy(dtype=object)[chosen]
     ref_id = refs["record_id"].to_numpy(dtype=object)[chosen]
-    guest = rng.random(n) < cfg.guest_share
+    guest = rng.random(n) < guest_share
     ref_type[guest] = ""
     ref_id[guest] = ""
+    return ref_type, ref_id
 
-    channel = _choice(rng, CHANNELS, n)
-    store_id = _store_ids(rng, channel, persons["province_idx"].to_numpy()[buyer], cfg)
 
+def _basket_lines(
+    rng: np.random.Generator, seed: int, buyer: np.ndarray, n_people: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Category index, SKU, unit price and quantity of each purchase."""
+    n = len(buyer)
     category_idx = rng.choice(len(CATEGORIES), size=n, p=_normalised([c.share for c in CATEGORIES]))
     sku_prices = _catalogue(seed)
     sku_in_category = (
@@ -209,48 +275,18 @@ def build_activity(
     basket_size = rng.lognormal(0.0, 0.5, n_people)[buyer]
     everyday = np.array([c.median_price_vnd < EVERYDAY_PRICE_VND for c in CATEGORIES])[category_idx]
     quantity = np.where(everyday, 1 + rng.poisson(0.6 * basket_size), 1)
+    return category_idx, product_sku, unit_price, quantity
 
-    voucher_code, discount = _vouchers(rng, dates, day_idx, quantity * unit_price)
-    amount = quantity * unit_price - discount
-    payment = _payments(rng, channel)
-    status = _choice(rng, STATUSES, n)
 
-    tx = pd.DataFrame(
-        {
-            "customer_ref_type": ref_type,
-            "customer_ref": ref_id,
-            "channel": channel,
-            "store_id": store_id,
-            "product_sku": product_sku,
-            "product_category": np.array([c.name for c in CATEGORIES], dtype=object)[category_idx],
-            "quantity": quantity.astype(np.int64),
-            "unit_price": unit_price.astype(np.int64),
-            "discount": discount.astype(np.int64),
-            "amount": amount.astype(np.int64),
-            "currency": "VND",
-            "payment_method": payment,
-            "voucher_code": voucher_code,
-            "transaction_ts": iso_timestamps(ts, offset=True),
-            "status": status,
-            "ts_s": ts,
-            "person_idx": buyer,
-        }
-    )
-    tx = tx.sort_values(["ts_s", "person_idx", "product_sku"], kind="stable", ignore_index=True)
-    tx.insert(0, "transaction_id", "TX" + zero_pad(np.arange(1, n + 1), 10))
-    tx["landed_day"] = timeline.landing_day(tx["ts_s"].to_numpy())
-
+def _spend_12m(tx: pd.DataFrame, timeline: Timeline, n_people: int) -> np.ndarray:
+    """Each person's completed spend in the year up to the end of the start day."""
     window_end = timeline.start_s + SECONDS_PER_DAY
     in_year = (
         (tx["status"] == "completed")
         & (tx["ts_s"] < window_end)
         & (tx["ts_s"] >= window_end - 365 * SECONDS_PER_DAY)
     )
-    spend = np.bincount(
-        tx["person_idx"][in_year], weights=tx["amount"][in_year], minlength=n_people
-    )
-    points = _points(rng, tx, records[LOYALTY_MEMBERS.source], timeline)
-    return Activity(transactions=tx, points=points, spend_12m_vnd=spend)
+    return np.bincount(tx["person_idx"][in_year], weights=tx["amount"][in_year], minlength=n_people)
 
 
 def tiers_for_spend(spend_vnd: np.ndarray) -> np.ndarray:
@@ -359,26 +395,49 @@ def _points(
 ) -> pd.DataFrame:
     """Point events: earn on member purchases; adjust back on refunds; redeem; expire; welcome."""
     end = timeline.end_s
-    day = SECONDS_PER_DAY
     member_tx = tx[
         (tx["customer_ref_type"] == LOYALTY_MEMBERS.source) & (tx["status"] != "cancelled")
     ]
     earned = (member_tx["amount"].to_numpy() // POINT_VALUE_VND).astype(np.int64)
     member_tx = member_tx[earned > 0]
-    earned = earned[earned > 0]
+    frames = _purchase_point_events(rng, member_tx, earned[earned > 0], end)
+    joined = members[
+        (members["created_s"] >= timeline.history_start_s) & (members["created_s"] < end)
+    ]
+    frames.append(
+        _events(
+            joined["record_id"].to_numpy(dtype=object),
+            joined["created_s"].to_numpy() + 1,
+            ADJUST,
+            np.full(len(joined), WELCOME_POINTS),
+            np.full(len(joined), "WELCOME", dtype=object),
+        )
+    )
+    points = pd.concat(frames, ignore_index=True)
+    points = points[points["ts_s"] < end]
+    type_rank = points["event_type"].map({t: i for i, t in enumerate(POINT_EVENT_TYPES)})
+    points = points.assign(_rank=type_rank).sort_values(
+        ["ts_s", "member_id", "_rank", "reference"], ignore_index=True
+    )
+    points = points.drop(columns="_rank")
+    points.insert(0, "entry_id", "PE" + zero_pad(np.arange(1, len(points) + 1), 10))
+    points["event_ts"] = iso_timestamps(points["ts_s"].to_numpy(), offset=False)
+    points["landed_day"] = timeline.landing_day(points["ts_s"].to_numpy())
+    columns = ["entry_id", "member_id", "event_ts", "event_type", "points", "reference", "ts_s"]
+    return points[[*columns, "landed_day"]]
+
+
+def _purchase_point_events(
+    rng: np.random.Generator, member_tx: pd.DataFrame, earned: np.ndarray, end: int
+) -> list[pd.DataFrame]:
+    """Earn, refund-adjust, redeem and expire events of member purchases earning points."""
+    day = SECONDS_PER_DAY
     tx_ts = member_tx["ts_s"].to_numpy()
     member = member_tx["customer_ref"].to_numpy(dtype=object)
     tx_id = member_tx["transaction_id"].to_numpy(dtype=object)
     refunded = (member_tx["status"] == "refunded").to_numpy()
-    frames = [
-        _events(
-            member,
-            np.minimum(tx_ts + rng.integers(0, 120, len(tx_ts)), end - 1),
-            EARN,
-            earned,
-            tx_id,
-        )
-    ]
+    earn_ts = np.minimum(tx_ts + rng.integers(0, 120, len(tx_ts)), end - 1)
+    frames = [_events(member, earn_ts, EARN, earned, tx_id)]
 
     refund_ts = tx_ts[refunded] + rng.integers(1, 15, refunded.sum()) * day
     frames.append(_events(member[refunded], refund_ts, ADJUST, -earned[refunded], tx_id[refunded]))
@@ -398,42 +457,7 @@ def _points(
         .to_numpy(dtype=object)
     )
     frames.append(_events(member[expire], expire_ts, EXPIRE, -earned[expire], expiry_month))
-
-    joined = members[
-        (members["created_s"] >= timeline.history_start_s) & (members["created_s"] < end)
-    ]
-    frames.append(
-        _events(
-            joined["record_id"].to_numpy(dtype=object),
-            joined["created_s"].to_numpy() + 1,
-            ADJUST,
-            np.full(len(joined), WELCOME_POINTS),
-            np.full(len(joined), "WELCOME", dtype=object),
-        )
-    )
-
-    points = pd.concat(frames, ignore_index=True)
-    points = points[points["ts_s"] < end]
-    type_rank = points["event_type"].map({t: i for i, t in enumerate(POINT_EVENT_TYPES)})
-    points = points.assign(_rank=type_rank).sort_values(
-        ["ts_s", "member_id", "_rank", "reference"], ignore_index=True
-    )
-    points = points.drop(columns="_rank")
-    points.insert(0, "entry_id", "PE" + zero_pad(np.arange(1, len(points) + 1), 10))
-    points["event_ts"] = iso_timestamps(points["ts_s"].to_numpy(), offset=False)
-    points["landed_day"] = timeline.landing_day(points["ts_s"].to_numpy())
-    return points[
-        [
-            "entry_id",
-            "member_id",
-            "event_ts",
-            "event_type",
-            "points",
-            "reference",
-            "ts_s",
-            "landed_day",
-        ]
-    ]
+    return frames
 
 
 def _events(

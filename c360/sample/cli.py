@@ -31,6 +31,14 @@ def add_generate_command(subparsers: argparse._SubParsersAction) -> None:
             "the truth (which person every record belongs to, which noise it got) into TRUTH_DIR."
         ),
     )
+    _add_run_options(parser)
+    _add_noise_options(parser)
+    _add_output_options(parser)
+    parser.set_defaults(func=_run_generate)
+
+
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    """Size, dates, seed and target folders of the run."""
     parser.add_argument("--people", type=_positive, default=1000, help="people (default 1000)")
     parser.add_argument("--days", type=_positive, default=3, help="landing days (default 3)")
     parser.add_argument(
@@ -47,6 +55,10 @@ def add_generate_command(subparsers: argparse._SubParsersAction) -> None:
         "--history-days", type=_non_negative, default=365,
         help="days of transactions and points before --start, landed on day one (default 365)",
     )  # fmt: skip
+
+
+def _add_noise_options(parser: argparse.ArgumentParser) -> None:
+    """Noise rates: a config file, a profile and single overrides."""
     parser.add_argument(
         "--noise-config", type=Path, default=DEFAULT_NOISE_CONFIG,
         help="YAML of noise rates (default conf/sample/noise.yaml)",
@@ -62,6 +74,10 @@ def add_generate_command(subparsers: argparse._SubParsersAction) -> None:
         "--noise", action="append", default=[], metavar="KIND=RATE",
         help="override one noise rate, e.g. --noise typo=0.2 (repeatable)",
     )  # fmt: skip
+
+
+def _add_output_options(parser: argparse.ArgumentParser) -> None:
+    """File format, the FEBRL benchmark instead of generated people, and overwriting."""
     parser.add_argument(
         "--transactions-format", choices=TRANSACTION_FORMATS, default="csv",
         help="transactions file format (default csv)",
@@ -82,7 +98,6 @@ def add_generate_command(subparsers: argparse._SubParsersAction) -> None:
         "--overwrite", action="store_true",
         help="replace day folders and truth files from an earlier run",
     )  # fmt: skip
-    parser.set_defaults(func=_run_generate)
 
 
 def _run_generate(args: argparse.Namespace) -> int:

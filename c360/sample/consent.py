@@ -132,21 +132,14 @@ def record_consent(
     person_idx = recs["person_idx"].to_numpy()
     record_id = recs["record_id"].to_numpy(dtype=object)
     n = len(recs)
-    day_names = np.array(
-        [timeline.day_date(d).isoformat() for d in range(timeline.days)], dtype=object
-    )
-    landed_on = day_names[recs["landed_day"].to_numpy()]
+    day_names = np.array([timeline.day_date(d).isoformat() for d in range(timeline.days)])
+    landed_on = day_names.astype(object)[recs["landed_day"].to_numpy()]
 
     newer = recs["updated_s"].to_numpy()[:, None] >= people.changed_s[person_idx]
     agreed = np.where(newer, people.current[person_idx], people.previous[person_idx])
     known = rng.random(agreed.shape) >= population.consent_unknown_rate
 
-    yes, no = (np.full(n, word, dtype=object) for word in CONSENT_SPELLINGS[source])
-    if source == LOYALTY_MEMBERS.source:
-        legacy = recs["created_s"].to_numpy() < np.datetime64(LOYALTY_NUMERIC_SINCE, "s").astype(
-            np.int64
-        )
-        yes[legacy], no[legacy] = LOYALTY_LEGACY_SPELLING
+    yes, no = _yes_no_spellings(source, recs["created_s"].to_numpy())
     invalid = np.array(INVALID_CONSENT_SPELLINGS, dtype=object)
 
     landed: dict[str, np.ndarray] = {}
@@ -163,3 +156,12 @@ def record_consent(
             object
         )
     return RecordConsent(landed=pd.DataFrame(landed), truth=pd.DataFrame(truth))
+
+
+def _yes_no_spellings(source: str, created_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """How each record spells yes and no (old loyalty members keep the legacy spelling)."""
+    yes, no = (np.full(len(created_s), word, dtype=object) for word in CONSENT_SPELLINGS[source])
+    if source == LOYALTY_MEMBERS.source:
+        legacy = created_s < np.datetime64(LOYALTY_NUMERIC_SINCE, "s").astype(np.int64)
+        yes[legacy], no[legacy] = LOYALTY_LEGACY_SPELLING
+    return yes, no

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -50,7 +52,6 @@ def master_extracts(
     contract's columns, in its own column order. ``profile`` adds a noise profile's kinds and
     absent roles (an absent phone never changes on a later day either).
     """
-    entity = PERSON_SOURCES[source]
     rng = stage_rng(seed, f"noise:{source}")
     person_idx = recs["person_idx"].to_numpy()
     record_id = recs["record_id"].to_numpy(dtype=object)
@@ -58,76 +59,120 @@ def master_extracts(
     day_names = np.array(
         [timeline.day_date(d).isoformat() for d in range(timeline.days)], dtype=object
     )
-    n = len(recs)
-
-    state = pd.DataFrame(
-        noisy_identity_fields(
-            source,
-            persons,
-            person_idx,
-            record_id,
-            day_names[landed_day],
-            rates,
-            rng,
-            log,
-            profile,
-        )
-    )
-    state[entity.key_column] = record_id
-    _add_source_columns(source, state, persons, person_idx, landed_day, spend_12m_vnd, rng)
-    extra_columns = [] if extra is None else list(extra.columns)
-    if extra_columns:
-        state[extra_columns] = extra.to_numpy(dtype=object)
-    columns = [*entity.required_columns, *extra_columns]
+    state, columns = _landed_state(
+        source, persons, person_idx, record_id, day_names[landed_day], landed_day, rates, rng,
+        log, spend_12m_vnd, extra, profile,
+    )  # fmt: skip
     created = recs["created_s"].to_numpy().copy()
     updated = recs["updated_s"].to_numpy().copy()
-
-    roles = SOURCE_FIELDS[source]
-    change_rng = stage_rng(seed, f"changes:{source}")
-    districts = build_district_table()
-    province_names = np.array([p.name for p in PROVINCES_PRE_2025], dtype=object)
-    taken_phones = set(persons["phone"])
-    prefixes = np.array(
-        [p for carrier in MOBILE_PREFIXES_BY_CARRIER.values() for p in carrier], dtype=object
+    changes = _Changes(
+        source, state, persons, person_idx, record_id, rates, log,
+        stage_rng(seed, f"changes:{source}"), set(persons["phone"]),
+    )  # fmt: skip
+    phone_changes = PHONE in changes.roles and PHONE not in (
+        profile.absent_roles if profile else ()
     )
     out: dict[int, pd.DataFrame] = {
         0: _emit(source, state, columns, created, updated, landed_day == 0)
     }
     for day in range(1, timeline.days):
         existing = landed_day < day
-        changed = np.zeros(n, dtype=bool)
-        if ADDRESS in roles:
-            moved = pick(change_rng, existing, rates.address_change)
-            log.add(source, record_id[moved], roles[ADDRESS], "address_change", day_names[day])
-            home = persons["province_idx"].to_numpy()[person_idx[moved]]
-            stays = change_rng.random(len(moved)) < MOVE_WITHIN_PROVINCE
-            province = np.where(
-                stays, home, change_rng.integers(0, len(province_names), len(moved))
-            )
-            address = random_addresses(change_rng, province, districts)
-            if source == ERP_CUSTOMERS.source:
-                address = address + ", " + province_names[province]
-            state.loc[moved, roles[ADDRESS]] = address
-            if PROVINCE in roles:
-                state.loc[moved, roles[PROVINCE]] = province_names[province]
-            changed[moved] = True
-        if PHONE in roles and PHONE not in (profile.absent_roles if profile else ()):
-            switched = pick(change_rng, existing, rates.phone_change)
-            log.add(source, record_id[switched], roles[PHONE], "phone_change", day_names[day])
-            new_phone = unique_with_digits(
-                change_rng,
-                prefixes[change_rng.integers(0, len(prefixes), len(switched))],
-                7,
-                taken_phones,
-            )
-            taken_phones.update(new_phone)
-            state.loc[switched, roles[PHONE]] = new_phone
-            changed[switched] = True
-        changed[pick(change_rng, existing, population.touch_rate)] = True
+        changed = np.zeros(len(recs), dtype=bool)
+        if ADDRESS in changes.roles:
+            changed[changes.move(existing, day_names[day])] = True
+        if phone_changes:
+            changed[changes.switch_phones(existing, day_names[day])] = True
+        changed[pick(changes.rng, existing, population.touch_rate)] = True
         day_start = timeline.start_s + day * SECONDS_PER_DAY
-        updated[changed] = day_start + change_rng.integers(6 * 3600, 22 * 3600, int(changed.sum()))
+        updated[changed] = day_start + changes.rng.integers(6 * 3600, 22 * 3600, int(changed.sum()))
         out[day] = _emit(source, state, columns, created, updated, changed | (landed_day == day))
     return out
+
+
+def _landed_state(
+    source: str,
+    persons: pd.DataFrame,
+    person_idx: np.ndarray,
+    record_id: np.ndarray,
+    landed_names: np.ndarray,
+    landed_day: np.ndarray,
+    rates: NoiseConfig,
+    rng: np.random.Generator,
+    log: NoiseLog,
+    spend_12m_vnd: np.ndarray,
+    extra: pd.DataFrame | None,
+    profile: ProfileNoiseSettings | None,
+) -> tuple[pd.DataFrame, list[str]]:
+    """Every record as first landed (noisy identity, source columns, ``extra``); landed columns."""
+    entity = PERSON_SOURCES[source]
+    state = pd.DataFrame(
+        noisy_identity_fields(
+            source, persons, person_idx, record_id, landed_names, rates, rng, log,
+            profile,
+        )
+    )  # fmt: skip
+    state[entity.key_column] = record_id
+    _add_source_columns(source, state, persons, person_idx, landed_day, spend_12m_vnd, rng)
+    extra_columns = [] if extra is None else list(extra.columns)
+    if extra_columns:
+        state[extra_columns] = extra.to_numpy(dtype=object)
+    columns = [*entity.required_columns, *extra_columns]
+    return state, columns
+
+
+@dataclass
+class _Changes:
+    """Later-day changes to one source's records (in ``state``), drawn from ``rng`` and logged."""
+
+    source: str
+    state: pd.DataFrame
+    persons: pd.DataFrame
+    person_idx: np.ndarray
+    record_id: np.ndarray
+    rates: NoiseConfig
+    log: NoiseLog
+    rng: np.random.Generator
+    taken_phones: set[str]
+
+    def __post_init__(self) -> None:
+        self.roles = SOURCE_FIELDS[self.source]
+        self.districts = build_district_table()
+        self.province_names = np.array([p.name for p in PROVINCES_PRE_2025], dtype=object)
+        self.prefixes = np.array(
+            [p for carrier in MOBILE_PREFIXES_BY_CARRIER.values() for p in carrier], dtype=object
+        )
+
+    def move(self, existing: np.ndarray, day_name: str) -> np.ndarray:
+        """Move some existing records' people to a new address, mostly in the same province."""
+        rng, roles, province_names = self.rng, self.roles, self.province_names
+        moved = pick(rng, existing, self.rates.address_change)
+        self.log.add(self.source, self.record_id[moved], roles[ADDRESS], "address_change", day_name)
+        home = self.persons["province_idx"].to_numpy()[self.person_idx[moved]]
+        stays = rng.random(len(moved)) < MOVE_WITHIN_PROVINCE
+        province = np.where(stays, home, rng.integers(0, len(province_names), len(moved)))
+        address = random_addresses(rng, province, self.districts)
+        if self.source == ERP_CUSTOMERS.source:
+            address = address + ", " + province_names[province]
+        self.state.loc[moved, roles[ADDRESS]] = address
+        if PROVINCE in roles:
+            self.state.loc[moved, roles[PROVINCE]] = province_names[province]
+        return moved
+
+    def switch_phones(self, existing: np.ndarray, day_name: str) -> np.ndarray:
+        """Give some existing records a new mobile number nobody has had."""
+        switched = pick(self.rng, existing, self.rates.phone_change)
+        self.log.add(
+            self.source, self.record_id[switched], self.roles[PHONE], "phone_change", day_name
+        )
+        new_phone = unique_with_digits(
+            self.rng,
+            self.prefixes[self.rng.integers(0, len(self.prefixes), len(switched))],
+            7,
+            self.taken_phones,
+        )
+        self.taken_phones.update(new_phone)
+        self.state.loc[switched, self.roles[PHONE]] = new_phone
+        return switched
 
 
 def _add_source_columns(

@@ -6,6 +6,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -17,12 +18,17 @@ from c360.contract import (
     TRANSACTIONS,
     day_folder,
 )
-from c360.sample.activity import build_activity
+from c360.sample.activity import Activity, build_activity
 from c360.sample.config import DEFAULT_PROFILE, GeneratorConfig, GeneratorInputError
-from c360.sample.consent import CONSENT_SOURCES, build_person_consent, record_consent
+from c360.sample.consent import (
+    CONSENT_SOURCES,
+    RecordConsent,
+    build_person_consent,
+    record_consent,
+)
 from c360.sample.extracts import master_extracts
 from c360.sample.noise import NoiseLog, ProfileNoiseSettings
-from c360.sample.people import build_population
+from c360.sample.people import Population, build_population
 from c360.sample.records import Timeline, build_records
 from c360.sample.writer import clear_targets, mark_complete, write_csv, write_extract, write_json
 
@@ -61,6 +67,26 @@ class GenerationSummary:
         return sum(self.rows.values())
 
 
+class _StageClock:
+    """Times the generation stages and reports one line per stage."""
+
+    def __init__(self, say: Callable[[str], None]) -> None:
+        self.say = say
+        self.started = self.last = time.perf_counter()
+        self.seconds: dict[str, float] = {}
+
+    def done(self, name: str, detail: str) -> None:
+        """Close stage ``name`` (it ran since the previous one) and report ``detail``."""
+        now = time.perf_counter()
+        self.seconds[name] = round(now - self.last, 3)
+        self.say(f"[generate] {name:<12} {detail} ({now - self.last:.1f} s)")
+        self.last = now
+
+    def elapsed(self) -> float:
+        """Seconds since the clock started."""
+        return round(time.perf_counter() - self.started, 3)
+
+
 def generate_landing_zone(
     config: GeneratorConfig,
     out: Path,
@@ -91,7 +117,6 @@ def generate_landing_zone(
     out, truth = Path(out).resolve(), Path(truth).resolve()
     if truth == out or out in truth.parents:
         raise GeneratorInputError(f"truth directory {truth} must be outside the landing zone {out}")
-    say = progress or logger.info
     timeline = Timeline(config.start, config.days, config.history_days)
     day_dates = [timeline.day_date(d) for d in range(config.days)]
     clear_targets(
@@ -99,34 +124,57 @@ def generate_landing_zone(
         [truth / name for name in TRUTH_FILES],
         overwrite,
     )
-    started = time.perf_counter()
-    stages: dict[str, float] = {}
+    clock = _StageClock(progress or logger.info)
+    population, records, activity = _people_and_activity(config, timeline, clock)
+    persons = population.persons
+    extracts, consent, noise_log = _noisy_extracts(config, persons, records, activity, timeline)
+    clock.done("noise", f"{len(noise_log):,} noise applications")
+    files, rows = _write_landing_days(config, out, day_dates, extracts, activity)
+    clock.done("write", f"{len(files):,} files, {sum(rows.values()):,} rows under {out}")
+    truth_rows, noise_counts = _write_truth(
+        config, truth, population, records, consent, noise_log, rows
+    )
+    clock.done("truth", f"{truth_rows:,} truth rows under {truth}")
+    return GenerationSummary(
+        people=len(persons),
+        days=config.days,
+        files=files,
+        rows=rows,
+        truth_rows=truth_rows,
+        noise_applications={k: int(v) for k, v in noise_counts.items()},
+        stage_seconds=clock.seconds,
+        elapsed_seconds=clock.elapsed(),
+    )
 
-    def stage(name: str, detail: str, since: float) -> float:
-        now = time.perf_counter()
-        stages[name] = round(now - since, 3)
-        say(f"[generate] {name:<12} {detail} ({now - since:.1f} s)")
-        return now
 
-    t = started
+def _people_and_activity(
+    config: GeneratorConfig, timeline: Timeline, clock: _StageClock
+) -> tuple[Population, dict[str, pd.DataFrame], Activity]:
+    """The clean stages: the population, each source's records and the activity."""
     population = build_population(config.people, config.start, config.seed, config.population)
     persons = population.persons
-    t = stage(
+    clock.done(
         "people",
         f"{len(persons):,} people, {len(population.hard_negatives):,} hard-negative pairs",
-        t,
     )
-
     records = build_records(persons, timeline, config.seed, config.population)
-    t = stage("records", ", ".join(f"{s} {len(r):,}" for s, r in records.items()), t)
-
+    clock.done("records", ", ".join(f"{s} {len(r):,}" for s, r in records.items()))
     activity = build_activity(persons, records, timeline, config.seed, config.population)
-    t = stage(
+    clock.done(
         "activity",
         f"{len(activity.transactions):,} transactions, {len(activity.points):,} point events",
-        t,
     )
+    return population, records, activity
 
+
+def _noisy_extracts(
+    config: GeneratorConfig,
+    persons: pd.DataFrame,
+    records: dict[str, pd.DataFrame],
+    activity: Activity,
+    timeline: Timeline,
+) -> tuple[dict[str, dict[int, pd.DataFrame]], dict[str, RecordConsent], pd.DataFrame]:
+    """Each source's master extracts per day, its records' consent, and the noise log."""
     log = NoiseLog()
     profile = ProfileNoiseSettings(
         rates=config.profile_noise,
@@ -150,9 +198,17 @@ def generate_landing_zone(
         )
         for source, recs in records.items()
     }  # fmt: skip
-    noise_log = log.to_frame()
-    t = stage("noise", f"{len(noise_log):,} noise applications", t)
+    return extracts, consent, log.to_frame()
 
+
+def _write_landing_days(
+    config: GeneratorConfig,
+    out: Path,
+    day_dates: list[date],
+    extracts: dict[str, dict[int, pd.DataFrame]],
+    activity: Activity,
+) -> tuple[list[Path], dict[str, int]]:
+    """Every source's files of every day, each day folder closed by _SUCCESS; files and rows."""
     files: list[Path] = []
     rows: dict[str, int] = {}
     for day_index, day in enumerate(day_dates):
@@ -170,8 +226,20 @@ def generate_landing_zone(
             rows[entity.name] = rows.get(entity.name, 0) + len(todays)
         for source in SOURCES:
             mark_complete(out, source, day)
-    t = stage("write", f"{len(files):,} files, {sum(rows.values()):,} rows under {out}", t)
+    return files, rows
 
+
+def _write_truth(
+    config: GeneratorConfig,
+    truth: Path,
+    population: Population,
+    records: dict[str, pd.DataFrame],
+    consent: dict[str, RecordConsent],
+    noise_log: pd.DataFrame,
+    rows: dict[str, int],
+) -> tuple[int, dict[str, int]]:
+    """The truth files and the manifest; the number of truth rows and noise counts by kind."""
+    persons = population.persons
     person_ids = persons["person_id"].to_numpy(dtype=object)
     person_truth = pd.concat(
         [
@@ -205,17 +273,7 @@ def generate_landing_zone(
         },
         truth / MANIFEST_FILE,
     )
-    t = stage("truth", f"{len(person_truth):,} truth rows under {truth}", t)
-    return GenerationSummary(
-        people=len(persons),
-        days=config.days,
-        files=files,
-        rows=rows,
-        truth_rows=len(person_truth),
-        noise_applications={k: int(v) for k, v in noise_counts.items()},
-        stage_seconds=stages,
-        elapsed_seconds=round(time.perf_counter() - started, 3),
-    )
+    return len(person_truth), noise_counts
 
 
 def _manifest_config(config: GeneratorConfig) -> dict[str, object]:

@@ -165,6 +165,56 @@ def pick(rng: np.random.Generator, eligible: np.ndarray, rate: float) -> np.ndar
     return np.sort(rng.choice(candidates, size=k, replace=False))
 
 
+@dataclass
+class _RecordNoise:
+    """One source's new records and the means to noise them: the base kinds draw from ``rng``,
+    the profile's kinds from ``xrng``; every application is logged."""
+
+    source: str
+    persons: pd.DataFrame
+    person_idx: np.ndarray
+    record_ids: np.ndarray
+    landed_days: np.ndarray
+    rates: NoiseConfig
+    rng: np.random.Generator
+    xrng: np.random.Generator
+    log: NoiseLog
+    profile: ProfileNoiseSettings
+
+    def __post_init__(self) -> None:
+        self.roles = SOURCE_FIELDS[self.source]
+        self.n = len(self.person_idx)
+        self.everyone = np.ones(self.n, dtype=bool)
+        self.vietnamese = self.profile.name_style == "vietnamese"
+        self.absent = {c for role in self.profile.absent_roles for c in _ABSENT_COLUMNS[role]}
+
+    def apply(self, kind: str, role: str, eligible: np.ndarray) -> np.ndarray:
+        """Pick records for a base kind at its configured rate, and log them."""
+        chosen = pick(self.rng, eligible, getattr(self.rates, kind))
+        self._log(kind, role, chosen)
+        return chosen
+
+    def xapply(self, kind: str, role: str, eligible: np.ndarray) -> np.ndarray:
+        """Pick records for a profile kind (none when its rate is 0), and log them."""
+        rate = getattr(self.profile.rates, kind)
+        if rate <= 0:
+            return np.array([], dtype=np.int64)
+        chosen = pick(self.xrng, eligible, rate)
+        self._log(kind, role, chosen)
+        return chosen
+
+    def _log(self, kind: str, role: str, chosen: np.ndarray) -> None:
+        for day in np.unique(self.landed_days[chosen]):
+            on_day = chosen[self.landed_days[chosen] == day]
+            self.log.add(self.source, self.record_ids[on_day], self.roles[role], kind, str(day))
+
+    def person(self, column: str) -> np.ndarray:
+        """The true ``column`` of each record's person ("" where absent in this profile)."""
+        if column in self.absent or column not in self.persons:
+            return np.full(self.n, "", dtype=object)
+        return self.persons[column].to_numpy(dtype=object)[self.person_idx]
+
+
 def noisy_identity_fields(
     source: str,
     persons: pd.DataFrame,
@@ -193,149 +243,150 @@ def noisy_identity_fields(
     Returns:
         ``{landed column: object array}`` for the roles the source carries.
     """
-    roles = SOURCE_FIELDS[source]
-    n = len(person_idx)
-    everyone = np.ones(n, dtype=bool)
     profile = profile or ProfileNoiseSettings()
-    xrng = stage_rng_for(profile.seed, source)
-    vietnamese = profile.name_style == "vietnamese"
-    absent = {c for role in profile.absent_roles for c in _ABSENT_COLUMNS[role]}
+    nz = _RecordNoise(
+        source, persons, person_idx, record_ids, landed_days, rates, rng,
+        stage_rng_for(profile.seed, source), log, profile,
+    )  # fmt: skip
+    roles = nz.roles
+    out: dict[str, np.ndarray] = {roles[NAME]: _noisy_names(nz)}
+    out[roles[PHONE]] = _noisy_phones(nz)
+    email = nz.person("email").copy()
+    chosen = nz.apply("email_upper", EMAIL, email != "")
+    email[chosen] = np.array([e.upper() for e in email[chosen]], dtype=object)
+    out[roles[EMAIL]] = email
+    if NATIONAL_ID in roles:
+        out[roles[NATIONAL_ID]] = _noisy_national_ids(nz)
+    if DOB in roles:
+        out[roles[DOB]] = _noisy_birth_dates(nz)
+    if GENDER in roles:
+        labels, gender = GENDER_LABELS[source], nz.person("gender")
+        out[roles[GENDER]] = np.select(
+            [gender == "M", gender == "F"], [labels["M"], labels["F"]], ""
+        ).astype(object)
+    if ADDRESS in roles:
+        out[roles[ADDRESS]] = _noisy_addresses(nz)
+    if PROVINCE in roles:
+        province, merged = nz.person("province").copy(), nz.person("province_2025")
+        chosen = nz.apply("province_new_name", PROVINCE, province != merged)
+        province[chosen] = merged[chosen]
+        out[roles[PROVINCE]] = province
+    _blank_fields(nz, out)
+    return out
 
-    def apply(kind: str, role: str, eligible: np.ndarray) -> np.ndarray:
-        chosen = pick(rng, eligible, getattr(rates, kind))
-        _log(kind, role, chosen)
-        return chosen
 
-    def xapply(kind: str, role: str, eligible: np.ndarray) -> np.ndarray:
-        rate = getattr(profile.rates, kind)
-        if rate <= 0:
-            return np.array([], dtype=np.int64)
-        chosen = pick(xrng, eligible, rate)
-        _log(kind, role, chosen)
-        return chosen
-
-    def _log(kind: str, role: str, chosen: np.ndarray) -> None:
-        for day in np.unique(landed_days[chosen]):
-            on_day = chosen[landed_days[chosen] == day]
-            log.add(source, record_ids[on_day], roles[role], kind, str(day))
-
-    def person(column: str) -> np.ndarray:
-        if column in absent or column not in persons:
-            return np.full(n, "", dtype=object)
-        return persons[column].to_numpy(dtype=object)[person_idx]
-
-    out: dict[str, np.ndarray] = {}
-
-    # Names: structure first (middle name, order, initials), then length, then spelling.
-    family, middle, given = person("family_name"), person("middle_name"), person("given_name")
+def _noisy_names(nz: _RecordNoise) -> np.ndarray:
+    """Names: structure first (middle name, order, initials), then length, then spelling."""
+    everyone, vietnamese = nz.everyone, nz.vietnamese
+    family, middle, given = (nz.person(c) for c in ("family_name", "middle_name", "given_name"))
     middle, given = middle.copy(), given.copy()
-    middle[apply("missing_middle_name", NAME, middle != "" if not vietnamese else everyone)] = ""
-    swapped = np.zeros(n, dtype=bool)
-    swapped[apply("swapped_name_order", NAME, everyone)] = True
-    given_first = np.zeros(n, dtype=bool)
-    given_first[xapply("given_name_first", NAME, ~swapped if vietnamese else ~everyone)] = True
-    _initial(xrng, xapply("initialled_name", NAME, everyone), middle, given)
+    middle[nz.apply("missing_middle_name", NAME, middle != "" if not vietnamese else everyone)] = ""
+    swapped = np.zeros(nz.n, dtype=bool)
+    swapped[nz.apply("swapped_name_order", NAME, everyone)] = True
+    given_first = np.zeros(nz.n, dtype=bool)
+    given_first[nz.xapply("given_name_first", NAME, ~swapped if vietnamese else ~everyone)] = True
+    _initial(nz.xrng, nz.xapply("initialled_name", NAME, everyone), middle, given)
     name = _assemble_names(family, middle, given, swapped, given_first, vietnamese)
-    chosen = apply("typo", NAME, everyone)
-    name[chosen] = typo_array(rng, name[chosen])
-    chosen = xapply("truncated_name", NAME, _lengths(name) > TRUNCATED_LENGTHS[0])
-    cut = xrng.integers(TRUNCATED_LENGTHS[0], TRUNCATED_LENGTHS[1] + 1, len(chosen))
+    chosen = nz.apply("typo", NAME, everyone)
+    name[chosen] = typo_array(nz.rng, name[chosen])
+    chosen = nz.xapply("truncated_name", NAME, _lengths(name) > TRUNCATED_LENGTHS[0])
+    cut = nz.xrng.integers(TRUNCATED_LENGTHS[0], TRUNCATED_LENGTHS[1] + 1, len(chosen))
     name[chosen] = [
         v[: min(c, len(v) - 1)].rstrip() for v, c in zip(name[chosen], cut, strict=True)
     ]
-    chosen = xapply("wrong_tone", NAME, everyone if vietnamese else ~everyone)
+    _misspell_names(nz, name)
+    return name
+
+
+def _misspell_names(nz: _RecordNoise, name: np.ndarray) -> None:
+    """Tone, diacritic and Unicode spelling noise on assembled names (in place)."""
+    everyone, xrng = nz.everyone, nz.xrng
+    chosen = nz.xapply("wrong_tone", NAME, everyone if nz.vietnamese else ~everyone)
     name[chosen] = [
         wrong_tone(v, int(w), int(t))
         for v, w, t in zip(name[chosen], xrng.integers(-3, 0, len(chosen)),
                            xrng.integers(0, 6, len(chosen)), strict=True)
     ]  # fmt: skip
     moved = np.array(
-        [moved_tone(v) if profile.rates.tone_placement else None for v in name], dtype=object
+        [moved_tone(v) if nz.profile.rates.tone_placement else None for v in name], dtype=object
     )
-    chosen = xapply("tone_placement", NAME, moved != None)  # noqa: E711 (elementwise)
+    chosen = nz.xapply("tone_placement", NAME, moved != None)  # noqa: E711 (elementwise)
     name[chosen] = moved[chosen]
     has_marks = name != fold_array(name)
-    chosen = apply("drop_diacritics", NAME, everyone if vietnamese else has_marks)
+    chosen = nz.apply("drop_diacritics", NAME, everyone if nz.vietnamese else has_marks)
     name[chosen] = fold_array(name[chosen])
-    chosen = xapply("typing_residue", NAME, name != fold_array(name))
+    chosen = nz.xapply("typing_residue", NAME, name != fold_array(name))
     methods = np.array(list(INPUT_METHODS), dtype=object)[xrng.integers(0, 3, len(chosen))]
     name[chosen] = [typed_residue(v, m) for v, m in zip(name[chosen], methods, strict=True)]
-    chosen = xapply("decomposed_unicode", NAME, name != np.array([decomposed(v) for v in name]))
+    chosen = nz.xapply("decomposed_unicode", NAME, name != np.array([decomposed(v) for v in name]))
     name[chosen] = [decomposed(v) for v in name[chosen]]
-    out[roles[NAME]] = name
 
-    # Phones: the pre-2018 11-digit form where one existed, then +84 / 84 spellings.
-    phone = person("phone").copy()
+
+def _noisy_phones(nz: _RecordNoise) -> np.ndarray:
+    """Phones: the pre-2018 11-digit form where one existed, then +84 / 84 spellings."""
+    phone = nz.person("phone").copy()
     old_form = np.array([MOBILE_PREFIX_OLD_FORM.get(p[:3], "") for p in phone], dtype=object)
-    chosen = apply("phone_old_prefix", PHONE, old_form != "")
+    chosen = nz.apply("phone_old_prefix", PHONE, old_form != "")
     phone[chosen] = old_form[chosen] + np.array([p[3:] for p in phone[chosen]], dtype=object)
-    chosen = xapply("other_phone", PHONE, phone != "")
-    phone[chosen] = _other_mobiles(xrng, len(chosen), set(persons["phone"]))
-    chosen = apply("phone_intl_format", PHONE, phone != "")
-    styles = np.array(["+84", "84", "(+84) "], dtype=object)[rng.integers(0, 3, len(chosen))]
+    chosen = nz.xapply("other_phone", PHONE, phone != "")
+    phone[chosen] = _other_mobiles(nz.xrng, len(chosen), set(nz.persons["phone"]))
+    chosen = nz.apply("phone_intl_format", PHONE, phone != "")
+    styles = np.array(["+84", "84", "(+84) "], dtype=object)[nz.rng.integers(0, 3, len(chosen))]
     foreign = np.array([p.startswith("+") for p in phone[chosen]], dtype=bool)
     local, abroad = chosen[~foreign], chosen[foreign]
     phone[local] = styles[~foreign] + np.array([p[1:] for p in phone[local]], dtype=object)
     phone[abroad] = international_format(phone[abroad])
-    out[roles[PHONE]] = phone
+    return phone
 
-    email = person("email").copy()
-    chosen = apply("email_upper", EMAIL, email != "")
-    email[chosen] = np.array([e.upper() for e in email[chosen]], dtype=object)
-    out[roles[EMAIL]] = email
 
-    if NATIONAL_ID in roles:
-        national_id = person("cccd").copy()
-        national_id = np.where(national_id == "", person("passport"), national_id)
-        cmnd = person("cmnd")
-        chosen = apply("legacy_cmnd", NATIONAL_ID, cmnd != "")
-        national_id[chosen] = cmnd[chosen]
-        chosen = xapply("national_id_format", NATIONAL_ID, national_id != "")
-        national_id[chosen] = _id_spellings(xrng, national_id[chosen])
-        out[roles[NATIONAL_ID]] = national_id
+def _noisy_national_ids(nz: _RecordNoise) -> np.ndarray:
+    """CCCD (else passport), sometimes the legacy CMND instead, sometimes spelled differently."""
+    national_id = nz.person("cccd").copy()
+    national_id = np.where(national_id == "", nz.person("passport"), national_id)
+    cmnd = nz.person("cmnd")
+    chosen = nz.apply("legacy_cmnd", NATIONAL_ID, cmnd != "")
+    national_id[chosen] = cmnd[chosen]
+    chosen = nz.xapply("national_id_format", NATIONAL_ID, national_id != "")
+    national_id[chosen] = _id_spellings(nz.xrng, national_id[chosen])
+    return national_id
 
+
+def _noisy_birth_dates(nz: _RecordNoise) -> np.ndarray:
+    """Birth dates in the source's format, with day/month swaps, other formats and digit typos."""
+    fmt = DOB_FORMAT[nz.source]
+    dob = pd.DatetimeIndex(pd.to_datetime(nz.person("date_of_birth")))
+    text = dob.strftime(fmt).to_numpy(dtype=object)
+    day_of_month, month = dob.day.to_numpy(), dob.month.to_numpy()
+    chosen = nz.apply("dob_day_month_swap", DOB, (day_of_month <= 12) & (day_of_month != month))
+    text[chosen] = _swap_day_month(dob[chosen], fmt)
+    chosen = nz.xapply("dob_other_format", DOB, nz.everyone)
+    text[chosen] = _other_format(nz.xrng, text[chosen], fmt)
+    chosen = nz.xapply("dob_typo", DOB, nz.everyone)
+    text[chosen] = _digit_typo(nz.xrng, text[chosen])
+    return text
+
+
+def _noisy_addresses(nz: _RecordNoise) -> np.ndarray:
+    """Addresses, some abbreviated, some without diacritics."""
+    address = nz.person("address").copy()
+    if nz.source == ERP_CUSTOMERS.source:  # billing addresses spell out the province
+        address = address + ", " + nz.person("province")
+    chosen = nz.apply("address_abbreviation", ADDRESS, nz.everyone)
+    address[chosen] = abbreviate(address[chosen])
+    chosen = nz.apply("drop_diacritics", ADDRESS, nz.everyone)
+    address[chosen] = fold_array(address[chosen])
+    return address
+
+
+def _blank_fields(nz: _RecordNoise, out: dict[str, np.ndarray]) -> None:
+    """Blanks (in place) last, so they never hide which other kinds were eligible."""
+    roles = nz.roles
     if DOB in roles:
-        dob = pd.DatetimeIndex(pd.to_datetime(person("date_of_birth")))
-        text = dob.strftime(DOB_FORMAT[source]).to_numpy(dtype=object)
-        day_of_month, month = dob.day.to_numpy(), dob.month.to_numpy()
-        chosen = apply("dob_day_month_swap", DOB, (day_of_month <= 12) & (day_of_month != month))
-        text[chosen] = _swap_day_month(dob[chosen], DOB_FORMAT[source])
-        chosen = xapply("dob_other_format", DOB, everyone)
-        text[chosen] = _other_format(xrng, text[chosen], DOB_FORMAT[source])
-        chosen = xapply("dob_typo", DOB, everyone)
-        text[chosen] = _digit_typo(xrng, text[chosen])
-        out[roles[DOB]] = text
-
-    if GENDER in roles:
-        labels, gender = GENDER_LABELS[source], person("gender")
-        out[roles[GENDER]] = np.select(
-            [gender == "M", gender == "F"], [labels["M"], labels["F"]], ""
-        ).astype(object)
-
-    if ADDRESS in roles:
-        address = person("address").copy()
-        if source == ERP_CUSTOMERS.source:  # billing addresses spell out the province
-            address = address + ", " + person("province")
-        chosen = apply("address_abbreviation", ADDRESS, everyone)
-        address[chosen] = abbreviate(address[chosen])
-        chosen = apply("drop_diacritics", ADDRESS, everyone)
-        address[chosen] = fold_array(address[chosen])
-        out[roles[ADDRESS]] = address
-
-    if PROVINCE in roles:
-        province, merged = person("province").copy(), person("province_2025")
-        chosen = apply("province_new_name", PROVINCE, province != merged)
-        province[chosen] = merged[chosen]
-        out[roles[PROVINCE]] = province
-
-    # Blanks last, so they never hide which other kinds were eligible.
-    if DOB in roles:
-        out[roles[DOB]][xapply("missing_birth_date", DOB, out[roles[DOB]] != "")] = ""
+        out[roles[DOB]][nz.xapply("missing_birth_date", DOB, out[roles[DOB]] != "")] = ""
     for role in NOISE_TARGETS["empty_field"]:
         if role in roles:
             values = out[roles[role]]
-            values[apply("empty_field", role, values != "")] = ""
-    return out
+            values[nz.apply("empty_field", role, values != "")] = ""
 
 
 def _swap_day_month(dob: pd.DatetimeIndex, fmt: str) -> np.ndarray:

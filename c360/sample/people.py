@@ -63,6 +63,33 @@ def _by_gender(
     return out
 
 
+@dataclass(frozen=True)
+class _Households:
+    """Who lives where: per person its household, position in it (0 head, 1 spouse, 2+ children),
+    household size and head; per household its first person and size."""
+
+    household: np.ndarray
+    position: np.ndarray
+    size: np.ndarray
+    head: np.ndarray
+    first: np.ndarray  # per household
+    sizes: np.ndarray  # per household
+
+    @property
+    def n_households(self) -> int:
+        return len(self.sizes)
+
+
+@dataclass
+class _Names:
+    """Family, middle and given name per person, and the given-name table they came from."""
+
+    family: np.ndarray
+    middle: np.ndarray
+    given: np.ndarray
+    given_table: dict[str, tuple[tuple[str, float], ...]]
+
+
 def build_population(n_people: int, start: date, seed: int, cfg: PopulationConfig) -> Population:
     """Draw ``n_people`` people living in households.
 
@@ -77,8 +104,55 @@ def build_population(n_people: int, start: date, seed: int, cfg: PopulationConfi
         phone, email, cccd, cmnd, tax_code, province, address, ...) and the hard negatives.
     """
     rng = stage_rng(seed, "people")
+    hh = _draw_households(rng, n_people, cfg)
+    gender = _draw_genders(rng, hh)
+    dob = _draw_birth_dates(rng, hh, start)
+    hh_province, hh_address = _draw_homes(rng, hh)
+    names = _draw_names(rng, seed, cfg, hh, gender, dob)
+    twin_a = _add_twins(rng, cfg, hh, gender, dob, names)
+    namesake, original = _add_namesakes(rng, cfg, hh, gender, dob, names)
+    birth_year = _birth_years(dob)
 
-    # Households: sizes drawn until they cover n_people; the last one is cut to fit.
+    # Profile-only hard negatives (their own generator, so the default population is unchanged).
+    hard_rng = stage_rng(seed, "people:hard-negatives")
+    son = _sons_named_after_father(
+        hard_rng, gender, hh.household, hh.position, hh.head, cfg.father_son_rate
+    )
+    names.middle[son], names.given[son] = names.middle[hh.head[son]], names.given[hh.head[son]]
+    common = _common_name_holders(
+        hard_rng, hh.size == 1, np.concatenate([namesake, original]), cfg.common_name_rate
+    )
+    _give_common_names(hard_rng, cfg, common, gender, names)
+
+    phone = _draw_phones(rng, hard_rng, cfg, hh, son)
+    email = _emails(rng, names.family, names.middle, names.given, birth_year, cfg.email_rate)
+    province_idx = hh_province[hh.household]
+    cccd, cmnd, tax_code = _draw_national_ids(rng, province_idx, birth_year, gender)
+    passport = None
+    if cfg.name_style == "western":
+        world_rng = stage_rng(seed, "people:world")
+        phone, passport = _western_documents(world_rng, cfg, hh.household, phone)
+        cccd, cmnd = np.full(n_people, "", object), np.full(n_people, "", object)
+
+    persons = _persons_frame(
+        hh, names, gender, dob, phone, email, (cccd, cmnd, tax_code), province_idx
+    )
+    persons["address"] = hh_address[hh.household]
+    if passport is not None:
+        persons.insert(persons.columns.get_loc("cmnd") + 1, "passport", passport)
+    persons["province_idx"] = province_idx
+    hard_negatives = _hard_negatives(
+        persons, hh.first, hh.sizes, twin_a, namesake, original, hh.head[son], son, common
+    )
+    return Population(persons=persons, hard_negatives=hard_negatives)
+
+
+def _birth_years(dob: np.ndarray) -> np.ndarray:
+    return dob.astype("datetime64[Y]").astype(int) + 1970
+
+
+def _draw_households(rng: np.random.Generator, n_people: int, cfg: PopulationConfig) -> _Households:
+    """Household sizes drawn until they cover ``n_people``; the last one is cut to fit."""
     sizes_table = np.array([s for s, _ in cfg.household_sizes])
     size_weights = np.array([w for _, w in cfg.household_sizes], dtype=float)
     draws = rng.choice(sizes_table, size=n_people, p=size_weights / size_weights.sum())
@@ -88,38 +162,63 @@ def build_population(n_people: int, start: date, seed: int, cfg: PopulationConfi
     hh_size[-1] -= cum[n_households - 1] - n_people
     hh_first = np.concatenate([[0], np.cumsum(hh_size)[:-1]])
     household = np.repeat(np.arange(n_households), hh_size)
-    position = np.arange(n_people) - hh_first[household]  # 0 head, 1 spouse, 2+ children
-    size = hh_size[household]
-    head = hh_first[household]
+    return _Households(
+        household=household,
+        position=np.arange(n_people) - hh_first[household],
+        size=hh_size[household],
+        head=hh_first[household],
+        first=hh_first,
+        sizes=hh_size,
+    )
 
-    # Genders: head mostly male, spouse the other gender, children either.
-    head_male = rng.random(n_households) < 0.65
-    gender = np.where(rng.random(n_people) < 0.5, "M", "F").astype(object)
-    gender[position == 0] = np.where(head_male, "M", "F")[household[position == 0]]
-    gender[position == 1] = np.where(head_male, "F", "M")[household[position == 1]]
 
-    # Ages at the start date (years, fractional).
-    age = 18 + rng.beta(2.0, 3.0, n_people) * 62
-    head_age = np.where(hh_size >= 3, rng.uniform(45, 75, n_households), age[hh_first])
+def _draw_genders(rng: np.random.Generator, hh: _Households) -> np.ndarray:
+    """Head mostly male, spouse the other gender, children either."""
+    head_male = rng.random(hh.n_households) < 0.65
+    gender = np.where(rng.random(len(hh.household)) < 0.5, "M", "F").astype(object)
+    heads, spouses = hh.position == 0, hh.position == 1
+    gender[heads] = np.where(head_male, "M", "F")[hh.household[heads]]
+    gender[spouses] = np.where(head_male, "F", "M")[hh.household[spouses]]
+    return gender
+
+
+def _draw_birth_dates(rng: np.random.Generator, hh: _Households, start: date) -> np.ndarray:
+    """Birth dates from ages at the start: spouses near the head, children 20-32 years younger."""
+    household, position = hh.household, hh.position
+    age = 18 + rng.beta(2.0, 3.0, len(household)) * 62
+    head_age = np.where(hh.sizes >= 3, rng.uniform(45, 75, hh.n_households), age[hh.first])
     age[position == 0] = head_age[household[position == 0]]
     spouse = position == 1
     age[spouse] = np.clip(head_age[household[spouse]] + rng.normal(-2, 3, spouse.sum()), 18, 85)
     child = position >= 2
     age[child] = np.clip(head_age[household[child]] - rng.uniform(20, 32, child.sum()), 16, None)
     start_day = np.datetime64(start, "D")
-    dob = start_day - np.round(age * 365.25).astype("timedelta64[D]")
+    return start_day - np.round(age * 365.25).astype("timedelta64[D]")
 
-    # Province and address: one per household.
+
+def _draw_homes(rng: np.random.Generator, hh: _Households) -> tuple[np.ndarray, np.ndarray]:
+    """Province index and address, one per household."""
     weights = np.array([p.population_millions for p in PROVINCES_PRE_2025])
-    hh_province = rng.choice(len(weights), size=n_households, p=weights / weights.sum())
-    hh_address = random_addresses(rng, hh_province, build_district_table())
-    province_idx = hh_province[household]
+    hh_province = rng.choice(len(weights), size=hh.n_households, p=weights / weights.sum())
+    return hh_province, random_addresses(rng, hh_province, build_district_table())
 
-    # Names: family name of the father (children), own family name (spouse), middle by cohort.
+
+def _draw_names(
+    rng: np.random.Generator,
+    seed: int,
+    cfg: PopulationConfig,
+    hh: _Households,
+    gender: np.ndarray,
+    dob: np.ndarray,
+) -> _Names:
+    """Family name of the father (children), own family name (spouse), middle name by cohort."""
+    n_people = len(gender)
+    child = hh.position >= 2
     family = _weighted(rng, FAMILY_NAMES, n_people)
+    head, size = hh.head, hh.size
     father = np.where(gender[head] == "M", head, np.minimum(head + 1, head + size - 1))
     family[child] = family[father[child]]
-    birth_year = dob.astype("datetime64[Y]").astype(int) + 1970
+    birth_year = _birth_years(dob)
     p_traditional = np.select(
         [birth_year < 1975, birth_year < 1990, birth_year < 2000], [0.65, 0.45, 0.25], 0.12
     )
@@ -129,60 +228,94 @@ def build_population(n_people: int, start: date, seed: int, cfg: PopulationConfi
         gender[traditional] == "M", TRADITIONAL_MIDDLE_NAME["M"], TRADITIONAL_MIDDLE_NAME["F"]
     )
     given = _by_gender(rng, GIVEN_NAMES, gender)
-    given_names = GIVEN_NAMES
-    if cfg.name_style == "western":  # own generator: the draws above stay as they were
-        family, middle, given = _western_names(stage_rng(seed, "people:western"), gender)
-        family[child] = family[father[child]]
-        given_names = WESTERN_GIVEN_NAMES
+    if cfg.name_style != "western":
+        return _Names(family, middle, given, GIVEN_NAMES)
+    # Own generator: the draws above stay as they were.
+    family, middle, given = _western_names(stage_rng(seed, "people:western"), gender)
+    family[child] = family[father[child]]
+    return _Names(family, middle, given, WESTERN_GIVEN_NAMES)
 
-    # Twins: the first two children share a birth date and middle name, not a given name.
-    twin_household = (hh_size >= 4) & (rng.random(n_households) < cfg.twin_rate)
-    twin_a = hh_first[twin_household] + 2
+
+def _add_twins(
+    rng: np.random.Generator,
+    cfg: PopulationConfig,
+    hh: _Households,
+    gender: np.ndarray,
+    dob: np.ndarray,
+    names: _Names,
+) -> np.ndarray:
+    """Twins (in place): the first two children share a birth date and middle name, not a given
+    name. Returns the first twin of each pair."""
+    twin_household = (hh.sizes >= 4) & (rng.random(hh.n_households) < cfg.twin_rate)
+    twin_a = hh.first[twin_household] + 2
     twin_b = twin_a + 1
     dob[twin_b] = dob[twin_a]
-    middle[twin_b] = middle[twin_a]
+    names.middle[twin_b] = names.middle[twin_a]
+    given = names.given
     gender_b = gender[twin_b]
     for _ in range(10):  # redraw a twin's given name while it equals the other twin's
         same = given[twin_b] == given[twin_a]
         if not same.any():
             break
-        given[twin_b[same]] = _by_gender(rng, given_names, gender_b[same])
-    birth_year = dob.astype("datetime64[Y]").astype(int) + 1970
+        given[twin_b[same]] = _by_gender(rng, names.given_table, gender_b[same])
+    return twin_a
 
-    # Namesakes: people living alone who share the full name and birth year of someone else.
-    alone = np.flatnonzero(hh_size[household] == 1)
+
+def _add_namesakes(
+    rng: np.random.Generator,
+    cfg: PopulationConfig,
+    hh: _Households,
+    gender: np.ndarray,
+    dob: np.ndarray,
+    names: _Names,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Namesakes (in place): people living alone who share the full name and birth year of
+    someone else. Returns the namesakes and the people they copy."""
+    n_people = len(gender)
+    birth_year = _birth_years(dob)
+    household = hh.household
+    alone = np.flatnonzero(hh.size == 1)
     n_namesakes = min(round(cfg.namesake_rate * n_people), len(alone))
     namesake = np.sort(rng.choice(alone, size=n_namesakes, replace=False))
     original = rng.integers(0, n_people, n_namesakes)
     keep = (household[original] != household[namesake]) & ~np.isin(original, namesake)
     namesake, original = namesake[keep], original[keep]
-    for column in (family, middle, given, gender):
+    for column in (names.family, names.middle, names.given, gender):
         column[namesake] = column[original]
     month_day = dob[namesake] - dob[namesake].astype("datetime64[Y]")
     month_day = np.minimum(month_day, np.timedelta64(364, "D"))  # 29 Feb -> 30 Dec at worst
     dob[namesake] = (birth_year[original] - 1970).astype("datetime64[Y]").astype(
         "datetime64[D]"
     ) + month_day
-    birth_year = dob.astype("datetime64[Y]").astype(int) + 1970
+    return namesake, original
 
-    # Profile-only hard negatives (their own generator, so the default population is unchanged).
-    hard_rng = stage_rng(seed, "people:hard-negatives")
-    son = _sons_named_after_father(hard_rng, gender, household, position, head, cfg.father_son_rate)
-    middle[son], given[son] = middle[head[son]], given[head[son]]
-    common = _common_name_holders(
-        hard_rng, hh_size[household] == 1, np.concatenate([namesake, original]),
-        cfg.common_name_rate,
-    )  # fmt: skip
-    names = COMMON_FULL_NAMES[cfg.name_style]
+
+def _give_common_names(
+    rng: np.random.Generator,
+    cfg: PopulationConfig,
+    common: np.ndarray,
+    gender: np.ndarray,
+    names: _Names,
+) -> None:
+    """Give each of ``common`` (in place) one of the most common full names of their gender."""
+    table = COMMON_FULL_NAMES[cfg.name_style]
     for g in ("M", "F"):
         holders = common[gender[common] == g]
-        picked = hard_rng.integers(0, len(names[g]), len(holders))
-        for column, part in zip((family, middle, given), range(3), strict=True):
-            column[holders] = np.array([n[part] for n in names[g]], dtype=object)[picked]
+        picked = rng.integers(0, len(table[g]), len(holders))
+        for column, part in zip((names.family, names.middle, names.given), range(3), strict=True):
+            column[holders] = np.array([n[part] for n in table[g]], dtype=object)[picked]
 
-    full_name = np.where(middle == "", family + " " + given, family + " " + middle + " " + given)
 
-    # Phones: own number by carrier share; some household members give the head's number.
+def _draw_phones(
+    rng: np.random.Generator,
+    hard_rng: np.random.Generator,
+    cfg: PopulationConfig,
+    hh: _Households,
+    son: np.ndarray,
+) -> np.ndarray:
+    """Own number by carrier share; some household members give the head's number; profiles give
+    some fathers and sons a shared landline."""
+    n_people = len(hh.household)
     carriers = list(CARRIER_MARKET_SHARE)
     share = np.array([CARRIER_MARKET_SHARE[c] for c in carriers])
     carrier = rng.choice(len(carriers), size=n_people, p=share / share.sum())
@@ -192,20 +325,25 @@ def build_population(n_people: int, start: date, seed: int, cfg: PopulationConfi
         options = np.array(MOBILE_PREFIXES_BY_CARRIER[name], dtype=object)
         prefix[mask] = options[rng.integers(0, len(options), mask.sum())]
     own_phone = unique_with_digits(rng, prefix, 7)
-    shares_phone = (position > 0) & (rng.random(n_people) < cfg.shared_phone_rate)
-    phone = np.where(shares_phone, own_phone[head], own_phone)
+    shares_phone = (hh.position > 0) & (rng.random(n_people) < cfg.shared_phone_rate)
+    phone = np.where(shares_phone, own_phone[hh.head], own_phone)
     with_landline = son[hard_rng.random(len(son)) < cfg.landline_rate]
     if len(with_landline):
         area = LANDLINE_PREFIXES[hard_rng.integers(0, len(LANDLINE_PREFIXES), len(with_landline))]
         landline = unique_with_digits(hard_rng, area, 8)
-        phone[with_landline] = phone[head[with_landline]] = landline
+        phone[with_landline] = phone[hh.head[with_landline]] = landline
+    return phone
 
-    # Emails from folded names, made unique with a counter.
-    email = _emails(rng, family, middle, given, birth_year, cfg.email_rate)
 
-    # National IDs: CCCD for everyone; the older 9-digit CMND for most people born before 2004.
+def _draw_national_ids(
+    rng: np.random.Generator, province_idx: np.ndarray, birth_year: np.ndarray, gender: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """CCCD for everyone; the older 9-digit CMND for most people born before 2004; tax codes."""
+    n_people = len(gender)
     registered = np.where(
-        rng.random(n_people) < 0.85, province_idx, rng.integers(0, len(weights), n_people)
+        rng.random(n_people) < 0.85,
+        province_idx,
+        rng.integers(0, len(PROVINCES_PRE_2025), n_people),
     )
     codes = np.array([p.cccd_code for p in PROVINCES_PRE_2025], dtype=object)[registered]
     century_digit = np.where(birth_year >= 2000, 2, 0) + (gender == "F")
@@ -218,24 +356,36 @@ def build_population(n_people: int, start: date, seed: int, cfg: PopulationConfi
     tax_code = np.where(
         has_tax_code, unique_with_digits(rng, np.full(n_people, "8", object), 9), ""
     )
+    return cccd, cmnd, tax_code
 
-    passport = None
-    if cfg.name_style == "western":
-        world_rng = stage_rng(seed, "people:world")
-        phone, passport = _western_documents(world_rng, cfg, household, phone)
-        cccd, cmnd = np.full(n_people, "", object), np.full(n_people, "", object)
 
-    persons = pd.DataFrame(
+def _persons_frame(
+    hh: _Households,
+    names: _Names,
+    gender: np.ndarray,
+    dob: np.ndarray,
+    phone: np.ndarray,
+    email: np.ndarray,
+    national_ids: tuple[np.ndarray, np.ndarray, np.ndarray],
+    province_idx: np.ndarray,
+) -> pd.DataFrame:
+    """One row per person (without the address, added by the caller)."""
+    cccd, cmnd, tax_code = national_ids
+    family, middle, given = names.family, names.middle, names.given
+    position = hh.position
+    return pd.DataFrame(
         {
-            "person_id": _ids("P", np.arange(1, n_people + 1), 7),
-            "household_id": _ids("H", household + 1, 7),
+            "person_id": _ids("P", np.arange(1, len(gender) + 1), 7),
+            "household_id": _ids("H", hh.household + 1, 7),
             "household_role": np.select(
                 [position == 0, position == 1], ["head", "spouse"], "child"
             ),
             "family_name": family,
             "middle_name": middle,
             "given_name": given,
-            "full_name": full_name,
+            "full_name": np.where(
+                middle == "", family + " " + given, family + " " + middle + " " + given
+            ),
             "gender": gender,
             "date_of_birth": pd.to_datetime(dob).strftime("%Y-%m-%d"),
             "phone": phone,
@@ -247,16 +397,8 @@ def build_population(n_people: int, start: date, seed: int, cfg: PopulationConfi
             "province_2025": np.array([p.merged_into for p in PROVINCES_PRE_2025], dtype=object)[
                 province_idx
             ],
-            "address": hh_address[household],
         }
     )
-    if passport is not None:
-        persons.insert(persons.columns.get_loc("cmnd") + 1, "passport", passport)
-    persons["province_idx"] = province_idx
-    hard_negatives = _hard_negatives(
-        persons, hh_first, hh_size, twin_a, namesake, original, head[son], son, common
-    )
-    return Population(persons=persons, hard_negatives=hard_negatives)
 
 
 def _western_names(
