@@ -6,7 +6,7 @@ from typing import cast
 import dagster as dg
 
 from assets.partitions import LANDING_DAYS
-from assets.policies import TRANSIENT_RETRY, retry_transient_only
+from assets.policies import OWNERS, TRANSIENT_RETRY, retry_transient_only
 from assets.resources import LakehouseResource, LandingZoneResource
 from c360.bronze import IngestResult, ingest_days
 from c360.contract import SOURCE_ENTITIES, LandingZoneError, SourceEntity, UnknownFilesPolicy
@@ -23,7 +23,7 @@ def bronze_asset(entity: SourceEntity) -> dg.AssetsDefinition:
         partitions_def=LANDING_DAYS,
         backfill_policy=dg.BackfillPolicy.single_run(),
         kinds={"delta", "python"},
-        owners=["team:data-engineering"],
+        owners=OWNERS,
         retry_policy=TRANSIENT_RETRY,
         description=(
             f"{entity.source} `{'`, `'.join(entity.file_globs)}` as landed (strings) plus "

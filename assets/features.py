@@ -11,7 +11,7 @@ from datetime import date
 import dagster as dg
 
 from assets.partitions import AS_OF_DATES
-from assets.policies import TRANSIENT_RETRY, retry_transient_only
+from assets.policies import OWNERS, TRANSIENT_RETRY, retry_transient_only
 from assets.resources import LakehouseResource
 from c360.tables import FEATURE_INPUT_TABLES, GOLD_CUSTOMER_FEATURES, GOLD_FEATURE_CATALOG
 from features.catalog import catalog_table
@@ -28,7 +28,7 @@ CATALOG_KEY = GOLD_FEATURE_CATALOG.asset_key
 FEATURES_KEY = GOLD_CUSTOMER_FEATURES.asset_key
 ASSET_OPTIONS = {
     "group_name": FEATURES_GROUP,
-    "owners": ["team:data-engineering"],
+    "owners": OWNERS,
     "retry_policy": TRANSIENT_RETRY,
 }
 

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from assets.policies import TRANSIENT_RETRY, retry_transient_only
+from assets.policies import OWNERS, TRANSIENT_RETRY, retry_transient_only
 from assets.resources import LakehouseResource, MatcherResource
 from c360.tables import (
     GOLD_GOLDEN_RECORDS,
@@ -52,7 +52,7 @@ def _truth_root(config: IdentityRunConfig, matcher: MatcherResource) -> str | No
             description="One row per source record with its stable customer_id.",
             metadata={"table": GOLD_IDENTITY_MAP.qualified_name},
             kinds={"delta", "splink"},
-            owners=["team:data-engineering"],
+            owners=OWNERS,
             group_name="identity",
         ),
         dg.AssetSpec(
@@ -61,7 +61,7 @@ def _truth_root(config: IdentityRunConfig, matcher: MatcherResource) -> str | No
             description="Customer IDs created, merged and split, one row per event and ID.",
             metadata={"table": GOLD_IDENTITY_HISTORY.qualified_name},
             kinds={"delta"},
-            owners=["team:data-engineering"],
+            owners=OWNERS,
             group_name="identity",
         ),
     ],
@@ -120,7 +120,7 @@ def identity_map(
     deps=[PERSON_RECORDS_KEY, IDENTITY_MAP_KEY],
     group_name="identity",
     kinds={"delta"},
-    owners=["team:data-engineering"],
+    owners=OWNERS,
     description=(
         "One row per customer: each field chosen by conf/survivorship.yaml with its source "
         "record (`<field>_source`), consent (false > true > null), linked-record counts."

@@ -22,6 +22,8 @@ from py4j.protocol import Py4JNetworkError
 from c360.errors import TransientError, is_permanent
 
 # Up to 2 retries, 15 s then 30 s (+/- jitter) apart.
+OWNERS = ["team:data-engineering"]  # every asset's owner in the Dagster UI
+
 TRANSIENT_RETRY = dg.RetryPolicy(
     max_retries=2, delay=15, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
 )

@@ -12,7 +12,7 @@ import dagster as dg
 
 from assets.features import FEATURES_KEY
 from assets.partitions import AS_OF_DATES
-from assets.policies import TRANSIENT_RETRY, retry_transient_only
+from assets.policies import OWNERS, TRANSIENT_RETRY, retry_transient_only
 from assets.resources import LakehouseResource
 from c360.lakehouse import Lakehouse
 from c360.segments.membership import write_segment_members
@@ -35,7 +35,7 @@ class SegmentsConfigPath(dg.Config):
     deps=[FEATURES_KEY, GOLD_FEATURE_CATALOG.asset_key],
     kinds={"delta", "duckdb"},
     group_name="gold_segments",
-    owners=["team:data-engineering"],
+    owners=OWNERS,
     retry_policy=TRANSIENT_RETRY,
     description=(
         "Members of each segment of conf/segments.yaml as of the partition's date (consent "

@@ -10,7 +10,7 @@ from collections.abc import Callable
 import dagster as dg
 from pyspark.sql import DataFrame
 
-from assets.policies import TRANSIENT_RETRY, retry_transient_only
+from assets.policies import OWNERS, TRANSIENT_RETRY, retry_transient_only
 from assets.resources import LakehouseResource
 from c360.contract import LOYALTY_POINTS, SOURCE_SYSTEMS, TRANSACTIONS, SourceEntity
 from c360.lakehouse import Lakehouse
@@ -38,7 +38,7 @@ from quality.expectations import validate_quality_config
 ASSET_OPTIONS = {
     "group_name": "silver",
     "kinds": {"spark", "delta"},
-    "owners": ["team:data-engineering"],
+    "owners": OWNERS,
     "retry_policy": TRANSIENT_RETRY,
 }
 CHECK = "great_expectations"
