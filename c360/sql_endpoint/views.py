@@ -71,9 +71,11 @@ def snapshot_table(root: Path, layer: str, name: str) -> TableSnapshot:
             schema = pa.schema(table.schema().to_arrow())
             pq.write_table(schema.empty_table(), staging / "empty.parquet")
         staging.rename(folder)
-    for old in base.glob("v*"):
-        if old.is_dir() and int(old.name[1:]) < version - 1:
-            shutil.rmtree(old, ignore_errors=True)
+    # Keep this snapshot and the one before it (the view queries in flight may still read it).
+    # By folder, not by version - 1: a vacuum commits versions too, so versions jump.
+    snapshots = sorted((p for p in base.glob("v*") if p.is_dir()), key=lambda p: int(p.name[1:]))
+    for old in snapshots[:-2]:
+        shutil.rmtree(old, ignore_errors=True)
     return TableSnapshot(layer, name, version, folder)
 
 
