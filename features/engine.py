@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from features.spec import ALL, COMPARISON_AGGS, Comparison, Measure
 from features.transport import shipped
@@ -70,6 +71,10 @@ class SourceJob:
     comparisons: dict[str, Comparison]
 
 
+# The event's key (``features.events.EVENT_ID``): with the day, a total order of a group's rows.
+EVENT_COLUMN = "_e_id"
+
+
 def numeric_column(name: str) -> str:
     return f"_n_{name}"
 
@@ -98,7 +103,7 @@ def partition_function(
         received = list(batches)
         if not received:
             return
-        events = pa.Table.from_batches(received)
+        events = _in_event_order(pa.Table.from_batches(received))
         if events.num_rows == 0:
             return
         customers, customer_codes = _factorize(events.column("customer_id"))
@@ -117,6 +122,15 @@ def partition_function(
         yield from _internal_rows(customers, internal, job.internal_cluster)
 
     return compute
+
+
+def _in_event_order(events: pa.Table) -> pa.Table:
+    """The partition's events sorted by their key, so every later (stable) sort orders a
+    group's rows by (day, event id): a total key. Spark's row order inside a partition varies
+    with the partitioning, and float sums in another order differ in the last bits."""
+    if events.num_rows == 0:
+        return events
+    return events.take(pc.sort_indices(events.column(EVENT_COLUMN)))
 
 
 def _value_rows(
@@ -279,12 +293,13 @@ class _Inputs:
 
 
 def _sort_order(ids: np.ndarray, days_ago: np.ndarray) -> np.ndarray:
-    """Row order by ``ids``, then ``days_ago`` (one packed int64 sort when it fits)."""
+    """Row order by ``ids``, then ``days_ago``, then the rows' own order (one packed int64 sort
+    when it fits). Stable: the events arrive in event-id order (:func:`_in_event_order`)."""
     if len(ids) == 0:
         return np.zeros(0, dtype=np.int64)
     span = int(days_ago.max()) + 1
     if (int(ids.max()) + 1) * span < 2**62:
-        return np.argsort(ids * span + days_ago)
+        return np.argsort(ids * span + days_ago, kind="stable")
     return np.lexsort((days_ago, ids))
 
 

@@ -16,6 +16,10 @@ from c360.lakehouse import Lakehouse
 from c360.local_time import local_date
 from c360.tables import FEATURE_INPUT_TABLES
 
+# Each event's key in its silver table (transaction_id, entry_id): the engine orders a
+# customer's events by (day, this id), so sums run in the same order whatever the partitioning.
+EVENT_ID = "event_id"
+
 
 @dataclass(frozen=True)
 class FeatureInputs:
@@ -52,6 +56,7 @@ def transaction_events(
     """Customer transactions dated before ``as_of``, with the columns the measures read.
 
     Guest sales (no record key) and references the identity map does not know are left out.
+    ``event_id`` is the transaction's key.
     Amounts become doubles (VND); ``gross_amount`` is the amount before the voucher discount;
     ``local_hour`` and ``local_day_of_week`` (1 = Sunday) are in ``timezone``.
     """
@@ -63,6 +68,7 @@ def transaction_events(
     discount = F.coalesce(F.col("discount").cast("double"), F.lit(0.0))
     return resolved.select(
         "customer_id",
+        F.col("transaction_id").alias(EVENT_ID),
         days_before(F.col("transaction_date"), as_of).alias("days_ago"),
         F.unix_timestamp("transaction_ts").alias("event_epoch"),
         F.lower("status").alias("status"),
@@ -114,6 +120,7 @@ def loyalty_events(
     )
     return resolved.select(
         "customer_id",
+        F.col("entry_id").alias(EVENT_ID),
         days_before(F.col("event_date"), as_of).alias("days_ago"),
         F.unix_timestamp("event_ts").alias("event_epoch"),
         "event_type",

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 
 from features import engine, sql
+from features.events import EVENT_ID
 from features.plan import FeaturePlan
 from features.spec import ALL, FeatureSpec
 from features.transport import OUTPUT_DDL
@@ -56,7 +57,7 @@ def flagged(plan: FeaturePlan, events: DataFrame, source: str) -> DataFrame:
 
 
 def engine_input(plan: FeaturePlan, events: DataFrame, source: str) -> DataFrame:
-    """The columns the engine reads: customer, values, filter flags and slice keys."""
+    """The columns the engine reads: customer, event id, values, filter flags and slice keys."""
     job = plan.jobs[source]
     measures = {plan.measures[m] for cluster in job.clusters for m, _ in cluster.pairs}
     numeric = {"days_ago"} | {
@@ -66,6 +67,7 @@ def engine_input(plan: FeaturePlan, events: DataFrame, source: str) -> DataFrame
     dimensions = {d for cluster in job.clusters for d in cluster.dimensions} - {ALL}
     return flagged(plan, events, source).selectExpr(
         "customer_id",
+        f"CAST({EVENT_ID} AS STRING) AS {engine.EVENT_COLUMN}",
         *[f"CAST({sql.ident(c)} AS DOUBLE) AS {sql.ident(engine.numeric_column(c))}"
           for c in sorted(numeric)],
         *[f"CAST({sql.ident(c)} AS STRING) AS {sql.ident(engine.string_column(c))}"
