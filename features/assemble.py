@@ -116,7 +116,7 @@ def assemble_snapshot(
         clusters.append(
             _cluster_cells(rows, plan, no_events[plan.index], customer_ids, windowed_row, defaults)
         )
-    schema = _schema(customer_level.schema, features)
+    schema = snapshot_schema(customer_level.schema, features)
     return Snapshot(
         schema, customer_level, clusters, features, windowed_row, defaults, as_of, batch_rows
     )
@@ -210,7 +210,8 @@ def _positions(values: pa.ChunkedArray, listed: pa.Array) -> np.ndarray:
     return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
-def _schema(customer_schema: pa.Schema, features: list[FeatureDefinition]) -> pa.Schema:
+def snapshot_schema(customer_schema: pa.Schema, features: list[FeatureDefinition]) -> pa.Schema:
+    """``customer_id``, ``as_of_date`` and every feature in catalog order."""
     fields = [customer_schema.field("customer_id"), pa.field("as_of_date", pa.date32())]
     for feature in features:
         if feature.source is None:

@@ -93,17 +93,6 @@ class FeatureCheckReport:
         )
 
 
-def profile_batches(batches: Iterable[pa.RecordBatch], columns: list[str]) -> tuple[int, dict]:
-    """Row count and a :class:`ColumnProfile` per column over a stream of batches."""
-    profiles = {name: ColumnProfile() for name in columns}
-    rows = 0
-    for batch in batches:
-        rows += batch.num_rows
-        for name in columns:
-            profiles[name].add(batch.column(name))
-    return rows, profiles
-
-
 def _degenerate_kind(profile: ColumnProfile, rows: int) -> str | None:
     """``all_null``, ``constant`` or None (the column tells customers apart)."""
     if profile.nulls == rows:
@@ -111,6 +100,59 @@ def _degenerate_kind(profile: ColumnProfile, rows: int) -> str | None:
     if profile.nulls == 0 and profile.low == profile.high:
         return "constant"
     return None
+
+
+class SnapshotProfile:
+    """The column profiles of one snapshot, accumulated batch by batch (:meth:`add`), e.g.
+    while the snapshot's buckets are written, so the check needs no second read."""
+
+    def __init__(self, columns: list[str]):
+        self.feature_columns = [c for c in columns if c not in KEY_COLUMNS]
+        self.profiles = {name: ColumnProfile() for name in self.feature_columns}
+        self.rows = 0
+
+    def add(self, batch: pa.RecordBatch) -> None:
+        self.rows += batch.num_rows
+        for name in self.feature_columns:
+            self.profiles[name].add(batch.column(name))
+
+    def report(
+        self,
+        catalog_names: Iterable[str],
+        tolerated_names: Iterable[str] = (),
+        without_events: WithoutEvents = (),
+        min_customers: int = 0,
+    ) -> FeatureCheckReport:
+        """Degenerate feature columns and catalog mismatches (see :func:`profile_snapshot`)."""
+        rows, feature_columns = self.rows, self.feature_columns
+        catalog = set(catalog_names)
+        tolerated_set = set(tolerated_names)
+        report = FeatureCheckReport(
+            rows=rows,
+            feature_columns=len(feature_columns),
+            non_constant=0,
+            population_too_small=rows < min_customers,
+        )
+        kinds = {name: _degenerate_kind(self.profiles[name], rows) for name in feature_columns}
+        no_events: set[str] = set()
+        if any(kinds.values()):
+            no_events = set(without_events() if callable(without_events) else without_events)
+        for name in feature_columns:
+            kind = kinds[name]
+            if kind is None:
+                report.non_constant += 1
+            if kind is not None and name in no_events:
+                report.tolerated[name] = f"{kind}_no_events"
+            elif kind is not None and (name in tolerated_set or report.population_too_small):
+                report.tolerated[name] = kind
+            elif kind is not None:
+                report.defects[name] = kind
+            if name not in catalog:
+                report.defects[name] = "no_catalog_row"
+        for name in sorted(catalog - set(feature_columns)):
+            report.defects[name] = "missing_column"
+        log.info("feature check: %s", report.summary())
+        return report
 
 
 def profile_snapshot(
@@ -133,36 +175,29 @@ def profile_snapshot(
             column is degenerate.
         min_customers: below this population, degenerate columns are tolerated.
     """
-    feature_columns = [c for c in columns if c not in KEY_COLUMNS]
-    rows, profiles = profile_batches(batches, feature_columns)
-    catalog = set(catalog_names)
-    tolerated_set = set(tolerated_names)
-    report = FeatureCheckReport(
-        rows=rows,
-        feature_columns=len(feature_columns),
-        non_constant=0,
-        population_too_small=rows < min_customers,
-    )
-    kinds = {name: _degenerate_kind(profiles[name], rows) for name in feature_columns}
-    no_events: set[str] = set()
-    if any(kinds.values()):
-        no_events = set(without_events() if callable(without_events) else without_events)
-    for name in feature_columns:
-        kind = kinds[name]
-        if kind is None:
-            report.non_constant += 1
-        if kind is not None and name in no_events:
-            report.tolerated[name] = f"{kind}_no_events"
-        elif kind is not None and (name in tolerated_set or report.population_too_small):
-            report.tolerated[name] = kind
-        elif kind is not None:
-            report.defects[name] = kind
-        if name not in catalog:
-            report.defects[name] = "no_catalog_row"
-    for name in sorted(catalog - set(feature_columns)):
-        report.defects[name] = "missing_column"
-    log.info("feature check: %s", report.summary())
-    return report
+    profile = SnapshotProfile(columns)
+    for batch in batches:
+        profile.add(batch)
+    return profile.report(catalog_names, tolerated_names, without_events, min_customers)
+
+
+def check_profile(
+    lake: Lakehouse,
+    profile: SnapshotProfile,
+    features: list[FeatureDefinition] | None = None,
+    without_events: WithoutEvents = (),
+    min_customers: int = 0,
+) -> FeatureCheckReport:
+    """The check of a snapshot profiled as it was written, against ``gold/feature_catalog``
+    (arguments as :func:`check_feature_table`)."""
+    tolerated = [f.name for f in features or [] if f.tolerate_degenerate]
+    return profile.report(_catalog_names(lake), tolerated, without_events, min_customers)
+
+
+def _catalog_names(lake: Lakehouse) -> list[str]:
+    if not lake.exists(GOLD_FEATURE_CATALOG):
+        return []
+    return lake.read_arrow(GOLD_FEATURE_CATALOG).column("name").to_pylist()
 
 
 def snapshot_batches(dataset: pads.Dataset, as_of: date) -> Iterable[pa.RecordBatch]:
@@ -189,15 +224,7 @@ def check_feature_table(
         min_customers: below this population, degenerate columns do not fail the check.
     """
     dataset = lake.arrow_dataset(GOLD_CUSTOMER_FEATURES)
-    catalog_names: list[str] = []
-    if lake.exists(GOLD_FEATURE_CATALOG):
-        catalog_names = lake.read_arrow(GOLD_FEATURE_CATALOG).column("name").to_pylist()
-    tolerated = [f.name for f in features or [] if f.tolerate_degenerate]
-    return profile_snapshot(
-        snapshot_batches(dataset, as_of),
-        dataset.schema.names,
-        catalog_names,
-        tolerated,
-        without_events,
-        min_customers,
-    )
+    profile = SnapshotProfile(dataset.schema.names)
+    for batch in snapshot_batches(dataset, as_of):  # file by file: one bucket at a time
+        profile.add(batch)
+    return check_profile(lake, profile, features, without_events, min_customers)

@@ -21,16 +21,26 @@ it was most of the build's time (docs/features.md, "Performance"). No ``withColu
 
 from __future__ import annotations
 
+import logging
+import shutil
+import tempfile
+import weakref
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from functools import reduce
+from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.dataset as pads
 from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import to_arrow_schema
 
 from features import customer, customer_inputs, engine, transport
-from features.assemble import Snapshot, assemble_snapshot, join_on_customer
+from features.assemble import Snapshot, assemble_snapshot, join_on_customer, snapshot_schema
+from features.buckets import bucket_boundaries, customers_per_bucket
 from features.events import FeatureInputs, loyalty_events, member_cards, transaction_events
 from features.plan import FeaturePlan
 from features.prepare import engine_rows
@@ -40,26 +50,46 @@ from features.spec import POINTS_SOURCE, SOURCES, TX_SOURCE, FeatureDefinition, 
 # clusters are 0, 1, ... and its per-customer rows -1, -2 (one per source).
 CARD_SUMMARY_ROWS = -1 - len(SOURCES)
 PROFILE_ROWS = -2 - len(SOURCES)
+PER_CUSTOMER = "_per_customer"  # staged output: per-customer rows (true) or value rows (false)
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class FeatureBuild:
     """A computed snapshot: ``customer_id``, ``as_of_date`` and one column per feature in
-    catalog order (``features``), one row per customer, sorted by ``customer_id``.
+    catalog order (``features``), one row per customer, sorted by ``customer_id``, in
+    ``bucket_count`` customer buckets (ranges of ``customer_id``, :mod:`features.buckets`).
 
-    ``reader()`` streams it batch by batch (what the asset hands to the Delta writer, so the
-    wide table is never whole in memory); ``table`` materialises it.
+    ``buckets()`` assembles the buckets one at a time (what :func:`features.writer.write_snapshot`
+    writes, one file each, so neither the wide table nor the population's long values are ever
+    whole in memory); ``reader()`` streams every bucket's batches; ``table`` materialises them.
     """
 
-    snapshot: Snapshot
     features: list[FeatureDefinition]
+    schema: pa.Schema
+    bucket_count: int
+    bucket: Callable[[int], Snapshot]  # assembles one bucket (reads its staged engine output)
+    staged: _Staged | None = None
+
+    def buckets(self) -> Iterator[Snapshot]:
+        for number in range(self.bucket_count):
+            yield self.bucket(number)
+
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        for snapshot in self.buckets():
+            yield from snapshot.batches()
 
     @property
     def table(self) -> pa.Table:
-        return self.snapshot.to_table()
+        return pa.Table.from_batches(list(self.batches()), schema=self.schema)
 
     def reader(self) -> pa.RecordBatchReader:
-        return self.snapshot.reader()
+        return pa.RecordBatchReader.from_batches(self.schema, self.batches())
+
+    def close(self) -> None:
+        """Delete the staged engine output (also done when the build is garbage-collected)."""
+        if self.staged is not None:
+            self.staged.remove()
 
 
 def build_customer_features(
@@ -67,6 +97,8 @@ def build_customer_features(
     spec: FeatureSpec,
     as_of: date,
     features: list[FeatureDefinition] | None = None,
+    bucket_customers: int | None = None,
+    staging: Path | None = None,
 ) -> FeatureBuild:
     """Every feature of ``spec`` for every customer known before ``as_of``.
 
@@ -75,33 +107,112 @@ def build_customer_features(
         spec: the validated feature spec.
         as_of: the as-of date D; only events dated before D (local day) are used.
         features: the expanded spec (default: ``expand(spec)``).
+        bucket_customers: customers per bucket (default: from ``snapshot.memory_budget_mb``).
+        staging: where the engine's output waits between the Spark job and the buckets' assembly
+            when there is more than one bucket (a fresh directory is made inside; default the
+            system's temporary directory). Executors must be able to write there.
 
     Returns:
         A :class:`FeatureBuild`: the snapshot (``customer_id``, ``as_of_date`` and one column
-        per feature in catalog order), streamed by ``reader()`` or whole as ``table``.
+        per feature in catalog order), bucket by bucket, streamed by ``reader()`` or whole as
+        ``table``.
     """
     plan = FeaturePlan(spec, features)
-    results = _spark_results(inputs, plan, as_of)
-    long_values = {cluster: table for cluster, table in results.items() if cluster >= 0}
-    internals = [results[plan.internal_cluster(source)] for source in SOURCES]
+    per_bucket = bucket_customers or customers_per_bucket(spec.snapshot, len(plan.features))
+    golden_ids = inputs.golden_records.select("customer_id").toArrow().column(0)
+    boundaries = bucket_boundaries(golden_ids, per_bucket)
+    output, passed_schemas = _spark_output(inputs, plan, as_of, boundaries)
+    staged: _Staged | None = None
+    if boundaries:
+        staged = _Staged.write(output, staging)
+        per_customer = staged.per_customer()
+    else:  # one bucket: straight to the driver, no staging
+        in_memory = transport.read_output(output.toArrow())
+        per_customer = {cluster: t for cluster, t in in_memory.items() if cluster < 0}
+    per_customer = _named_results(per_customer, plan, passed_schemas)
+    internals = [per_customer[plan.internal_cluster(source)] for source in SOURCES]
     customer_level = _customer_level(
-        plan, as_of, [*internals, results[CARD_SUMMARY_ROWS]], results[PROFILE_ROWS]
-    )
+        plan, as_of, [*internals, per_customer[CARD_SUMMARY_ROWS]], per_customer[PROFILE_ROWS]
+    ).sort_by("customer_id")
+    customer_buckets = transport.bucket_of(boundaries, customer_level.column("customer_id"))
     no_events = {
         cluster.index: engine.no_event_values(job, cluster)
         for job in plan.jobs.values()
         for cluster in job.clusters
     }
-    snapshot = assemble_snapshot(
-        customer_level, long_values, no_events, plan.plans, plan.features, as_of
+
+    def bucket(number: int) -> Snapshot:
+        if staged is None:
+            long_values = {c: t for c, t in in_memory.items() if c >= 0}
+        else:
+            long_values = staged.long_values(number)
+        first, stop = np.searchsorted(customer_buckets, [number, number + 1])
+        customers = customer_level.slice(first, stop - first)
+        return assemble_snapshot(
+            customers, long_values, no_events, plan.plans, plan.features, as_of
+        )
+
+    build = FeatureBuild(
+        features=plan.features,
+        schema=snapshot_schema(customer_level.schema, plan.features),
+        bucket_count=len(boundaries) + 1,
+        bucket=bucket,
+        staged=staged,
     )
-    return FeatureBuild(snapshot=snapshot, features=plan.features)
+    if staged is not None:
+        weakref.finalize(build, staged.remove)
+    log.info("features as of %s: %s customers in %s buckets of at most %s", as_of,
+             customer_level.num_rows, build.bucket_count, per_bucket)  # fmt: skip
+    return build
 
 
-def _spark_results(inputs: FeatureInputs, plan: FeaturePlan, as_of: date) -> dict[int, pa.Table]:
-    """Everything the build reads from Spark, in one job, by ``_cluster``: the engine's
-    (customer, key) value rows per cluster; per source, the customers' internal aggregates
-    (``customer_id``, ``_i_<source>_<n>``...); the card summary; the golden-record profile.
+@dataclass(frozen=True)
+class _Staged:
+    """The engine's output written by Spark as Parquet, by kind of row and bucket, so the
+    driver reads one bucket's long values at a time."""
+
+    root: Path
+
+    @classmethod
+    def write(cls, output: DataFrame, staging: Path | None) -> _Staged:
+        if staging is not None:
+            staging.mkdir(parents=True, exist_ok=True)
+        root = Path(tempfile.mkdtemp(prefix="c360-features-", dir=staging))
+        (
+            output.withColumn(PER_CUSTOMER, F.col("_cluster") < 0)
+            .write.mode("overwrite")
+            .partitionBy(PER_CUSTOMER, "_bucket")
+            .parquet((root / "engine").as_uri())
+        )
+        return cls(root)
+
+    def _read(self, folder: Path) -> dict[int, pa.Table]:
+        if not folder.exists():  # no row of that kind (or bucket) at all
+            return {}
+        table = pads.dataset(folder, format="parquet", partitioning="hive").to_table(
+            columns=["_cluster", "_batch"]
+        )
+        return transport.read_output(table)
+
+    def per_customer(self) -> dict[int, pa.Table]:
+        """Every bucket's per-customer rows (the customer-level families need them all)."""
+        return self._read(self.root / "engine" / f"{PER_CUSTOMER}=true")
+
+    def long_values(self, bucket: int) -> dict[int, pa.Table]:
+        """One bucket's (customer, slice key) value rows, by cluster."""
+        return self._read(self.root / "engine" / f"{PER_CUSTOMER}=false" / f"_bucket={bucket}")
+
+    def remove(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _spark_output(
+    inputs: FeatureInputs, plan: FeaturePlan, as_of: date, boundaries: list[str]
+) -> tuple[DataFrame, dict[int, pa.Schema]]:
+    """Everything the build reads from Spark, as one job's output rows (``_bucket``,
+    ``_cluster``, ``_batch``): the engine's (customer, key) value rows per cluster; per source,
+    the customers' internal aggregates; the card summary; the golden-record profile. With the
+    Arrow schemas of the last two (for an empty result).
 
     One job, because each Spark job costs a fixed 0.1-0.5 s here however small: the card
     summary and the profile travel as Arrow IPC batches like the engine's results.
@@ -114,11 +225,19 @@ def _spark_results(inputs: FeatureInputs, plan: FeaturePlan, as_of: date) -> dic
         CARD_SUMMARY_ROWS: customer_inputs.card_summary(cards, spec),
         PROFILE_ROWS: customer_inputs.profile_columns(inputs.golden_records, as_of, spec.timezone),
     }
-    frames = [engine_rows(plan, tx_events, TX_SOURCE),
-              engine_rows(plan, points, POINTS_SOURCE),
-              *[frame.mapInArrow(transport.ship_function(cluster), transport.OUTPUT_DDL)
+    frames = [engine_rows(plan, tx_events, TX_SOURCE, boundaries),
+              engine_rows(plan, points, POINTS_SOURCE, boundaries),
+              *[frame.mapInArrow(transport.ship_function(cluster, boundaries),
+                                 transport.OUTPUT_DDL)
                 for cluster, frame in passed_through.items()]]  # fmt: skip
-    results = transport.read_output(reduce(DataFrame.unionByName, frames).toArrow())
+    schemas = {cluster: to_arrow_schema(frame.schema) for cluster, frame in passed_through.items()}
+    return reduce(DataFrame.unionByName, frames), schemas
+
+
+def _named_results(
+    results: dict[int, pa.Table], plan: FeaturePlan, passed_schemas: dict[int, pa.Schema]
+) -> dict[int, pa.Table]:
+    """The per-customer results with their columns named, an empty table for a missing one."""
     for source in SOURCES:  # the engine's columns are positions; name them
         width = len(plan.internal_layout[source])
         names = ["customer_id", *[plan.internal_column(source, n) for n in range(width)]]
@@ -127,8 +246,8 @@ def _spark_results(inputs: FeatureInputs, plan: FeaturePlan, as_of: date) -> dic
         cluster = plan.internal_cluster(source)
         table = results.get(cluster, schema.empty_table())
         results[cluster] = table.rename_columns(names).cast(schema)
-    for cluster, frame in passed_through.items():  # no row at all: an empty table
-        results.setdefault(cluster, to_arrow_schema(frame.schema).empty_table())
+    for cluster, schema in passed_schemas.items():  # no row at all: an empty table
+        results.setdefault(cluster, schema.empty_table())
     return results
 
 

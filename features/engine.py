@@ -36,7 +36,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from features.spec import ALL, COMPARISON_AGGS, Comparison, Measure
-from features.transport import shipped
+from features.transport import Boundaries, shipped
 
 BasePair = tuple[str, str]  # (measure, window)
 Column = tuple[np.ndarray, np.ndarray]  # float64 values, bool validity (False = null)
@@ -95,9 +95,10 @@ def flag_column(filter_name: str) -> str:
 
 
 def partition_function(
-    job: SourceJob,
+    job: SourceJob, boundaries: Boundaries = ()
 ) -> Callable[[Iterable[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
-    """The ``mapInArrow`` function: a partition's events in, its (customer, key) rows out."""
+    """The ``mapInArrow`` function: a partition's events in, its (customer, key) rows out,
+    shipped by customer bucket (``boundaries``: :func:`features.transport.bucket_of`)."""
 
     def compute(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         received = list(batches)
@@ -118,8 +119,8 @@ def partition_function(
             aggregates = _aggregates(events, groups, job, cluster)
             _fill_internal(internal, job, cluster, groups, aggregates)
             if cluster.slots:
-                yield from _value_rows(job, cluster, groups, aggregates, customers)
-        yield from _internal_rows(customers, internal, job.internal_cluster)
+                yield from _value_rows(job, cluster, groups, aggregates, customers, boundaries)
+        yield from _internal_rows(customers, internal, job.internal_cluster, boundaries)
 
     return compute
 
@@ -139,6 +140,7 @@ def _value_rows(
     groups: _Groups,
     aggregates: dict[BasePair, Column],
     customers: np.ndarray,
+    boundaries: Boundaries,
 ) -> Iterator[pa.RecordBatch]:
     """The cluster's (customer, slice key) rows: ``customer_id``, ``slice_key``, one float64
     column per slot (``s0``, ``s1``...; NaN = null)."""
@@ -151,7 +153,7 @@ def _value_rows(
     for number, (measure, period, dtype) in enumerate(cluster.slots):
         values, valid = _slot(job, aggregates, measure, period, dtype)
         columns[slot_column(number)] = pa.array(np.where(valid, values, np.nan))
-    yield from shipped(cluster.index, pa.table(columns))
+    yield from shipped(cluster.index, pa.table(columns), boundaries)
 
 
 def _fill_internal(
@@ -174,7 +176,7 @@ def _fill_internal(
 
 
 def _internal_rows(
-    customers: np.ndarray, internal: np.ndarray, cluster: int
+    customers: np.ndarray, internal: np.ndarray, cluster: int, boundaries: Boundaries
 ) -> Iterator[pa.RecordBatch]:
     """One row per customer: ``customer_id`` and the internal aggregates in layout order
     (``i0``, ``i1``...; real nulls, as Arrow and Spark read them)."""
@@ -182,7 +184,7 @@ def _internal_rows(
     for position in range(internal.shape[1]):
         values = internal[:, position]
         columns[internal_field(position)] = pa.array(values, mask=np.isnan(values))
-    yield from shipped(cluster, pa.table(columns))
+    yield from shipped(cluster, pa.table(columns), boundaries)
 
 
 def slot_column(number: int) -> str:

@@ -15,7 +15,7 @@ from features import engine, sql
 from features.events import EVENT_ID
 from features.plan import FeaturePlan
 from features.spec import ALL, FeatureSpec
-from features.transport import OUTPUT_DDL
+from features.transport import OUTPUT_DDL, Boundaries
 
 
 def slice_key_expr(spec: FeatureSpec, dimension_name: str) -> str:
@@ -78,11 +78,13 @@ def engine_input(plan: FeaturePlan, events: DataFrame, source: str) -> DataFrame
     )  # fmt: skip
 
 
-def engine_rows(plan: FeaturePlan, events: DataFrame, source: str) -> DataFrame:
+def engine_rows(
+    plan: FeaturePlan, events: DataFrame, source: str, boundaries: Boundaries = ()
+) -> DataFrame:
     """The engine's output rows for one source (see :data:`features.transport.OUTPUT_DDL`),
-    computed per partition of customers by :mod:`features.engine`."""
+    computed per partition of customers by :mod:`features.engine`, shipped by bucket."""
     return (
         engine_input(plan, events, source)
         .repartition("customer_id")
-        .mapInArrow(engine.partition_function(plan.jobs[source]), OUTPUT_DDL)
+        .mapInArrow(engine.partition_function(plan.jobs[source], boundaries), OUTPUT_DDL)
     )

@@ -49,6 +49,7 @@ from features.spec.model import (
     SliceDimension,
     SliceRef,
     SliceValue,
+    SnapshotSettings,
     SpecError,
     Window,
 )
@@ -83,6 +84,7 @@ __all__ = [
     "SliceDimension",
     "SliceRef",
     "SliceValue",
+    "SnapshotSettings",
     "SpecError",
     "Window",
     "expand",

@@ -197,6 +197,19 @@ class RfmSegment:
 
 
 @dataclass(frozen=True)
+class SnapshotSettings:
+    """How ``gold/customer_features`` is built and written (``snapshot:`` in the spec).
+
+    ``memory_budget_mb`` bounds the driver memory one bucket of customers may take: the build
+    ranges customers by ``customer_id`` into buckets of that size (:mod:`features.buckets`).
+    ``row_group_rows`` is the Parquet row-group size of the snapshot's files.
+    """
+
+    memory_budget_mb: int = 2048
+    row_group_rows: int = 1024
+
+
+@dataclass(frozen=True)
 class FeatureSpec:
     """The validated spec; see ``conf/features.yaml`` for the meaning of each part."""
 
@@ -218,6 +231,7 @@ class FeatureSpec:
     descriptions: dict[str, dict[str, str]]
     path: Path | None = None
     checks: dict[str, Any] = field(default_factory=dict)
+    snapshot: SnapshotSettings = field(default_factory=SnapshotSettings)
 
 
 @dataclass(frozen=True)

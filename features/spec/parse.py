@@ -26,6 +26,7 @@ from features.spec.model import (
     SliceDimension,
     SliceRef,
     SliceValue,
+    SnapshotSettings,
     SpecError,
     Window,
 )
@@ -45,6 +46,25 @@ def _tuple(value: Any) -> tuple[Any, ...]:
     if value is None:
         return ()
     return tuple(value) if isinstance(value, list | tuple) else (value,)
+
+
+def _snapshot(raw: Any) -> SnapshotSettings:
+    """``snapshot:``: positive whole numbers, defaults for what is left out."""
+    if raw is None:
+        return SnapshotSettings()
+    if not isinstance(raw, Mapping):
+        raise SpecError(f"snapshot: expected a mapping, got {raw!r}")
+    known = {"memory_budget_mb": "megabytes", "row_group_rows": "rows"}
+    if unknown := sorted(set(raw) - set(known)):
+        raise SpecError(f"snapshot: unknown keys {unknown}; expected {sorted(known)}")
+    values = {}
+    for key, unit in known.items():
+        value = raw.get(key, getattr(SnapshotSettings(), key))
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise SpecError(f"snapshot.{key}: expected a positive whole number of {unit}, "
+                            f"got {value!r}")  # fmt: skip
+        values[key] = value
+    return SnapshotSettings(**values)
 
 
 def _window(name: str, raw: Mapping[str, Any]) -> Window:
@@ -212,6 +232,7 @@ def parse_spec(raw: Mapping[str, Any], path: Path | None = None) -> FeatureSpec:
             descriptions={str(k): dict(v) for k, v in raw["descriptions"].items()},
             path=path,
             checks=dict(raw.get("checks") or {}),
+            snapshot=_snapshot(raw.get("snapshot")),
         )
     except KeyError as exc:
         raise SpecError(f"{path or 'spec'}: missing key {exc}") from exc
