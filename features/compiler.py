@@ -50,7 +50,9 @@ from features.spec import POINTS_SOURCE, SOURCES, TX_SOURCE, FeatureDefinition, 
 # clusters are 0, 1, ... and its per-customer rows -1, -2 (one per source).
 CARD_SUMMARY_ROWS = -1 - len(SOURCES)
 PROFILE_ROWS = -2 - len(SOURCES)
-PER_CUSTOMER = "_per_customer"  # staged output: per-customer rows (true) or value rows (false)
+# Staged output folders: per-customer rows (true) or value rows (false), then the bucket (no
+# leading underscore: pyarrow's discovery skips such folders).
+PER_CUSTOMER, BUCKET = "per_customer", "bucket"
 log = logging.getLogger(__name__)
 
 
@@ -180,8 +182,9 @@ class _Staged:
         root = Path(tempfile.mkdtemp(prefix="c360-features-", dir=staging))
         (
             output.withColumn(PER_CUSTOMER, F.col("_cluster") < 0)
+            .withColumnRenamed("_bucket", BUCKET)
             .write.mode("overwrite")
-            .partitionBy(PER_CUSTOMER, "_bucket")
+            .partitionBy(PER_CUSTOMER, BUCKET)
             .parquet((root / "engine").as_uri())
         )
         return cls(root)
@@ -200,7 +203,7 @@ class _Staged:
 
     def long_values(self, bucket: int) -> dict[int, pa.Table]:
         """One bucket's (customer, slice key) value rows, by cluster."""
-        return self._read(self.root / "engine" / f"{PER_CUSTOMER}=false" / f"_bucket={bucket}")
+        return self._read(self.root / "engine" / f"{PER_CUSTOMER}=false" / f"{BUCKET}={bucket}")
 
     def remove(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)

@@ -10,7 +10,9 @@ delta-rs transaction (``DeltaTable.create_write_transaction``, or
 
 - re-running a date replaces that snapshot in the same commit (idempotent);
 - a crash before the commit leaves the table as it was: the files written so far are not in
-  the log, so no reader sees them, and ``Lakehouse.vacuum`` deletes them.
+  the log, so no reader sees them. An error in the process deletes them at once; after a
+  hard kill they stay as harmless orphans until :func:`remove_orphans` (delta-rs's full
+  vacuum: ``Lakehouse.vacuum`` removes only files that a commit removed) deletes them.
 
 Python never holds more than one record batch of the wide table (pyarrow's writer buffers one
 row group); delta-rs's own writer buffered about 2.6 GB per 100k rows of this table.
@@ -81,16 +83,30 @@ def write_snapshot(
     token = uuid.uuid4().hex
     actions: list[AddAction] = []
     rows = 0
-    for number, batches in enumerate(buckets):
-        relative = f"{partition}/part-{number:05d}-{token}.{COMPRESSION}.parquet"
-        action = _write_file(root, relative, schema, batches, as_of, row_group_rows, on_batch)
-        if action is not None:
-            actions.append(action)
-            rows += json.loads(action.stats)["numRecords"]
-    version = _commit(lake, root, schema, actions, as_of)
+    try:
+        for number, batches in enumerate(buckets):
+            relative = f"{partition}/part-{number:05d}-{token}.{COMPRESSION}.parquet"
+            action = _write_file(root, relative, schema, batches, as_of, row_group_rows, on_batch)
+            if action is not None:
+                actions.append(action)
+                rows += json.loads(action.stats)["numRecords"]
+        version = _commit(lake, root, schema, actions, as_of)
+    except BaseException:
+        for written in (root / partition).glob(f"part-*-{token}.*"):  # never committed
+            written.unlink(missing_ok=True)
+        raise
     log.info("%s: %s rows in %s files, one commit (version %s)", partition, rows, len(actions),
              version)  # fmt: skip
     return SnapshotWrite(version=version, files=len(actions), rows=rows)
+
+
+def remove_orphans(lake: Lakehouse, retention_hours: int = 168) -> list[str]:
+    """Delete the table's files that no version references and that are older than the
+    retention, e.g. a killed write's (an operator's maintenance step, docs/runbook.md)."""
+    return DeltaTable(str(table_path(lake))).vacuum(
+        retention_hours=retention_hours, dry_run=False, enforce_retention_duration=False,
+        full=True,
+    )  # fmt: skip
 
 
 def _write_file(
