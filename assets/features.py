@@ -15,12 +15,11 @@ from assets.policies import OWNERS, TRANSIENT_RETRY, retry_transient_only
 from assets.resources import LakehouseResource
 from c360.tables import FEATURE_INPUT_TABLES, GOLD_CUSTOMER_FEATURES, GOLD_FEATURE_CATALOG
 from features.catalog import catalog_table
-from features.checks import FeatureCheckReport, SnapshotProfile, check_profile, snapshot_batches
-from features.compiler import build_customer_features
+from features.checks import FeatureCheckReport, check_profile, snapshot_batches
 from features.events import read_feature_inputs
 from features.evidence import features_without_events
+from features.snapshot import materialise_snapshot
 from features.spec import expand, load_spec
-from features.writer import write_snapshot
 
 FEATURES_GROUP = "gold_features"
 CHECK_NAME = "feature_columns_valid"
@@ -122,20 +121,10 @@ def customer_features(
     features = expand(spec)
     lake = lakehouse.get()
     inputs = read_feature_inputs(lake)
-    built = build_customer_features(
-        inputs, spec, as_of, features, staging=lake.pending_dir("features")
-    )
-    profile = SnapshotProfile(built.schema.names)  # the column check, bucket by bucket
-    try:
-        written = write_snapshot(
-            lake, built.schema, (b.batches() for b in built.buckets()), as_of,
-            spec.snapshot.row_group_rows, on_batch=profile.add,
-        )  # fmt: skip
-    finally:
-        built.close()
-    report = check_profile(
+    snapshot = materialise_snapshot(lake, inputs, spec, as_of, features)
+    report = check_profile(  # profiled bucket by bucket as the snapshot was written
         lake,
-        profile,
+        snapshot.profile,
         features,
         without_events=lambda: features_without_events(inputs, spec, as_of, features),
         min_customers=int(spec.checks.get("min_customers", 0)),
@@ -150,9 +139,9 @@ def customer_features(
             "rows": report.rows,
             "features": len(features),
             "customers": report.rows,
-            "buckets": built.bucket_count,
-            "files": written.files,
-            "delta_version": written.version,
+            "buckets": snapshot.buckets,
+            "files": snapshot.written.files,
+            "delta_version": snapshot.written.version,
             "non_constant_features": report.non_constant,
             "spec_version": spec.version,
             "preview": dg.MetadataValue.md(preview.to_markdown() if preview is not None else ""),

@@ -19,6 +19,7 @@ import graph has no cycle (``tests/features/test_import_graph.py`` checks both w
    the wide snapshot (Arrow).
 5. ``compiler``: the build (``build_customer_features``); ``evidence``: which features the
    population's events cannot make vary.
+6. ``snapshot``: build, write (one Delta commit) and profile one snapshot, bucket by bucket.
 
 Only the core (``c360``) is imported from outside the package; see docs/features.md.
 """
@@ -30,4 +31,5 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("plan", "customer"),
     ("prepare", "assemble"),
     ("compiler", "evidence"),
+    ("snapshot",),
 )
