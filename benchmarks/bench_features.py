@@ -1,35 +1,36 @@
-"""Benchmark of the gold feature build (issue 6).
+"""Benchmark of the gold feature stage (issues 6 and 16): its ratio to the partition floor.
 
-Generates a landing zone with the sample generator (``c360.sample``), builds the feature inputs
-with the project's own stages (``c360 run --stages bronze,silver,identity``: silver transactions,
-loyalty points and members, the identity map and golden records, as a run writes them), then in
-one Spark session times
+Inputs: either a landing zone generated with the sample generator (``c360.sample``) and run
+through the project's own stages (``c360 run --stages bronze,silver,identity``), or, with
+``--synthetic``, the five feature inputs synthesised directly (``benchmarks/synthetic.py``:
+1M people through the pipeline take longer than this benchmark can wait). Then, in one Spark
+session, it times in alternation, ``--repeat`` rounds, best of each (so all see an equally
+warm JVM):
 
-- one ``groupBy(record_key).count()`` scan of silver transactions (the reference),
-- the full feature build (every feature of ``conf/features.yaml`` for every customer, into the
-  snapshot table in Arrow on the driver: ``features_cold`` for the first build of the session,
-  ``features_warm`` the best of ``--repeat`` more), and the build streamed into the Delta table
-  (``features_with_delta_write``, as the asset writes it),
-- two floors, the work any Spark build of these features does before aggregating anything:
-  ``floor_partition`` reads the transaction columns the features use, resolves them to
-  customers, partitions them by customer and discards them; ``floor_python_handoff`` also
-  passes them through a Python worker and back (as the engine's ``mapInArrow`` does),
+- ``reference_groupby_count_scan``: one ``groupBy(record_key).count()`` of silver transactions;
+- ``floor_partition`` (issue 16's *partition floor*): read the transaction columns the
+  features use, resolve them to customers (identity-map join), repartition by customer,
+  discard; ``floor_python_handoff``: the same passed through a Python worker and back;
+- ``features``: the stage as the asset runs it (``features.snapshot.materialise_snapshot``):
+  the build, bucket by bucket, written to ``gold/customer_features`` in one Delta commit, with
+  the column check's profile; then the check's report.
 
-and prints the wall times, their ratios to the scan, the feature counts and the check report;
-the figures go to ``benchmarks/results/features.json``. The scan, the warm build and the floors
-are timed in alternation, ``--repeat`` rounds, best of each, so all see an equally warm JVM (a
-scan timed only before the builds is slower than one timed between them).
+It prints the ratio of ``features`` to ``floor_partition`` (the goal: at most 3x) and the peak
+resident memory of the process tree (this process, Spark's JVM and its Python workers) during
+the feature rounds; the figures go to ``benchmarks/results/features.json``, one entry per
+size.
 
 Usage::
 
     .venv/bin/python benchmarks/bench_features.py --people 10000                      # realistic
     .venv/bin/python benchmarks/bench_features.py --people 10000 --orders-per-year 80  # ~1M tx
+    flock /work/wt/_bigrun.lock .venv/bin/python benchmarks/bench_features.py --synthetic \
+        --people 1000000 --orders-per-customer 6.3 --repeat 1 --shuffle-partitions 16
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import platform
@@ -37,8 +38,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from synthetic import PeakMemory, save_per_size, write_feature_inputs
 
 from c360.config import SparkSettings, load_settings
 from c360.lakehouse import Lakehouse
@@ -46,20 +52,20 @@ from c360.sample import GeneratorConfig, PopulationConfig, generate_landing_zone
 from c360.spark import build_spark_session
 from c360.tables import (
     FEATURE_INPUT_TABLES,
-    GOLD_CUSTOMER_FEATURES,
     GOLD_FEATURE_CATALOG,
     SILVER_TRANSACTIONS,
 )
 from features.catalog import catalog_table
-from features.checks import check_feature_table
-from features.compiler import build_customer_features
+from features.checks import check_profile
 from features.events import read_feature_inputs, transaction_events
 from features.plan import FeaturePlan
 from features.prepare import engine_input
+from features.snapshot import MaterialisedSnapshot, materialise_snapshot
 from features.spec import TX_SOURCE, expand, load_spec
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 RESULTS = REPOSITORY / "benchmarks" / "results" / "features.json"
+SYNTHETIC_AS_OF = date(2026, 10, 4)
 INPUT_STAGES = "bronze,silver,identity"  # the stages that write FEATURE_INPUT_TABLES
 log = logging.getLogger("benchmarks.bench_features")
 
@@ -82,12 +88,21 @@ def _pass_through(batches):
     yield from batches
 
 
-def run(args: argparse.Namespace) -> dict:
-    work = Path(args.workdir or tempfile.mkdtemp(prefix="c360-features-bench-"))
+def prepare_inputs(args: argparse.Namespace, work: Path) -> tuple[date, dict[str, float]]:
+    """The feature inputs under ``work/lake`` (kept between runs); the as-of date and the
+    seconds it took."""
+    seconds = {}
+    existing = Lakehouse(work / "lake", spark=None, writer="delta-rs")
+    ready = all(existing.exists(table) for table in FEATURE_INPUT_TABLES)
+    started = time.perf_counter()
+    if args.synthetic:
+        if not ready:
+            write_feature_inputs(existing, args.people, args.orders_per_customer, SYNTHETIC_AS_OF)
+        seconds["synthesise_inputs"] = round(time.perf_counter() - started, 2)
+        return SYNTHETIC_AS_OF, seconds
     raw, truth = work / "raw", work / "truth"
     start = date.fromisoformat(args.start)
     days = [start + timedelta(days=i) for i in range(args.days)]
-    started = time.perf_counter()
     if not (raw / "transactions").exists():
         config = GeneratorConfig(
             people=args.people, days=args.days, start=start, seed=args.seed,
@@ -95,14 +110,19 @@ def run(args: argparse.Namespace) -> dict:
             population=PopulationConfig(orders_per_year_median=args.orders_per_year),
         )  # fmt: skip
         generate_landing_zone(config, raw, truth, overwrite=True, progress=log.info)
-    generated = time.perf_counter() - started
+    seconds["generate"] = round(time.perf_counter() - started, 2)
     started = time.perf_counter()  # before the benchmark's own Spark session: one JVM at a time
-    existing = Lakehouse(work / "lake", spark=None, writer="delta-rs")
-    if not all(existing.exists(table) for table in FEATURE_INPUT_TABLES):
+    if not ready:
         build_inputs(raw, work / "lake", days)
-    staged = time.perf_counter() - started
+    seconds["bronze_silver_identity"] = round(time.perf_counter() - started, 2)
+    return days[-1] + timedelta(days=1), seconds
 
+
+def run(args: argparse.Namespace) -> dict:
+    work = Path(args.workdir or tempfile.mkdtemp(prefix="c360-features-bench-"))
+    as_of, seconds = prepare_inputs(args, work)
     settings = load_settings()
+    memory = PeakMemory().__enter__()
     spark = build_spark_session(
         SparkSettings(
             master=args.master, app_name="c360-bench-features", driver_memory=args.driver_memory,
@@ -111,9 +131,7 @@ def run(args: argparse.Namespace) -> dict:
         )
     )  # fmt: skip
     lake = Lakehouse(work / "lake", spark)
-    as_of = days[-1] + timedelta(days=1)
     transactions = lake.count(SILVER_TRANSACTIONS)
-
     spec = load_spec(args.spec)
     features = expand(spec)
     lake.overwrite(catalog_table(spec, features), GOLD_FEATURE_CATALOG)
@@ -129,12 +147,10 @@ def run(args: argparse.Namespace) -> dict:
     def reference_scan() -> None:
         discard(lake.read(SILVER_TRANSACTIONS).groupBy("record_key").count())
 
-    def build(sink: str) -> None:
-        built = build_customer_features(read_feature_inputs(lake), spec, as_of, features)
-        if sink == "delta":  # streamed into the Delta table, as the asset does
-            lake.replace_where(built.reader(), GOLD_CUSTOMER_FEATURES, {"as_of_date": [as_of]})
-        elif built.table.num_rows == 0:  # the whole snapshot as one Arrow table on the driver
-            raise RuntimeError("the benchmark's snapshot is empty")
+    written: list[MaterialisedSnapshot] = []
+
+    def feature_stage() -> None:
+        written.append(materialise_snapshot(lake, read_feature_inputs(lake), spec, as_of, features))
 
     inputs = read_feature_inputs(lake)
     tx_events = transaction_events(inputs.transactions, inputs.identity_map, as_of, spec.timezone)
@@ -143,51 +159,62 @@ def run(args: argparse.Namespace) -> dict:
     handed_off = partitioned.mapInArrow(_pass_through, partitioned.schema)
 
     timed(reference_scan)  # warm the JVM and the file cache
-    cold_seconds = timed(lambda: build("arrow"))  # pays code generation, Python worker start-up
-    rounds: dict[str, list[float]] = {"scan": [], "warm": [], "partition": [], "handoff": []}
+    rounds: dict[str, list[float]] = {"scan": [], "partition": [], "handoff": [], "features": []}
+    feature_peaks = []
     for _ in range(args.repeat):
         rounds["scan"].append(timed(reference_scan))
-        rounds["warm"].append(timed(lambda: build("arrow")))
         rounds["partition"].append(timed(lambda: discard(partitioned)))
         rounds["handoff"].append(timed(lambda: discard(handed_off)))
+        memory.reset()
+        rounds["features"].append(timed(feature_stage))
+        feature_peaks.append(memory.peak_gib)
     rounds["scan"].append(timed(reference_scan))
     best = {name: min(times) for name, times in rounds.items()}
-    scan_seconds, warm_seconds = best["scan"], best["warm"]
-    write_seconds = timed(lambda: build("delta"))
     started = time.perf_counter()
-    report = check_feature_table(lake, as_of, features)
+    snapshot = written[-1]
+    report = check_profile(lake, snapshot.profile, features, min_customers=0)
     check_seconds = time.perf_counter() - started
+    memory.__exit__()
+    floor = best["partition"]
     result = {
         "people": args.people,
-        "orders_per_year_median": args.orders_per_year,
+        "inputs": "synthesised (benchmarks/synthetic.py)" if args.synthetic else "pipeline",
+        "orders_per_year_median": None if args.synthetic else args.orders_per_year,
+        "orders_per_customer": args.orders_per_customer if args.synthetic else None,
         "transactions": transactions,
         "customers": report.rows,
         "as_of_date": as_of.isoformat(),
         "features": len(features),
         "non_constant_features": report.non_constant,
-        "defects": {name: kind for name, kind in report.defects.items()},
-        "tolerated": report.tolerated,
+        "defects": dict(report.defects),
+        "buckets": snapshot.buckets,
+        "files": snapshot.written.files,
+        "row_group_rows": spec.snapshot.row_group_rows,
+        "memory_budget_mb": spec.snapshot.memory_budget_mb,
         "seconds": {
-            "generate": round(generated, 2),
-            "bronze_silver_identity": round(staged, 2),
-            "reference_groupby_count_scan": round(scan_seconds, 3),
-            "features_cold": round(cold_seconds, 2),
-            "features_warm": round(warm_seconds, 2),
-            "features_with_delta_write": round(write_seconds, 2),
-            "check": round(check_seconds, 2),
-            "floor_partition": round(best["partition"], 3),
+            **seconds,
+            "reference_groupby_count_scan": round(best["scan"], 3),
+            "floor_partition": round(floor, 3),
             "floor_python_handoff": round(best["handoff"], 3),
+            "features": round(best["features"], 2),
+            "features_rounds": [round(t, 2) for t in rounds["features"]],
+            "check_report": round(check_seconds, 2),
         },
-        "ratio_warm_to_scan": round(warm_seconds / scan_seconds, 1),
-        "ratio_cold_to_scan": round(cold_seconds / scan_seconds, 1),
-        "ratio_floor_partition_to_scan": round(best["partition"] / scan_seconds, 1),
-        "ratio_floor_python_handoff_to_scan": round(best["handoff"] / scan_seconds, 1),
+        "ratio_features_to_floor_partition": round(best["features"] / floor, 2),
+        "ratio_floor_partition_to_scan": round(floor / best["scan"], 1),
+        "ratio_floor_python_handoff_to_scan": round(best["handoff"] / best["scan"], 1),
+        "peak_gib_process_tree_features": max(feature_peaks),
+        "peak_gib_process_tree_run": memory.peak_gib,
         "rounds": args.repeat,
         "machine": {
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
             "master": args.master,
+            "driver_memory": args.driver_memory,
+            "shuffle_partitions": args.shuffle_partitions,
+            "load_average_1m_at_end": round(os.getloadavg()[0], 1),
         },
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     spark.stop()
     return result
@@ -199,6 +226,9 @@ def main() -> None:
     )
     parser.add_argument("--people", type=int, default=10_000)
     parser.add_argument("--orders-per-year", type=float, default=4.0, help="median per person")
+    parser.add_argument("--synthetic", action="store_true", help="synthesise the inputs")
+    parser.add_argument("--orders-per-customer", type=float, default=6.3,
+                        help="--synthetic: mean transactions per customer (Poisson)")  # fmt: skip
     parser.add_argument("--days", type=int, default=3, help="landing days after a year of history")
     parser.add_argument("--start", default="2026-10-01")
     parser.add_argument("--seed", type=int, default=7)
@@ -216,27 +246,20 @@ def main() -> None:
     print(
         f"{result['people']:,} people, {result['transactions']:,} transactions, "
         f"{result['customers']:,} customers, {result['features']:,} features "
-        f"({result['non_constant_features']:,} non-constant, {len(result['defects'])} defects)"
+        f"({result['non_constant_features']:,} non-constant, {len(result['defects'])} defects), "
+        f"{result['buckets']} buckets"
     )
     print(
-        f"reference groupBy-count scan {seconds['reference_groupby_count_scan']:.2f} s; features "
-        f"warm {seconds['features_warm']:.1f} s ({result['ratio_warm_to_scan']}x), cold "
-        f"{seconds['features_cold']:.1f} s ({result['ratio_cold_to_scan']}x), with the Delta "
-        f"write {seconds['features_with_delta_write']:.1f} s; check {seconds['check']:.1f} s"
+        f"features stage {seconds['features']:.1f} s = "
+        f"{result['ratio_features_to_floor_partition']}x the partition floor "
+        f"({seconds['floor_partition']:.2f} s: events read, resolved and partitioned by "
+        f"customer; handed to Python and back {seconds['floor_python_handoff']:.2f} s; "
+        f"groupBy-count scan {seconds['reference_groupby_count_scan']:.2f} s); peak of the "
+        f"process tree {result['peak_gib_process_tree_features']} GiB"
     )
-    print(
-        f"floors (no aggregation): events read, resolved and partitioned by customer "
-        f"{seconds['floor_partition']:.2f} s ({result['ratio_floor_partition_to_scan']}x); "
-        f"and handed to Python and back {seconds['floor_python_handoff']:.2f} s "
-        f"({result['ratio_floor_python_handoff_to_scan']}x)"
-    )
-    output = Path(args.output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    existing = json.loads(output.read_text()) if output.exists() else {}
-    runs = existing.get("runs", {}) if isinstance(existing, dict) else {}
-    runs[f"{result['people']}p_{result['transactions']}tx"] = result
-    output.write_text(json.dumps({"runs": runs}, indent=2, ensure_ascii=False) + "\n")
-    print(f"wrote {output}")
+    size = f"{result['people']}p_{result['transactions']}tx"
+    save_per_size(Path(args.output), "runs", size, result)
+    print(f"wrote {args.output}")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Benchmark of segments (issue 18): a 5-condition segment over a synthesised lakehouse.
 
-The lakehouse is synthesised directly (numpy, seeded) rather than run through the pipeline:
+The lakehouse is synthesised directly (numpy, seeded; `benchmarks/synthetic.py`) rather than
+run through the pipeline:
 ``gold/golden_records`` with ``--customers`` rows (regions, provinces, birth dates, emails,
 phones, consent with nulls), a ``gold/customer_features`` snapshot of ``--feature-columns``
 columns (the real snapshot has about 2,800; the segment reads four of them) and its
@@ -39,7 +40,10 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from synthetic import customer_ids, golden_records, save_per_size
 
 from c360.lakehouse import Lakehouse
 from c360.segments.engine import evaluate, field_catalog
@@ -50,7 +54,6 @@ from c360.tables import (
     GOLD_FEATURE_CATALOG,
     GOLD_FEATURE_CATALOG_SCHEMA,
     GOLD_GOLDEN_RECORDS,
-    GOLD_GOLDEN_RECORDS_SCHEMA,
 )
 
 RESULTS = Path(__file__).resolve().parent / "results" / "segments.json"
@@ -65,43 +68,16 @@ SEGMENT = {
     ]
 }
 EXPORT_FIELDS = ["region", "province", "email", "phone_e164", "tx_count_d90", "clv_estimate_1y"]
-PROVINCES = {"north": ["Hà Nội", "Hải Phòng"], "centre": ["Đà Nẵng", "Huế"],
-             "south": ["Hồ Chí Minh", "Cần Thơ"]}  # fmt: skip
-
-
-def _consent(rng: np.random.Generator, n: int) -> pa.Array:
-    draw = rng.random(n)
-    return pa.array(np.where(draw < 0.55, True, False), mask=draw > 0.85)
 
 
 def synthesise(root: Path, customers: int, feature_columns: int, seed: int = 7) -> Lakehouse:
     """Write golden records, one feature snapshot and its catalog under ``root``."""
     rng = np.random.default_rng(seed)
-    ids = np.array([f"C{i:010d}" for i in range(customers)])
-    regions = rng.choice(list(PROVINCES), customers)
-    provinces = [
-        PROVINCES[r][k] for r, k in zip(regions, rng.integers(0, 2, customers), strict=True)
-    ]
-    born = np.datetime64("1950-01-01") + rng.integers(0, 60 * 365, customers).astype(
-        "timedelta64[D]"
-    )
-    data = {f.name: pa.nulls(customers, f.type) for f in GOLD_GOLDEN_RECORDS_SCHEMA}
-    data |= {
-        "customer_id": pa.array(ids),
-        "full_name": pa.array([f"Nguyễn Văn {i}" for i in range(customers)]),
-        "region": pa.array(regions),
-        "province": pa.array(provinces),
-        "date_of_birth": pa.array(born.astype("datetime64[D]"), pa.date32()),
-        "email": pa.array([f"user{i}@example.vn" for i in range(customers)]),
-        "phone_e164": pa.array([f"+849{i:08d}" for i in range(customers)]),
-        "consent_email": _consent(rng, customers),
-        "consent_sms": _consent(rng, customers),
-        "last_seen": pa.array([datetime(2026, 11, 1, tzinfo=UTC)] * customers,
-                              GOLD_GOLDEN_RECORDS_SCHEMA.field("last_seen").type),
-    }  # fmt: skip
+    ids = customer_ids(0, customers)
+    golden = golden_records(ids, rng, AS_OF)  # benchmarks/synthetic.py
     shutil.rmtree(root, ignore_errors=True)
     lake = Lakehouse(root, spark=None, writer="delta-rs")
-    lake.overwrite(pa.table(data, schema=GOLD_GOLDEN_RECORDS_SCHEMA), GOLD_GOLDEN_RECORDS)
+    lake.overwrite(golden, GOLD_GOLDEN_RECORDS)
     columns = {
         "customer_id": pa.array(ids),
         "as_of_date": pa.array([AS_OF] * customers, pa.date32()),
@@ -204,13 +180,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _save(figures: dict) -> None:
     """Keep one entry per population size in the results file (``by_customers``)."""
-    saved = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    by_customers = saved.get("by_customers", {})
-    by_customers[str(figures["customers"])] = figures
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(
-        json.dumps({"by_customers": by_customers}, indent=2, ensure_ascii=False) + "\n"
-    )
+    save_per_size(RESULTS, "by_customers", str(figures["customers"]), figures)
 
 
 if __name__ == "__main__":

@@ -104,9 +104,7 @@ def golden_records(ids: np.ndarray, rng: np.random.Generator, as_of: date) -> pa
 def _local_day_and_ts(rng: np.random.Generator, as_of: date, n: int) -> tuple[pa.Array, ...]:
     """A local day in the history before ``as_of`` and a UTC timestamp on it."""
     day = np.datetime64(as_of) - rng.integers(1, HISTORY_DAYS + 1, n).astype("timedelta64[D]")
-    local = day.astype("datetime64[s]") + rng.integers(6 * 3600, 23 * 3600, n).astype(
-        "timedelta64[s]"
-    )
+    local = day.astype("datetime64[s]") + rng.integers(0, 24 * 3600, n).astype("timedelta64[s]")
     utc = local - np.timedelta64(int(LOCAL_OFFSET.total_seconds()), "s")
     return pa.array(day, pa.date32()), pa.array(utc.astype("datetime64[us]"), UTC_TIMESTAMP)
 
