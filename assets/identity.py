@@ -7,6 +7,7 @@ import dagster as dg
 
 from assets.policies import OWNERS, TRANSIENT_RETRY, retry_transient_only
 from assets.resources import LakehouseResource, MatcherResource
+from c360.lakehouse import Lakehouse
 from c360.tables import (
     GOLD_GOLDEN_RECORDS,
     GOLD_IDENTITY_HISTORY,
@@ -36,6 +37,11 @@ class IdentityRunConfig(dg.Config):
 
     retrain: bool = False
     truth_root: str | None = None
+
+
+def duckdb_temp(lake: Lakehouse, matcher: MatcherResource) -> str:
+    """Where DuckDB spills: ``identity.duckdb_temp_directory``, else ``<lakehouse>/_tmp/duckdb``."""
+    return matcher.duckdb_temp_directory or str(lake.root / "_tmp" / "duckdb")
 
 
 def _truth_root(config: IdentityRunConfig, matcher: MatcherResource) -> str | None:
@@ -86,7 +92,9 @@ def identity_map(
         lake.read_arrow(SILVER_PERSON_RECORDS),
         previous,
         issued,
-        make_backend(matcher.backend, lake.spark, matcher.duckdb_memory_limit),
+        make_backend(
+            matcher.backend, lake.spark, matcher.duckdb_memory_limit, duckdb_temp(lake, matcher)
+        ),
         matching,
         matcher.match_probability_threshold,
         run_id=run_id,
@@ -133,7 +141,9 @@ def golden_records(lakehouse: LakehouseResource, matcher: MatcherResource) -> dg
     golden = build_golden_records(
         lake.read_arrow(SILVER_PERSON_RECORDS),
         lake.read_arrow(GOLD_IDENTITY_MAP),
-        make_backend(matcher.backend, lake.spark, matcher.duckdb_memory_limit),
+        make_backend(
+            matcher.backend, lake.spark, matcher.duckdb_memory_limit, duckdb_temp(lake, matcher)
+        ),
     )
     lake.overwrite(golden, GOLD_GOLDEN_RECORDS)
     return dg.MaterializeResult(

@@ -105,6 +105,7 @@ class MatcherResource(dg.ConfigurableResource):
     backend: str
     match_probability_threshold: float
     duckdb_memory_limit: str | None = None
+    duckdb_temp_directory: str | None = None  # None: <lakehouse_root>/_tmp/duckdb
     truth_root: str | None = None  # ground truth for match evaluation (never read by ingest)
 
 

@@ -44,7 +44,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from importlib.metadata import version
 from itertools import pairwise
 from typing import Any
@@ -226,11 +226,55 @@ def run_figures(summary: Any) -> dict[str, Any]:
     }
 
 
-def measure_one_size(people: int, days: int, seed: int, work: Path, result_file: Path) -> int:
+def landing_days(days: int) -> list[date]:
+    """The first ``days`` landing days the generator writes (from START_DAY)."""
+    return [START_DAY + timedelta(days=offset) for offset in range(days)]
+
+
+def run_next_day(
+    memory: PeakMemory, overrides: dict[str, str], day: date, stages: list[str] | None
+) -> dict[str, Any]:
+    """Land and run one more day on the lakehouse day one left; its figures.
+
+    The generator wrote the day with the others (late records, records re-sent with a new
+    ``updated_at``, one day of transactions and points): bronze appends it, silver and identity
+    rebuild from all of bronze, features build the snapshot as of the next day.
+    """
+    from pipelines.runner import run_pipeline
+
+    peaks: dict[str, dict] = {}
+    started = time.perf_counter()
+    summary = run_pipeline(
+        overrides, days=[day], progress=stage_progress(memory, peaks, lambda: None), stages=stages
+    )
+    return {
+        "day": day.isoformat(),
+        "seconds": round(time.perf_counter() - started, 1),
+        "pipeline_seconds": round(sum(stage.seconds for stage in summary.stages), 2),
+        "peak_rss_mb": max((p.get("peak_rss_mb", 0) for p in peaks.values()), default=0),
+        "stages": {
+            stage.stage: {"seconds": round(stage.seconds, 2), **peaks.get(stage.stage, {})}
+            for stage in summary.stages
+        },
+        **run_figures(summary),
+    }
+
+
+def measure_one_size(
+    people: int,
+    days: int,
+    seed: int,
+    work: Path,
+    result_file: Path,
+    stages: list[str] | None = None,
+    next_day: bool = False,
+) -> int:
     """Generate and run the pipeline for one size; write figures to ``result_file`` as it goes.
 
     The result file is rewritten after every stage, so a size stopped by the watchdog still
-    reports the stages it finished. Returns the process exit code.
+    reports the stages it finished. ``stages`` limits the run to those stages; ``next_day``
+    generates one more landing day and runs it after the first run (figures under
+    ``next_day``). Returns the process exit code.
     """
     from pipelines.runner import RunFailure, run_pipeline
 
@@ -244,9 +288,10 @@ def measure_one_size(people: int, days: int, seed: int, work: Path, result_file:
         result_file.write_text(json.dumps(result, indent=2, default=str))
 
     with PeakMemory() as memory:
-        print(f"[generate] {people:,} people, {days} days: running", flush=True)
+        generated = days + (1 if next_day else 0)
+        print(f"[generate] {people:,} people, {generated} days: running", flush=True)
         started = time.perf_counter()
-        result.update(run_generate(people, days, seed, work))
+        result.update(run_generate(people, generated, seed, work))
         seconds = time.perf_counter() - started
         result["stages"]["generate"] = {"seconds": round(seconds, 2), **memory.peaks_mb()}
         print(f"[generate] done in {seconds:.1f} s, {result['landing_rows']:,} rows", flush=True)
@@ -263,21 +308,39 @@ def measure_one_size(people: int, days: int, seed: int, work: Path, result_file:
             save()
 
         try:
-            summary = run_pipeline(overrides, progress=stage_progress(memory, peaks, stage_done))
+            summary = run_pipeline(
+                overrides,
+                days=landing_days(days),
+                progress=stage_progress(memory, peaks, stage_done),
+                stages=stages,
+            )
         except RunFailure as exc:
             result.update(status="failed", reason=str(exc))
             save()
             print(f"failed: {exc}", file=sys.stderr)
             return 1
-    for stage in summary.stages:
-        result["stages"][stage.stage] = {
-            "seconds": round(stage.seconds, 2),
-            **peaks.get(stage.stage, {}),
-            "checks_passed": stage.checks_passed,
-            "checks_failed": stage.checks_failed,
-        }
-    result.update(run_figures(summary))
-    result["disk_mb"] = round(directory_mb(work), 1)
+        for stage in summary.stages:
+            result["stages"][stage.stage] = {
+                "seconds": round(stage.seconds, 2),
+                **peaks.get(stage.stage, {}),
+                "checks_passed": stage.checks_passed,
+                "checks_failed": stage.checks_failed,
+            }
+        result.update(run_figures(summary))
+        result["disk_mb"] = round(directory_mb(work), 1)
+        if stages is not None:
+            result["stages_run"] = list(stages)
+        save()
+        if next_day:
+            try:
+                result["next_day"] = run_next_day(
+                    memory, overrides, START_DAY + timedelta(days=days), stages
+                )
+            except RunFailure as exc:
+                result.update(status="failed", reason=f"next day: {exc}")
+                save()
+                print(f"failed: next day: {exc}", file=sys.stderr)
+                return 1
     result["status"] = "ok"
     save()
     return 0
@@ -408,6 +471,8 @@ def run_size(people: int, args: argparse.Namespace, work: Path) -> dict[str, Any
         sys.executable, str(Path(__file__).resolve()), "--one-size", str(people),
         "--days", str(args.days), "--seed", str(args.seed),
         "--work-dir", str(work), "--result-file", str(result_file),
+        *(["--stages", ",".join(args.stages)] if args.stages else []),
+        *(["--next-day"] if args.next_day else []),
     ]  # fmt: skip
     started = time.perf_counter()
     with stderr_log.open("w") as stderr:
@@ -433,7 +498,9 @@ def run_size(people: int, args: argparse.Namespace, work: Path) -> dict[str, Any
     elif return_code != 0 and result.get("status") != "failed":
         result.update(status="failed", reason=exit_reason(return_code, stderr_log))
     if result.get("status") == "ok":
-        stage_seconds = [result["stages"][s]["seconds"] for s in STAGE_ORDER]
+        stage_seconds = [
+            result["stages"][s]["seconds"] for s in STAGE_ORDER if s in result["stages"]
+        ]
         result["total_seconds"] = round(sum(stage_seconds), 2)
         result["pipeline_seconds"] = round(sum(stage_seconds[1:]), 2)
     return result
@@ -463,11 +530,16 @@ def growth_exponents(runs: dict[str, dict]) -> list[dict[str, Any]]:
                 large["people"],
             )
             for stage in STAGE_ORDER
+            if stage in small["stages"] and stage in large["stages"]
         }
-        for key in ("pipeline", "total"):
-            seconds[key] = exponent(
-                small[f"{key}_seconds"], large[f"{key}_seconds"], small["people"], large["people"]
-            )
+        if set(small["stages"]) == set(large["stages"]):  # totals only over the same stages
+            for key in ("pipeline", "total"):
+                seconds[key] = exponent(
+                    small[f"{key}_seconds"],
+                    large[f"{key}_seconds"],
+                    small["people"],
+                    large["people"],
+                )
         exponents.append(
             {"from_people": small["people"], "to_people": large["people"], "seconds": seconds}
         )
@@ -519,6 +591,11 @@ def format_size(run: dict[str, Any]) -> str:
         rows = ", ".join(f"{k} {v:,}" for k, v in run["rows"].items() if v is not None)
         f1 = run.get("match_f1")
         lines.append(f"rows: {rows}" + (f"; match F1 {f1:.4f}" if f1 is not None else ""))
+    if next_day := run.get("next_day"):
+        lines.append(
+            f"next day {next_day['day']}: {next_day['pipeline_seconds']:.1f} s "
+            f"(peak {next_day['peak_rss_mb']:,} MB)"
+        )
     return "\n".join(lines)
 
 
@@ -552,10 +629,10 @@ def benchmark_size(
         },
     }
     if reason := why_it_does_not_fit(needs, work_root):
-        if not args.force:
+        if args.skip_unfit:
             return entry | {"status": "skipped", "reason": reason, "stages": {}}
-        print(f"--force given, running anyway: {reason}")
-        entry["estimate"]["forced_past"] = reason
+        print(f"warning, running anyway (--skip-unfit skips): {reason}")
+        entry["estimate"]["warning"] = reason
     work = work_root / f"people_{people}"
     run = entry | run_size(people, args, work)
     stderr_log = work.with_suffix(".stderr.log")
@@ -606,6 +683,16 @@ def parse_sizes(text: str) -> list[int]:
     return sizes
 
 
+def parse_stages(text: str) -> list[str]:
+    """``bronze,silver,identity`` -> the pipeline stages to run (generate always runs)."""
+    stages = [part.strip() for part in text.split(",") if part.strip()]
+    if unknown := sorted(set(stages) - set(STAGE_ORDER[1:])):
+        raise argparse.ArgumentTypeError(
+            f"unknown stages {unknown}; the stages are {list(STAGE_ORDER[1:])}"
+        )
+    return stages
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -620,7 +707,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-minutes", type=float, default=60, help="stop a size after this long (default 60)"
     )
     parser.add_argument(
-        "--force", action="store_true", help="run sizes the estimate says do not fit"
+        "--skip-unfit",
+        action="store_true",
+        help="skip sizes the memory / disk estimate says do not fit (default: warn and run)",
+    )
+    parser.add_argument(
+        "--stages",
+        type=parse_stages,
+        help="run only these pipeline stages, e.g. bronze,silver,identity (default: all)",
+    )
+    parser.add_argument(
+        "--next-day",
+        action="store_true",
+        help="generate one more landing day and run it after the first run (figures: next_day)",
     )
     parser.add_argument("--one-size", type=int, help=argparse.SUPPRESS)  # the per-size subprocess
     parser.add_argument("--result-file", type=Path, help=argparse.SUPPRESS)
@@ -632,7 +731,13 @@ def main(argv: list[str] | None = None) -> int:
     sys.stdout.reconfigure(line_buffering=True)  # progress lines interleave with the subprocess
     if args.one_size:
         return measure_one_size(
-            args.one_size, args.days, args.seed, args.work_dir, args.result_file
+            args.one_size,
+            args.days,
+            args.seed,
+            args.work_dir,
+            args.result_file,
+            args.stages,
+            args.next_day,
         )
     run_sizes(args)
     return 0

@@ -297,11 +297,17 @@ def breakdown(clusters: pd.DataFrame, truth: Path) -> dict[str, Any]:
     return {"pair_recall_by_noise_kind": recall, "hard_negatives_merged": merged}
 
 
-def measure(records: pa.Table, threshold: float, truth: Path | None) -> dict[str, Any]:
-    """Ours and plain Splink on the same records."""
+MATCHERS = ("ours", "plain_splink")
+
+
+def measure(
+    records: pa.Table, threshold: float, truth: Path | None, matchers: tuple[str, ...] = MATCHERS
+) -> dict[str, Any]:
+    """Ours and plain Splink (or only those of ``matchers``) on the same records."""
     result: dict[str, Any] = {"records": records.num_rows}
     for name, run in (("ours", ours), ("plain_splink", plain_splink)):
-        result[name] = run(records, threshold, truth)
+        if name in matchers:
+            result[name] = run(records, threshold, truth)
     return result
 
 
@@ -364,7 +370,8 @@ def print_result(profile: str, result: dict[str, Any]) -> None:
         return
     print(f"{profile}: {result['records']:,} records")
     for name in ("ours", "plain_splink"):
-        print(_line(name, result[name]))
+        if name in result:
+            print(_line(name, result[name]))
 
 
 def main() -> None:
@@ -379,6 +386,11 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--records", type=Path, help="single-input mode: person_records table")
     parser.add_argument("--truth", type=Path, help="single-input mode: truth folder")
+    parser.add_argument(
+        "--matchers", default=",".join(MATCHERS),
+        help="single-input mode: which to run, e.g. plain_splink when the pipeline benchmark "
+        "already timed ours on the same records (default both)",
+    )  # fmt: skip
     parser.add_argument(
         "--reuse", action="store_true",
         help="match the silver a previous run left under --work again (no landing, no silver)",
@@ -397,7 +409,11 @@ def main() -> None:
         "profiles": {},
     }
     if args.records:
-        profiles = {"input": measure(read_records(args.records), threshold, args.truth)}
+        matchers = tuple(m.strip() for m in args.matchers.split(",") if m.strip())
+        if unknown := sorted(set(matchers) - set(MATCHERS)):
+            parser.error(f"unknown matchers {unknown}; choose from {', '.join(MATCHERS)}")
+        records = read_records(args.records)
+        profiles = {"input": measure(records, threshold, args.truth, matchers)}
         print_result("input", profiles["input"])
     else:
         profiles = {}

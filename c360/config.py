@@ -107,6 +107,8 @@ class IdentitySettings(_Section):
     backend: Literal["duckdb", "spark"] = "duckdb"
     match_probability_threshold: float = Field(0.95, gt=0.0, lt=1.0)
     duckdb_memory_limit: str | None = Field("6GB", pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB)$")
+    # Where DuckDB spills beyond its memory limit; None: <lakehouse_root>/_tmp/duckdb.
+    duckdb_temp_directory: str | None = None
 
 
 class LandingSettings(_Section):

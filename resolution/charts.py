@@ -12,6 +12,7 @@ import logging
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 from splink.internals.charts import chart_html
 
 from resolution import threshold as threshold_chart
@@ -33,19 +34,28 @@ def save_threshold_chart(
     result: MatchResult, reports_dir: Path, threshold: float, truth: pd.DataFrame | None = None
 ) -> dict[str, Path]:
     """``threshold.html`` and ``threshold.json``: match weights, with truth P / R / F1 too."""
-    if result.predictions is None:
+    if result.predictions is None or result.backend is None:
         return {}
-    pairs = result.predictions.query_sql(
-        "SELECT record_key_l, record_key_r, match_weight FROM {this}"
-    )
-    frame = pairs.as_pandas_dataframe()
-    pairs.drop_table_from_database_and_remove_from_cache()
-    is_true, true_pairs = (None, None)
+    truth_table = true_pairs = None
     if truth is not None:
-        is_true, true_pairs = threshold_chart.label_pairs(frame, truth)
-    table = threshold_chart.threshold_table(frame["match_weight"], is_true, true_pairs)
-    bins = threshold_chart.histogram(frame["match_weight"], is_true)
-    spec = threshold_chart.chart_spec(bins, table, threshold, f"{len(frame):,} scored pairs")
+        truth_table = result.backend.register(
+            pa.Table.from_pandas(truth[["record_id", "person_id"]], preserve_index=False), "truth"
+        )
+        sizes = truth["person_id"].value_counts().to_numpy(dtype="int64")
+        true_pairs = int((sizes * (sizes - 1) // 2).sum())
+    # Counted in the database: the pairs (tens of millions at 1M people) never reach pandas.
+    counted = result.predictions.query_sql(
+        threshold_chart.weight_counts_sql(
+            "{this}", truth_table.physical_name if truth_table is not None else None
+        )
+    )
+    counts = result.backend.to_arrow(counted).to_pandas()
+    counted.drop_table_from_database_and_remove_from_cache()
+    if truth_table is not None:  # registered by us, not created by Splink
+        truth_table.drop_table_from_database_and_remove_from_cache(force_non_splink_table=True)
+    table, bins = threshold_chart.from_counts(counts, true_pairs)
+    scored = int(counts["pairs"].sum()) if len(counts) else 0
+    spec = threshold_chart.chart_spec(bins, table, threshold, f"{scored:,} scored pairs")
     html_path = reports_dir / CHART_FILES["threshold"]
     html_path.write_text(chart_html(spec, inline=True, fullhtml=True), encoding="utf-8")
     json_path = reports_dir / CHART_FILES["threshold_table"]

@@ -13,9 +13,12 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import tempfile
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -76,6 +79,16 @@ class MatchingBackend(ABC):
     def sql_to_arrow(self, sql: str, tables: dict[str, pa.Table]) -> pa.Table:
         """Run ``sql`` over Arrow ``tables`` (visible under their keys) and return Arrow."""
 
+    @contextlib.contextmanager
+    def reproducible_sums(self) -> Iterator[None]:
+        """Within the block, sums over many rows come out the same on every run.
+
+        Training sums expected counts over all pairs; summed in parallel, their order (so the
+        last bits of every m, u and the prior) varies from run to run. The base backend does
+        nothing (Spark's sums follow its partitions).
+        """
+        yield
+
     def scalar(self, frame: SplinkDataFrame, sql: str) -> Any:
         """First value of ``sql`` over ``frame`` (referred to as ``{this}``)."""
         result = frame.query_sql(sql)
@@ -90,24 +103,53 @@ class DuckDBBackend(MatchingBackend):
     name = "duckdb"
     dialect = "duckdb"
 
-    def __init__(self, memory_limit: str | None = None) -> None:
-        """``memory_limit`` (DuckDB syntax, e.g. ``6GB``) caps DuckDB, which spills beyond it.
+    def __init__(
+        self, memory_limit: str | None = None, temp_directory: str | Path | None = None
+    ) -> None:
+        """``memory_limit`` (DuckDB syntax, e.g. ``6GB``) caps DuckDB, which spills beyond it
+        into ``temp_directory`` (DuckDB's default: ``.tmp`` in the working directory).
 
-        DuckDB's own default is 80% of the machine's memory, which leaves no room for the
-        Spark driver running in the same process tree.
+        DuckDB's own default limit is 80% of the machine's memory, which leaves no room for
+        the Spark driver running in the same process tree.
         """
         super().__init__()
         import duckdb
         from splink import DuckDBAPI
 
         self.memory_limit = memory_limit
-        self._db_api = DuckDBAPI(connection=self._connect(duckdb))
+        self.temp_directory = str(temp_directory) if temp_directory is not None else None
+        self._connection = self._connect(duckdb)
+        self._db_api = DuckDBAPI(connection=self._connection)
 
     def _connect(self, duckdb: Any) -> Any:
         connection = duckdb.connect()
         if self.memory_limit:
             connection.execute(f"SET memory_limit = '{self.memory_limit}'")
+        if self.temp_directory:
+            Path(self.temp_directory).mkdir(parents=True, exist_ok=True)
+            connection.execute("SET temp_directory = ?", [self.temp_directory])
         return connection
+
+    def setting(self, name: str) -> Any:
+        """The current value of a DuckDB setting (``memory_limit``, ``threads``...)."""
+        return self._connection.execute("SELECT current_setting(?)", [name]).fetchone()[0]
+
+    @contextlib.contextmanager
+    def reproducible_sums(self) -> Iterator[None]:
+        """One DuckDB thread within the block: its float sums then always add in one order.
+
+        Two trainings on identical records gave m-probabilities differing in the last bits
+        (DuckDB's parallel aggregation), and so match probabilities differing in the last
+        digits of gold/identity_map. Training samples its records and caps its pairs, so one
+        thread costs little; prediction and clustering (row by row, then min / max) stay
+        parallel.
+        """
+        threads = int(self.setting("threads"))
+        self._connection.execute("SET threads = 1")
+        try:
+            yield
+        finally:
+            self._connection.execute(f"SET threads = {threads}")
 
     @property
     def db_api(self) -> Any:
@@ -192,11 +234,14 @@ def missing_spark_functions(spark: Any) -> list[str]:
 
 
 def make_backend(
-    name: str, spark: Any = None, duckdb_memory_limit: str | None = None
+    name: str,
+    spark: Any = None,
+    duckdb_memory_limit: str | None = None,
+    duckdb_temp_directory: str | Path | None = None,
 ) -> MatchingBackend:
     """The backend named in the profile (``identity.backend``): ``duckdb`` or ``spark``."""
     if name == "duckdb":
-        return DuckDBBackend(duckdb_memory_limit)
+        return DuckDBBackend(duckdb_memory_limit, duckdb_temp_directory)
     if name == "spark":
         if spark is None:
             raise MatchingBackendError("the spark matching backend needs a SparkSession")

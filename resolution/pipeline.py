@@ -41,6 +41,7 @@ class MatchResult:
     linker: Linker | None = None
     predictions: SplinkDataFrame | None = None
     splink_clusters: SplinkDataFrame | None = None
+    backend: MatchingBackend | None = None  # where predictions and splink_clusters live
 
     @property
     def cluster_count(self) -> int:
@@ -170,4 +171,16 @@ def match_records(
         linker=linker,
         predictions=predictions,
         splink_clusters=splink_clusters,
+        backend=backend,
     )
+
+
+def scored_pairs(match: MatchResult) -> SplinkDataFrame | None:
+    """Every pair the run scored, as a table in the matching backend (never pulled whole into
+    Python): Splink's predictions, ``record_key_l`` / ``record_key_r``, ``match_weight``,
+    ``match_probability`` and, per comparison, ``gamma_<name>`` (its level) and
+    ``bf_<name>`` (its Bayes factor), plus the matching columns. Query it with
+    ``query_sql("... FROM {this} WHERE ...")`` and bring back only what is written
+    (``match.backend.to_arrow``). None for a match result built without predictions.
+    """
+    return match.predictions

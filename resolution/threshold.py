@@ -83,6 +83,83 @@ def histogram(weights: pd.Series, is_true: pd.Series | None = None) -> pd.DataFr
     return frame.groupby(["bin", "pairs"]).size().rename("count").reset_index()
 
 
+def weight_counts_sql(pairs: str, truth: str | None = None) -> str:
+    """SQL counting the scored pairs per whole match weight (and, with truth, true or not).
+
+    ``pairs`` and ``truth`` (``record_id``, ``person_id``) are table names; the pairs never
+    leave the database: what comes back is a few hundred rows ``bin, is_true, pairs, lo, hi``
+    (``lo`` / ``hi``: the smallest and largest weight in the bin), for :func:`from_counts`.
+    """
+    if truth is None:
+        return f"""
+            SELECT floor(match_weight) AS bin, CAST(NULL AS BOOLEAN) AS is_true,
+                   count(*) AS pairs, min(match_weight) AS lo, max(match_weight) AS hi
+            FROM {pairs} GROUP BY floor(match_weight)
+            """
+    return f"""
+        SELECT floor(p.match_weight) AS bin,
+               coalesce(tl.person_id = tr.person_id, FALSE) AS is_true,
+               count(*) AS pairs, min(p.match_weight) AS lo, max(p.match_weight) AS hi
+        FROM {pairs} p
+        LEFT JOIN {truth} tl ON tl.record_id = p.record_key_l
+        LEFT JOIN {truth} tr ON tr.record_id = p.record_key_r
+        GROUP BY 1, 2
+        """
+
+
+def from_counts(
+    counts: pd.DataFrame, true_pairs: int | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(threshold_table, histogram)`` from the counts of :func:`weight_counts_sql`.
+
+    The same figures :func:`threshold_table` and :func:`histogram` compute from every pair's
+    weight: a pair is at or above a whole weight ``g`` exactly when its bin ``floor(w)`` is.
+    """
+    labelled = counts["is_true"].notna().any()
+    if len(counts) == 0:
+        return threshold_table(pd.Series([], dtype="float64")), histogram(
+            pd.Series([], dtype="float64")
+        )
+    grid = np.arange(
+        math.floor(counts["lo"].min()), math.ceil(counts["hi"].max()) + 1, dtype="float64"
+    )
+
+    def at_or_above(rows: pd.DataFrame) -> np.ndarray:
+        per_bin = rows.groupby("bin")["pairs"].sum().reindex(grid, fill_value=0)
+        return per_bin.to_numpy()[::-1].cumsum()[::-1].astype("int64")
+
+    scored = at_or_above(counts)
+    table = pd.DataFrame(
+        {
+            "match_weight": grid,
+            "match_probability": 1 / (1 + np.power(2.0, -grid)),
+            "pairs_at_or_above": scored,
+        }
+    )
+    if labelled and true_pairs:
+        hits = at_or_above(counts[counts["is_true"].astype(bool)])
+        precision = np.divide(hits, scored, out=np.ones(len(grid)), where=scored > 0)
+        recall = hits / true_pairs
+        total = precision + recall
+        f1 = np.divide(2 * precision * recall, total, out=np.zeros(len(grid)), where=total > 0)
+        table["precision"], table["recall"], table["f1"] = precision, recall, f1
+    label = (
+        np.where(counts["is_true"].astype(bool), "true match", "non-match")
+        if labelled
+        else "scored"
+    )
+    bins = (
+        pd.DataFrame(
+            {"bin": counts["bin"].astype("float64"), "pairs": label, "count": counts["pairs"]}
+        )
+        .groupby(["bin", "pairs"])["count"]
+        .sum()
+        .reset_index()
+    )
+    bins["count"] = bins["count"].astype("int64")
+    return table, bins
+
+
 def chart_spec(
     bins: pd.DataFrame, table: pd.DataFrame, threshold: float, title: str
 ) -> dict[str, object]:

@@ -238,11 +238,12 @@ def train_model(
     training_records = records.append_column(SAMPLE_COLUMN, sample_keys(records))
     linker = backend.linker(backend.register(training_records, "training_records"), creator)
 
-    _estimate_prior(linker, available, training, records.num_rows, summary)
-    linker.training.estimate_u_using_random_sampling(
-        max_pairs=training.u_max_pairs, seed=training.seed
-    )
-    floored = _run_em_sessions(linker, records, available, training, summary)
+    with backend.reproducible_sums():  # identical records train an identical model
+        _estimate_prior(linker, available, training, records.num_rows, summary)
+        linker.training.estimate_u_using_random_sampling(
+            max_pairs=training.u_max_pairs, seed=training.seed
+        )
+        floored = _run_em_sessions(linker, records, available, training, summary)
     if floored:
         log.warning("EM left levels unobserved; m floored for: %s", ", ".join(floored))
     summary["m_floored_levels"] = floored

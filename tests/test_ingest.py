@@ -180,3 +180,27 @@ def test_a_failing_file_writes_nothing_for_that_day(land, rs_lake):
         ingest_day(rs_lake, raw, CRM_CONTACTS, date(2026, 11, 1))
     assert rs_lake.version(BRONZE_TABLES["crm_contacts"]) == version
     assert rs_lake.count(BRONZE_TABLES["crm_contacts"]) == 1
+
+
+def test_record_hashes_are_the_sha256_of_each_rows_named_values_in_name_order():
+    import hashlib
+
+    import pyarrow as pa
+
+    from c360.bronze.ingest import record_hashes
+
+    rows = [
+        {"b'x": "Lê=Thị", "a": None, "zeta": ""},
+        {"b'x": "\x1f\x00", "a": "ễ 😀", "zeta": None},
+        {"b'x": None, "a": None, "zeta": None},
+    ]
+    expected = [
+        hashlib.sha256(
+            "\x1f".join("\x00" if row[c] is None else f"{c}={row[c]}" for c in sorted(row)).encode(
+                "utf-8"
+            )
+        ).hexdigest()
+        for row in rows
+    ]
+    columns = {c: pa.array([row[c] for row in rows], pa.string()) for c in ("zeta", "b'x", "a")}
+    assert record_hashes(columns).to_pylist() == expected

@@ -24,6 +24,7 @@ from operator import itemgetter
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from c360.contract import (
@@ -375,9 +376,48 @@ def parse_csv(path: Path, source_file: str, entity: SourceEntity) -> ParsedFile:
     parsed.columns = list(header)
     parsed.values = {name: [] for name in header}
     parsed.lines_skipped = header_record.end
-    _CsvParse(parsed, cursor, header, bool(_UNDECODABLE.search(text))).run(header_record.end)
+    may_hold_bad_bytes = bool(_UNDECODABLE.search(text))
+    if may_hold_bad_bytes or '"' in text or not _parse_unquoted(parsed, lines, header_record.end):
+        _CsvParse(parsed, cursor, header, may_hold_bad_bytes).run(header_record.end)
     parsed.check_accounting()
     return parsed
+
+
+def _parse_unquoted(parsed: ParsedFile, lines: list[str], first: int) -> bool:
+    """Parse a body without quotes or bad bytes in one pass of pyarrow's CSV reader.
+
+    Without a quote every line is one record split at commas, exactly as csv.reader splits
+    it, so the bulk of a large extract (transactions, points) takes no per-row Python. Returns
+    False, with ``parsed`` untouched, when a line is blank (pyarrow skips it, so the rows fall
+    short of the lines) or has the wrong number of fields: the record-by-record parser then
+    lands, skips or rejects each line.
+    """
+    width, count = len(parsed.columns), len(lines) - first
+    if width < 2 or count == 0:  # one column: a line of spaces would parse as a value
+        return False
+    names = [f"f{index}" for index in range(width)]
+    try:
+        table = pa_csv.read_csv(
+            pa.py_buffer("".join(lines[first:]).encode("utf-8")),
+            read_options=pa_csv.ReadOptions(column_names=names),
+            parse_options=pa_csv.ParseOptions(
+                quote_char=False, newlines_in_values=False, ignore_empty_lines=True
+            ),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                strings_can_be_null=False,
+                null_values=[],
+            ),
+        )
+    except pa.ArrowInvalid:  # a line of another width (or blank): parse record by record
+        return False
+    if table.num_rows != count:
+        return False
+    for index, name in enumerate(parsed.columns):
+        parsed.values[name] = table.column(index).to_pylist()
+    parsed.row_numbers = list(range(first + 1, first + count + 1))
+    parsed.row_lines = count
+    return True
 
 
 def _as_landed(value: object) -> str | None:

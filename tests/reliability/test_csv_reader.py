@@ -357,3 +357,53 @@ def test_a_generated_landing_zone_with_faults_keeps_every_record(tmp_path, spark
         (11, "unclosed_quote")
     ]
     assert "\u2028\x0c" in next(r["full_name"] for r in bronze if r["_row_number"] == 21)
+
+
+# ---- quote-free files: one pyarrow pass, the same result as record by record -------------------
+
+
+def _parse_both(tmp_path, text: str, monkeypatch) -> tuple[ParsedFile, ParsedFile]:
+    """``text`` parsed by parse_csv as is, and with the quote-free fast path switched off."""
+    from c360.bronze import readers
+
+    path = tmp_path / "members.csv"
+    path.write_bytes(text.encode("utf-8"))
+    fast = parse_csv(path, "loyalty/members.csv", LOYALTY_MEMBERS)
+    with monkeypatch.context() as patched:
+        patched.setattr(readers, "_parse_unquoted", lambda *args: False)
+        slow = parse_csv(path, "loyalty/members.csv", LOYALTY_MEMBERS)
+    return fast, slow
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+def test_a_quote_free_file_parses_in_one_pass_exactly_as_record_by_record(
+    tmp_path, monkeypatch, newline
+):
+    rows = [member(i, name) for i, name in enumerate(["Lê Thị Hồng", " An ", "Bảo\u2028Anh"])]
+    rows.append("M9,CARD9,Trần Văn,,,,,,,,")  # empty fields stay empty strings
+    text = "\n\n" + members_file(rows, newline).rstrip(newline)  # header on line 3, no last end
+    from c360.bronze import readers
+
+    calls = []
+    original = readers._parse_unquoted
+    monkeypatch.setattr(readers, "_parse_unquoted", lambda *a: calls.append(1) or original(*a))
+    fast, slow = _parse_both(tmp_path, text, monkeypatch)
+    assert calls == [1]  # the fast path ran (and _parse_both's slow run did not use it)
+    assert fast.values == slow.values
+    assert fast.row_numbers == slow.row_numbers == [4, 5, 6, 7]
+    assert (fast.lines_skipped, fast.row_lines, fast.rejects) == (3, 4, [])
+    assert fast.values["full_name"][1] == " An "
+
+
+@pytest.mark.parametrize(
+    "bad_line", ["", "   ", "M7,CARD7,too,few", "M8,CARD8,a,b,c,d,e,f,g,h,i,too,many"]
+)
+def test_a_quote_free_file_with_a_blank_or_misshapen_line_falls_back_to_record_by_record(
+    tmp_path, monkeypatch, bad_line
+):
+    rows = [member(1), bad_line, member(2)]
+    fast, slow = _parse_both(tmp_path, members_file(rows), monkeypatch)
+    assert fast.values == slow.values
+    assert fast.row_numbers == slow.row_numbers == [2, 4]
+    assert [r.row_number for r in fast.rejects] == [r.row_number for r in slow.rejects]
+    assert len(fast.rejects) == (0 if not bad_line.strip() else 1)

@@ -167,6 +167,12 @@ def trained_model(synthetic_records, identity_config):
 
 
 @pytest.fixture(scope="session")
+def thousands_of_records() -> tuple[pa.Table, dict[str, str]]:
+    """About 5,000 records of 3,000 people: enough pairs for DuckDB to sum in parallel."""
+    return synthetic_people(3000, seed=5)
+
+
+@pytest.fixture(scope="session")
 def small_records() -> tuple[pa.Table, dict[str, str]]:
     """About 120 records of 60 people (for the slower Spark backend)."""
     return synthetic_people(60, seed=11)

@@ -50,3 +50,37 @@ def test_histogram_and_spec_hold_no_record_keys():
     assert "vconcat" not in spec  # no truth: the histogram only
     assert probability_to_weight(0.9) == pytest.approx(3.1699, abs=1e-4)
     assert "record_key" not in json.dumps(spec)
+
+
+@pytest.mark.parametrize("with_truth", [True, False])
+def test_counts_in_the_database_give_the_figures_of_every_pair_in_pandas(with_truth):
+    import duckdb
+
+    from resolution.threshold import from_counts, weight_counts_sql
+
+    pairs = pd.DataFrame(
+        {
+            "record_key_l": ["a", "a", "c", "d", "b", "x", "g"],
+            "record_key_r": ["b", "c", "e", "f", "c", "y", "e"],
+            "match_weight": [6.2, -3.5, 1.4, 9.0, 6.0, -0.5, 6.5],
+        }
+    )
+    truth = pd.DataFrame(
+        {"record_id": list("abcdefg"), "person_id": ["p", "p", "q", "r", "q", "s", "q"]}
+    )
+    is_true, true_pairs = label_pairs(pairs, truth) if with_truth else (None, None)
+    connection = duckdb.connect()
+    connection.register("pairs", pairs)
+    connection.register("truth", truth)
+    sql = weight_counts_sql("pairs", "truth" if with_truth else None)
+    counts = connection.sql(sql).df()
+    assert len(counts) < len(pairs)  # grouped: 6.2 and 6.5 (both true) share a bin
+    table, bins = from_counts(counts, true_pairs)
+    expected = threshold_table(pairs["match_weight"], is_true, true_pairs)
+    pd.testing.assert_frame_equal(table, expected, check_dtype=False)
+    expected_bins = histogram(pairs["match_weight"], is_true)
+    pd.testing.assert_frame_equal(
+        bins.sort_values(["bin", "pairs"], ignore_index=True),
+        expected_bins.sort_values(["bin", "pairs"], ignore_index=True),
+        check_dtype=False,
+    )
