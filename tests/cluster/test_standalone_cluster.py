@@ -6,11 +6,16 @@ with truth), so the local half costs this test nothing.
 The cluster half is the real CLI in a subprocess, Splink on Spark for identity (DuckDB locally).
 Keys, strings, integers, decimals, dates and timestamps must be equal; doubles agree to 1e-9
 relative: executors add partial sums and averages in another order than the local threads
-(floating-point addition is not associative), and Splink's EM runs on another engine.
+(floating-point addition is not associative). One exception: ``match_probability`` of
+gold/identity_map. Each run trains its own Splink model, and Splink estimates u-probabilities
+from a random sample of pairs that DuckDB and Spark draw differently for the same seed (u of
+one level: 0.083 on DuckDB, 0.093 on Spark), so probabilities agree to 1e-3 only (3.7e-5
+relative at most on a 400-people day), while every record still gets the same customer_id.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -33,8 +38,11 @@ RUN_TIMEOUT_SECONDS = 1500
 RUN_SCOPED = {
     "gold/identity_map": ("first_seen", "last_seen"),
     "gold/identity_history": ("run_id", "at"),
+    "quarantine/rejects": ("detected_at",),
 }
 LINEAGE_RUN_SCOPED = ("_ingested_at", "_run_id")
+# Doubles compared to an absolute tolerance instead (module docstring: a model per engine).
+ENGINE_TRAINED = {("gold/identity_map", "match_probability"): 1e-3}
 CORE_TABLES = {
     "bronze/crm_contacts", "bronze/transactions", "silver/person_records",
     "silver/transactions", "gold/identity_map", "gold/identity_history", "gold/golden_records",
@@ -75,9 +83,12 @@ def _delta_tables(root: Path) -> dict[str, Path]:
 
 def _keys(name: str) -> tuple[str, ...]:
     """The table's declared keys (c360/tables.py), empty for a table it does not declare."""
+    declared: list[tables.Table] = []
     for value in vars(tables).values():
-        if isinstance(value, tables.Table) and value.qualified_name.replace(".", "/") == name:
-            return tuple(value.keys)
+        declared += value.values() if isinstance(value, dict) else [value]
+    for table in declared:
+        if isinstance(table, tables.Table) and table.qualified_name.replace(".", "/") == name:
+            return tuple(table.keys)
     return ()
 
 
@@ -88,8 +99,9 @@ def _frame(path: Path, keys: tuple[str, ...], run_scoped: tuple[str, ...]) -> pd
     frame = frame.drop(columns=[c for c in (*run_scoped, *LINEAGE_RUN_SCOPED) if c in frame])
     exact = [c for c in frame.columns if not pd.api.types.is_float_dtype(frame[c])]
     order = [*[k for k in keys if k in frame], *[c for c in exact if c not in keys]]
-    if keys and not frame.duplicated(list(keys)).any():
-        order = list(keys)
+    unique = [k for k in keys if k in frame]
+    if unique and not frame.duplicated(unique).any():
+        order = unique
     sort_text = pd.DataFrame({c: frame[c].map(repr) for c in order})
     position = sort_text.sort_values(order, kind="stable").index
     return frame.loc[position].reset_index(drop=True)
@@ -101,7 +113,8 @@ def _assert_same_table(name: str, local: pd.DataFrame, cluster: pd.DataFrame) ->
     for column in local.columns:
         expected, actual = local[column], cluster[column]
         if pd.api.types.is_float_dtype(expected):
-            close = np.isclose(actual, expected, rtol=RELATIVE_TOLERANCE, atol=0, equal_nan=True)
+            rtol, atol = RELATIVE_TOLERANCE, ENGINE_TRAINED.get((name, column), 0.0)
+            close = np.isclose(actual, expected, rtol=rtol, atol=atol, equal_nan=True)
             assert close.all(), f"{name}.{column}: {int((~close).sum())} doubles differ"
         else:
             same = [repr(a) == repr(b) for a, b in zip(actual, expected, strict=True)]
@@ -122,9 +135,8 @@ def test_cluster_profile_on_a_standalone_cluster_matches_the_local_run(
     print(f"c360 run on the standalone cluster: {seconds:.0f} s")
 
     # It was the cluster's run: one finished application that held the worker's cores.
-    apps = cluster.state()["completedapps"]
-    assert [app["name"] for app in apps] == ["c360"], apps
-    assert apps[0]["cores"] == WORKER_CORES, apps
+    apps = [app for app in cluster.state()["completedapps"] if app["name"] == "c360"]
+    assert [app["cores"] for app in apps] == [WORKER_CORES], apps
 
     local_tables = _delta_tables(pipeline_run.lake_root)
     cluster_tables = _delta_tables(lake)
@@ -135,3 +147,31 @@ def test_cluster_profile_on_a_standalone_cluster_matches_the_local_run(
         on_local = _frame(local_tables[name], keys, RUN_SCOPED.get(name, ()))
         on_cluster = _frame(cluster_tables[name], keys, RUN_SCOPED.get(name, ()))
         _assert_same_table(name, on_local, on_cluster)
+
+    # Identity trained Splink on the cluster's Spark (the similarity jar reached the executors).
+    models = lake / "_models" / "splink"
+    version = (models / "latest").read_text().strip()
+    assert json.loads((models / f"{version}.c360.json").read_text())["trained_on"] == "spark"
+
+
+PROBE = """
+import sys
+from c360.config import SparkSettings
+from c360.spark import build_spark_session, check_executor_python
+
+spark = build_spark_session(SparkSettings(master=sys.argv[1], app_name="c360-probe",
+                                          driver_memory="1g", shuffle_partitions=2))
+print("|".join(check_executor_python(spark)))
+spark.stop()
+"""
+
+
+def test_executors_run_the_drivers_interpreter_and_this_checkout(cluster: StandaloneCluster):
+    completed = subprocess.run(
+        [sys.executable, "-c", PROBE, cluster.master_url],
+        cwd=REPO, env=_base_env(), capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    executable, _, package = completed.stdout.strip().splitlines()[-1].split("|")
+    assert executable == sys.executable  # spark.pyspark.python: the driver's virtualenv
+    assert Path(package) == REPO / "c360"  # the worker's PYTHONPATH: this checkout, not another
