@@ -2,7 +2,8 @@
 and environment overrides.
 
 This is the only place that reads ``C360_PROFILE``, ``C360_CONF`` and the other ``C360_*``
-variables. Invalid configuration fails at start-up with a :class:`ConfigError` naming the key.
+variables (``C360_SPARK_*`` set single ``spark.*`` keys, see :data:`ENV_SECTION_OVERRIDES`).
+Invalid configuration fails at start-up with a :class:`ConfigError` naming the key.
 
 The ``conf/`` folder is found once, at import (:func:`find_conf_dir`): ``$C360_CONF`` when set,
 else the source tree's ``conf/`` (a checkout or an editable install), else the copy an installed
@@ -32,6 +33,13 @@ ENV_OVERRIDES = {
     "C360_LAKEHOUSE": "lakehouse_root",
     "C360_RAW": "raw_root",
     "C360_TRUTH": "truth_root",
+}
+# Variables that set one key of a section, like spark-submit's --master and --driver-memory:
+# the same profile then runs against another cluster (or a test's standalone master).
+ENV_SECTION_OVERRIDES = {
+    "C360_SPARK_MASTER": ("spark", "master"),
+    "C360_SPARK_DRIVER_MEMORY": ("spark", "driver_memory"),
+    "C360_SPARK_SHUFFLE_PARTITIONS": ("spark", "shuffle_partitions"),
 }
 
 
@@ -203,6 +211,9 @@ def load_settings(
     for variable, key in ENV_OVERRIDES.items():
         if env.get(variable):
             raw[key] = env[variable]
+    for variable, (section, key) in ENV_SECTION_OVERRIDES.items():
+        if env.get(variable):
+            raw = _deep_merge(raw, {section: {key: env[variable]}})
     raw = _deep_merge(raw, overrides or {})
     raw["profile"] = profile
     try:

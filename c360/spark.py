@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import logging
 import os
+import platform
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 from pyspark.sql import SparkSession
 
 from c360.config import CONF_DIR, SparkSettings
+from c360.errors import ConfigurationError
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +23,10 @@ LOG4J_CONF = (CONF_DIR / "log4j2.properties").as_uri()
 
 class JavaMissingError(RuntimeError):
     """No usable Java runtime: Spark cannot start."""
+
+
+class ExecutorPythonError(ConfigurationError):
+    """The executors' Python cannot run c360's code (docs/runbook.md section 6)."""
 
 
 def java_major_version() -> int | None:
@@ -93,7 +100,57 @@ def build_spark_session(settings: SparkSettings) -> SparkSession:
     log.info("starting Spark (%s)", settings.master)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel(settings.log_level)
+    if not settings.master.startswith("local"):
+        check_executor_python(spark)
     return spark
+
+
+def _describe_python(_: object) -> tuple[str, str, str]:
+    """Interpreter, Python version and c360's folder of the process running this (a worker)."""
+    import c360
+
+    return sys.executable, platform.python_version(), str(Path(c360.__file__).parent)
+
+
+def executor_python(spark: SparkSession) -> tuple[str, str, str]:
+    """What :func:`_describe_python` answers in an executor's Python worker (one small task).
+
+    The task's function is pickled by reference to this module, so an executor whose Python
+    cannot import c360 fails it with ``ModuleNotFoundError``.
+    """
+    return spark.sparkContext.parallelize([0], 1).map(_describe_python).first()
+
+
+def check_executor_python(spark: SparkSession) -> tuple[str, str, str]:
+    """Fail at start, not deep in silver, when executors cannot run c360's code.
+
+    Executors must import c360 and run the driver's Python minor version (pickled UDFs and
+    Arrow batches cross between them). Returns the executor's interpreter, version and c360
+    folder, also logged.
+
+    Raises:
+        ExecutorPythonError: c360 is not importable on an executor, or another Python version.
+    """
+    try:
+        executable, version, package = executor_python(spark)
+    except Exception as exc:  # py4j wraps the executor's traceback in its own error type
+        reason = "c360 is not importable" if "No module named" in str(exc) else "the task failed"
+        raise ExecutorPythonError(
+            f"Spark executors cannot run c360's Python ({reason}; driver interpreter "
+            f"{sys.executable}): install c360 and its pinned dependencies on every node, or "
+            "put it on the executors' PYTHONPATH, and point spark.pyspark.python at that "
+            "interpreter (docs/runbook.md section 6). Executor error: "
+            + str(exc).strip().splitlines()[-1][:300]
+        ) from exc
+    driver_version = platform.python_version()
+    if version.split(".")[:2] != driver_version.split(".")[:2]:
+        raise ExecutorPythonError(
+            f"Spark executors run Python {version} ({executable}), the driver {driver_version}: "
+            "set spark.pyspark.python to an interpreter of the driver's version on every node "
+            "(docs/runbook.md section 6)"
+        )
+    log.info("executors run %s (Python %s) with c360 from %s", executable, version, package)
+    return executable, version, package
 
 
 def has_delta_spark(spark: SparkSession) -> bool:

@@ -44,6 +44,23 @@ def test_environment_overrides_roots(tmp_path: Path):
     assert settings.raw_root == tmp_path / "raw"
 
 
+def test_spark_environment_overrides_point_a_profile_at_another_cluster():
+    env = {
+        "C360_PROFILE": "cluster",
+        "C360_SPARK_MASTER": "spark://10.0.0.5:7077",
+        "C360_SPARK_DRIVER_MEMORY": "2g",
+        "C360_SPARK_SHUFFLE_PARTITIONS": "4",
+    }
+    spark = load_settings(environ=env).spark
+    assert (spark.master, spark.driver_memory, spark.shuffle_partitions) == (
+        "spark://10.0.0.5:7077", "2g", 4
+    )  # fmt: skip
+    # the profile's other spark keys stay
+    assert spark.extra_conf == load_settings(environ={"C360_PROFILE": "cluster"}).spark.extra_conf
+    with pytest.raises(ConfigError, match=r"spark\.driver_memory"):
+        load_settings(environ={"C360_SPARK_DRIVER_MEMORY": "lots"})
+
+
 def test_explicit_overrides_win_over_environment(tmp_path: Path):
     env = {"C360_LAKEHOUSE": str(tmp_path / "from-env")}
     settings = load_settings(environ=env, overrides={"lakehouse_root": str(tmp_path / "flag")})

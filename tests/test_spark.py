@@ -1,11 +1,20 @@
 """The SparkSession the pipeline builds: UTC, Splink's jar, this interpreter for workers."""
 
+import platform
 import sys
 from pathlib import Path
 
 import pytest
 
-from c360.spark import JavaMissingError, java_major_version, require_java, splink_similarity_jar
+import c360.spark
+from c360.spark import (
+    ExecutorPythonError,
+    JavaMissingError,
+    check_executor_python,
+    java_major_version,
+    require_java,
+    splink_similarity_jar,
+)
 
 
 def test_java_17_or_newer_is_present_here():
@@ -31,3 +40,27 @@ def test_session_is_utc_with_splink_jar_and_venv_workers(spark):
     # Python workers run this interpreter, which has pandas (mapInPandas needs it)
     worker_python = spark.sparkContext.parallelize([0], 1).map(lambda _: sys.executable).first()
     assert worker_python == sys.executable
+
+
+@pytest.mark.spark
+def test_executor_python_check_reports_the_interpreter_and_c360(spark):
+    executable, version, package = check_executor_python(spark)
+    assert (executable, version) == (sys.executable, platform.python_version())
+    assert Path(package) == Path(c360.spark.__file__).parent  # the c360 the driver runs
+
+
+def test_executor_python_check_names_the_fix_when_c360_is_missing(monkeypatch):
+    def fail(_spark):
+        raise RuntimeError("PythonException: ModuleNotFoundError: No module named 'c360'")
+
+    monkeypatch.setattr(c360.spark, "executor_python", fail)
+    fix = r"c360 is not importable.*spark\.pyspark\.python"
+    with pytest.raises(ExecutorPythonError, match=fix):
+        check_executor_python(None)
+
+
+def test_executor_python_check_rejects_another_python_version(monkeypatch):
+    old_python = ("/usr/bin/python3", "3.9.2", "/x")
+    monkeypatch.setattr(c360.spark, "executor_python", lambda _: old_python)
+    with pytest.raises(ExecutorPythonError, match=r"Python 3\.9\.2 \(/usr/bin/python3\)"):
+        check_executor_python(None)
