@@ -8,10 +8,17 @@ import dagster as dg
 
 from assets.policies import OWNERS
 from assets.resources import LakehouseResource, LandingZoneResource
+from c360.consent import consent_extract_columns, consent_history, read_consent_events
 from c360.lakehouse import Lakehouse
 from c360.privacy import overdue_requests, process_requests
 from c360.privacy_rules import load_privacy_config
-from c360.tables import BRONZE_TABLES, GOLD_PRIVACY_REQUESTS
+from c360.tables import (
+    BRONZE_TABLES,
+    GOLD_CONSENT_HISTORY,
+    GOLD_IDENTITY_MAP,
+    GOLD_PRIVACY_REQUESTS,
+    SILVER_PERSON_RECORDS,
+)
 
 PRIVACY_REQUESTS_KEY = GOLD_PRIVACY_REQUESTS.asset_key
 PRIVACY_JOB_NAME = "privacy_job"
@@ -87,6 +94,39 @@ def no_overdue_erasure(
     )
 
 
+@dg.asset(
+    key=GOLD_CONSENT_HISTORY.asset_key,
+    deps=[SILVER_PERSON_RECORDS.asset_key, GOLD_IDENTITY_MAP.asset_key],
+    kinds={"delta", "python"},
+    group_name="identity",  # built by identity_job, before gold/golden_records reads the ledger
+    owners=OWNERS,
+    description=(
+        "The consent ledger: every decision (customer, purpose, granted / withdrawn, when, "
+        "source record) from the extracts' consent columns and consent/<day>/consent_events. "
+        "The golden record shows the latest per purpose (c360/consent.py)."
+    ),
+    metadata={"table": GOLD_CONSENT_HISTORY.qualified_name},
+)
+def consent_history_asset(lakehouse: LakehouseResource) -> dg.MaterializeResult:
+    lake = _lake(lakehouse)
+    history = consent_history(
+        lake.read_arrow(SILVER_PERSON_RECORDS),
+        lake.read_arrow(GOLD_IDENTITY_MAP),
+        read_consent_events(lake),
+        consent_extract_columns(),
+    )
+    lake.overwrite(history, GOLD_CONSENT_HISTORY)
+    purposes = history.column("purpose").to_pylist()
+    return dg.MaterializeResult(
+        metadata={
+            "rows": history.num_rows,
+            "events_per_purpose": dg.MetadataValue.json(
+                {p: purposes.count(p) for p in sorted(set(purposes))}
+            ),
+        }
+    )
+
+
 PRIVACY_JOB = dg.define_asset_job(
     PRIVACY_JOB_NAME,
     selection=dg.AssetSelection.groups("privacy"),
@@ -96,5 +136,7 @@ PRIVACY_JOB = dg.define_asset_job(
 
 def privacy_definitions() -> dg.Definitions:
     return dg.Definitions(
-        assets=[privacy_requests], asset_checks=[no_overdue_erasure], jobs=[PRIVACY_JOB]
+        assets=[privacy_requests, consent_history_asset],
+        asset_checks=[no_overdue_erasure],
+        jobs=[PRIVACY_JOB],
     )

@@ -302,6 +302,22 @@ SILVER_PERSON_RECORDS_SCHEMA = _schema(
     ("updated_at", UTC_TIMESTAMP),
 )
 
+# The optional consent source (consent/<day>/consent_events*.csv): one decision per row.
+SILVER_CONSENT_EVENTS = Table(
+    "silver", "consent_events", keys=("event_id",),
+    person=PersonKey("source_record", ("source_system", "source_record_id")),
+)  # fmt: skip
+SILVER_CONSENT_EVENTS_SCHEMA = _schema(
+    ("event_id", pa.string()),
+    ("source_system", pa.string()),  # crm | erp | loyalty: the record the decision is about
+    ("source_record_id", pa.string()),
+    ("purpose", pa.string()),  # one of CONSENT_PURPOSES (c360/tables.py, conf/privacy.yaml)
+    ("decision", pa.string()),  # granted | withdrawn
+    ("decided_at", UTC_TIMESTAMP),
+    ("channel", pa.string()),  # where it was given: web, app, store, call_centre, ... (lower-case)
+    *SOURCE_LINEAGE_FIELDS,
+)
+
 # The schema of every silver table, by table name.
 SILVER_SCHEMAS: dict[str, pa.Schema] = {
     SILVER_CRM_CONTACTS.name: SILVER_CRM_CONTACTS_SCHEMA,
@@ -341,6 +357,37 @@ GOLD_IDENTITY_HISTORY_SCHEMA = _schema(
     ("customer_records", pa.int64()),  # records of the resulting customer after the run
     ("at", UTC_TIMESTAMP),
 )
+# Consent purposes (conf/privacy.yaml declares them; c360.privacy checks it lists exactly these).
+CONSENT_PURPOSES: tuple[str, ...] = (
+    "email", "sms", "zalo", "call", "profiling", "third_party_sharing",
+)  # fmt: skip
+CONSENT_DECISIONS = ("granted", "withdrawn")
+GOLD_CONSENT_HISTORY = Table(
+    "gold", "consent_history", keys=("event_id",),
+    description="every consent decision: who, purpose, granted / withdrawn, when, which record",
+    person=PersonKey("customer_id", ("customer_id",)),
+)  # fmt: skip
+GOLD_CONSENT_HISTORY_SCHEMA = _schema(
+    ("customer_id", pa.string()),
+    ("purpose", pa.string()),  # one of CONSENT_PURPOSES
+    ("decision", pa.string()),  # "granted" | "withdrawn"
+    ("decided_at", UTC_TIMESTAMP),
+    ("source_system", pa.string()),  # crm | erp | loyalty | the consent event's source system
+    ("source_record_id", pa.string()),
+    ("event_id", pa.string()),  # "<record_key>:<column>" or "consent:<event_id>"
+)
+# Per purpose p the golden record carries consent_<p> (bool), consent_<p>_source, consent_<p>_at.
+GOLDEN_CONSENT_SCHEMA = _schema(
+    *[
+        column
+        for p in CONSENT_PURPOSES
+        for column in (
+            (f"consent_{p}", pa.bool_()),
+            (f"consent_{p}_source", pa.string()),
+            (f"consent_{p}_at", UTC_TIMESTAMP),
+        )
+    ]
+)
 GOLD_GOLDEN_RECORDS = Table(
     "gold", "golden_records", keys=("customer_id",),
     person=PersonKey("customer_id", ("customer_id",)),
@@ -373,9 +420,15 @@ GOLD_GOLDEN_RECORDS_SCHEMA = _schema(
     ("province_source", pa.string()),
     ("region", pa.string()),
     ("region_source", pa.string()),
-    ("consent_email", pa.bool_()),  # false wins over true over null across linked records
+    # consent: the consent ledger's current decision (c360/consent.py); see GOLDEN_CONSENT_SCHEMA
+    ("consent_email", pa.bool_()),
     ("consent_sms", pa.bool_()),
-    ("consent_data_use", pa.bool_()),
+    ("consent_data_use", pa.bool_()),  # the extracts' flag, = consent_profiling
+    *[
+        (f.name, f.type)
+        for f in GOLDEN_CONSENT_SCHEMA
+        if f.name not in {"consent_email", "consent_sms"}
+    ],
     ("linked_records_crm", pa.int32()),
     ("linked_records_erp", pa.int32()),
     ("linked_records_loyalty", pa.int32()),
@@ -438,37 +491,6 @@ GOLD_EXPORT_LOG_SCHEMA = _schema(
 )
 
 # ---- consent and privacy (issue 17; docs/runbook.md "Erasure") ---------------------------
-# Consent purposes (conf/privacy.yaml declares them; c360.privacy checks it lists exactly these).
-CONSENT_PURPOSES: tuple[str, ...] = (
-    "email", "sms", "zalo", "call", "profiling", "third_party_sharing",
-)  # fmt: skip
-CONSENT_DECISIONS = ("granted", "withdrawn")
-GOLD_CONSENT_HISTORY = Table(
-    "gold", "consent_history", keys=("event_id",),
-    description="every consent decision: who, purpose, granted / withdrawn, when, which record",
-    person=PersonKey("customer_id", ("customer_id",)),
-)  # fmt: skip
-GOLD_CONSENT_HISTORY_SCHEMA = _schema(
-    ("customer_id", pa.string()),
-    ("purpose", pa.string()),  # one of CONSENT_PURPOSES
-    ("decision", pa.string()),  # "granted" | "withdrawn"
-    ("decided_at", UTC_TIMESTAMP),
-    ("source_system", pa.string()),  # crm | erp | loyalty | the consent event's source system
-    ("source_record_id", pa.string()),
-    ("event_id", pa.string()),  # "<record_key>:<column>" or "consent:<event_id>"
-)
-# Per purpose p the golden record carries consent_<p> (bool), consent_<p>_source, consent_<p>_at.
-GOLDEN_CONSENT_SCHEMA = _schema(
-    *[
-        column
-        for p in CONSENT_PURPOSES
-        for column in (
-            (f"consent_{p}", pa.bool_()),
-            (f"consent_{p}_source", pa.string()),
-            (f"consent_{p}_at", UTC_TIMESTAMP),
-        )
-    ]
-)
 GOLD_PRIVACY_REQUESTS = Table(
     "gold", "privacy_requests", keys=("request_id",),
     description="erasure requests: kind, received, completed, status, rows deleted per table",
