@@ -17,6 +17,7 @@ from c360.tables import (
     GOLD_CONSENT_HISTORY,
     GOLD_IDENTITY_MAP,
     GOLD_PRIVACY_REQUESTS,
+    SILVER_CONSENT_EVENTS,
     SILVER_PERSON_RECORDS,
 )
 
@@ -96,7 +97,11 @@ def no_overdue_erasure(
 
 @dg.asset(
     key=GOLD_CONSENT_HISTORY.asset_key,
-    deps=[SILVER_PERSON_RECORDS.asset_key, GOLD_IDENTITY_MAP.asset_key],
+    deps=[
+        SILVER_PERSON_RECORDS.asset_key,
+        SILVER_CONSENT_EVENTS.asset_key,
+        GOLD_IDENTITY_MAP.asset_key,
+    ],
     kinds={"delta", "python"},
     group_name="identity",  # built by identity_job, before gold/golden_records reads the ledger
     owners=OWNERS,

@@ -121,12 +121,29 @@ LOYALTY_POINTS = SourceEntity(
     person_system="loyalty",
 )
 
+# The optional consent source (issue 17): decisions a consent platform or a channel recorded
+# (web form, app, store, call centre), one per row; c360/consent.py turns them into the ledger.
+# decision: granted | withdrawn; purpose: one of c360.tables.CONSENT_PURPOSES; decided_at ISO 8601.
+CONSENT_EVENTS = SourceEntity(
+    source="consent",
+    entity="events",
+    file_globs=("consent_events*.csv",),
+    file_format="csv",
+    required_columns=(
+        "event_id", "source_system", "source_record_id", "purpose", "decision", "decided_at",
+        "channel",
+    ),
+    key_column="event_id",
+    person_columns=("source_system", "source_record_id"),
+)  # fmt: skip
+
 SOURCE_ENTITIES: tuple[SourceEntity, ...] = (
     CRM_CONTACTS,
     ERP_CUSTOMERS,
     TRANSACTIONS,
     LOYALTY_MEMBERS,
     LOYALTY_POINTS,
+    CONSENT_EVENTS,
 )
 SOURCES: tuple[str, ...] = tuple(dict.fromkeys(e.source for e in SOURCE_ENTITIES))
 

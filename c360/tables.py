@@ -326,6 +326,7 @@ SILVER_SCHEMAS: dict[str, pa.Schema] = {
     SILVER_TRANSACTIONS.name: SILVER_TRANSACTIONS_SCHEMA,
     SILVER_LOYALTY_POINTS.name: SILVER_LOYALTY_POINTS_SCHEMA,
     SILVER_PERSON_RECORDS.name: SILVER_PERSON_RECORDS_SCHEMA,
+    SILVER_CONSENT_EVENTS.name: SILVER_CONSENT_EVENTS_SCHEMA,
 }
 
 # ---- gold --------------------------------------------------------------------------------
