@@ -90,7 +90,7 @@ def test_two_sources_disagreeing_at_the_same_time_resolve_to_withdrawn(order):
                 {"record_key": key, "consent_email": value, "updated_at": T2}
                 for key, value in decisions.items()
             ]
-        )  # fmt: skip
+        )
     )
     assert current["C1"]["consent_email"] is False
     assert current["C1"]["consent_email_source"] == order[1]
