@@ -202,14 +202,15 @@ def test_the_audit_records_counts_and_no_values(erased):
 
 def test_a_relanded_extract_of_an_erased_person_goes_to_quarantine_as_erased(erased):
     raw, record_id = erased["raw"], erased["crm_record"]
-    day_one = next((raw / "crm" / "2026-11-01").glob("contacts*.csv"))
-    lines = day_one.read_text("utf-8").splitlines()
-    theirs = [line for line in lines[1:] if line.startswith(f"{record_id},")]
+    landed_files = sorted((raw / "crm").glob("2026-11-0[12]/contacts*.csv"))
+    lines = [line for f in landed_files for line in f.read_text("utf-8").splitlines()[1:]]
+    header = landed_files[0].read_text("utf-8").splitlines()[0]
+    theirs = [line for line in lines if line.split(",")[0].strip(' "') == record_id]
     assert theirs
     day = raw / "crm" / RELANDED_DAY.isoformat()
     day.mkdir(parents=True)
-    other = next(line for line in lines[1:] if not line.startswith(f"{record_id},"))
-    extract = "\n".join([lines[0], *theirs, other]) + "\n"
+    other = next(line for line in lines if record_id not in line)
+    extract = "\n".join([header, *theirs, other]) + "\n"
     (day / "contacts_relanded.csv").write_text(extract, "utf-8")
     (day / "_SUCCESS").write_bytes(b"")
     run_pipeline(erased["overrides"], days=[RELANDED_DAY], stages=["bronze"])
