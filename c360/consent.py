@@ -65,7 +65,10 @@ def record_events(
     """One event per (person record, consent column) stating yes or no."""
     columns = extract_columns or DEFAULT_EXTRACT_COLUMNS
     customer = _customer_of(identity_map)
-    frame = records.to_pandas()
+    wanted = ["record_key", "source_system", "source_record_id", "created_at", "updated_at"]
+    frame = records.select(
+        [c for c in [*wanted, *columns] if c in records.column_names]
+    ).to_pandas()
     if frame.empty:
         return pd.DataFrame(columns=GOLD_CONSENT_HISTORY_SCHEMA.names)
     for name in ("updated_at", "created_at"):

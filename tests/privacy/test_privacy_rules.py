@@ -126,3 +126,17 @@ def test_the_saved_model_keeps_no_rare_term_frequency(tmp_path):
     saved = json.loads((folder / "v1.json").read_text("utf-8"))
     assert saved["comparisons"][0]["tf_family_name"] == {"nguyen": 40}
     assert prune_term_frequencies(tmp_path, minimum=5) == 0
+
+
+def test_quarantined_raw_text_is_matched_by_record_id_and_standardised_identifiers():
+    from c360.privacy.resolve import Person
+    from c360.privacy.tables import raw_names_person
+
+    person = Person(record_keys={"crm:CT7"})
+    person.identifiers["phone"].add("+84388123456")
+    person.identifiers["email"].add("an@x.vn")
+    assert raw_names_person('{"contact_id": "CT7", "phone": null}', person)
+    assert raw_names_person("CT9,Nguyen An,0388.123.456,,", person)  # phone in another spelling
+    assert raw_names_person('{"member_id": "LM1", "email": " AN@X.VN "}', person)
+    assert not raw_names_person("CT70,Tran Binh,0912345678,b@y.vn", person)
+    assert not raw_names_person(None, person)
