@@ -126,7 +126,9 @@ def erased(pipeline_run, tmp_path_factory, spark):
             t.qualified_name: _rows_by_customer(lake, t, customers) for t in PER_CUSTOMER_TABLES
         }
         crm_id = next(
-            k for k in (a["full_name_source"], a["phone_e164_source"]) if k.startswith("crm:")
+            r["source_record_id"]
+            for r in lake.read_arrow(GOLD_IDENTITY_MAP).to_pylist()
+            if r["customer_id"] == a["customer_id"] and r["source_system"] == "crm"
         )
         national = str(b["national_id"])
         phone = (
