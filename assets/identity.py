@@ -7,8 +7,10 @@ import dagster as dg
 
 from assets.policies import OWNERS, TRANSIENT_RETRY, retry_transient_only
 from assets.resources import LakehouseResource, MatcherResource
+from c360.consent import read_consent_events
 from c360.lakehouse import Lakehouse
 from c360.tables import (
+    GOLD_CONSENT_HISTORY,
     GOLD_GOLDEN_RECORDS,
     GOLD_IDENTITY_HISTORY,
     GOLD_IDENTITY_MAP,
@@ -125,13 +127,14 @@ def identity_map(
 @dg.asset(
     retry_policy=TRANSIENT_RETRY,
     key=GOLD_GOLDEN_RECORDS.asset_key,
-    deps=[PERSON_RECORDS_KEY, IDENTITY_MAP_KEY],
+    deps=[PERSON_RECORDS_KEY, IDENTITY_MAP_KEY, GOLD_CONSENT_HISTORY.asset_key],
     group_name="identity",
     kinds={"delta"},
     owners=OWNERS,
     description=(
         "One row per customer: each field chosen by conf/survivorship.yaml with its source "
-        "record (`<field>_source`), consent (false > true > null), linked-record counts."
+        "record (`<field>_source`), consent per purpose (the consent ledger's latest "
+        "decision, c360/consent.py), linked-record counts."
     ),
     metadata={"table": GOLD_GOLDEN_RECORDS.qualified_name},
 )
@@ -144,6 +147,7 @@ def golden_records(lakehouse: LakehouseResource, matcher: MatcherResource) -> dg
         make_backend(
             matcher.backend, lake.spark, matcher.duckdb_memory_limit, duckdb_temp(lake, matcher)
         ),
+        consent_events=read_consent_events(lake),
     )
     lake.overwrite(golden, GOLD_GOLDEN_RECORDS)
     return dg.MaterializeResult(

@@ -12,7 +12,13 @@ from pyspark.sql import DataFrame
 
 from assets.policies import OWNERS, TRANSIENT_RETRY, retry_transient_only
 from assets.resources import LakehouseResource
-from c360.contract import LOYALTY_POINTS, SOURCE_SYSTEMS, TRANSACTIONS, SourceEntity
+from c360.contract import (
+    CONSENT_EVENTS,
+    LOYALTY_POINTS,
+    SOURCE_SYSTEMS,
+    TRANSACTIONS,
+    SourceEntity,
+)
 from c360.lakehouse import Lakehouse
 from c360.silver import (
     Published,
@@ -24,8 +30,10 @@ from c360.silver import (
     publish,
     publish_person_records,
 )
+from c360.silver.consent import build_consent_events
 from c360.tables import (
     BRONZE_TABLES,
+    SILVER_CONSENT_EVENTS,
     SILVER_LOYALTY_POINTS,
     SILVER_PERSON_RECORDS,
     SILVER_PERSON_TABLES,
@@ -155,6 +163,14 @@ silver_loyalty_points = _silver_asset(
     extra_deps=(SILVER_PERSON_TABLES["loyalty"],),
 )
 
+silver_consent_events = _silver_asset(
+    SILVER_CONSENT_EVENTS,
+    CONSENT_EVENTS,
+    build_consent_events,
+    "Consent decisions of the optional consent source (consent/<day>/consent_events*.csv): "
+    "purpose, granted / withdrawn, UTC time, the source record; latest landing per event_id.",
+)
+
 
 @dg.asset(
     key=SILVER_PERSON_RECORDS.asset_key,
@@ -177,6 +193,7 @@ SILVER_ASSETS = [
     silver_transactions,
     silver_loyalty_points,
     person_records,
+    silver_consent_events,
 ]
 SILVER_JOB = dg.define_asset_job(
     "silver_job",

@@ -43,6 +43,10 @@ class SourceEntity:
     file_format: str  # "csv", "jsonl" or "csv|parquet"
     required_columns: tuple[str, ...]
     key_column: str
+    # the columns naming the person a row belongs to (c360.privacy): a record ID of
+    # `person_system`, or (source_system, source_record_id) columns when person_system is None
+    person_columns: tuple[str, ...] = ()
+    person_system: str | None = None
 
     @property
     def name(self) -> str:
@@ -60,6 +64,8 @@ CRM_CONTACTS = SourceEntity(
         "address", "province", "created_at", "updated_at",
     ),
     key_column="contact_id",
+    person_columns=("contact_id",),
+    person_system="crm",
 )  # fmt: skip
 
 ERP_CUSTOMERS = SourceEntity(
@@ -72,6 +78,8 @@ ERP_CUSTOMERS = SourceEntity(
         "province", "customer_type", "created_date", "modified_date",
     ),
     key_column="customer_code",
+    person_columns=("customer_code",),
+    person_system="erp",
 )  # fmt: skip
 
 TRANSACTIONS = SourceEntity(
@@ -85,6 +93,7 @@ TRANSACTIONS = SourceEntity(
         "currency", "payment_method", "voucher_code", "transaction_ts", "status",
     ),
     key_column="transaction_id",
+    person_columns=("customer_ref_type", "customer_ref"),
 )  # fmt: skip
 
 LOYALTY_MEMBERS = SourceEntity(
@@ -97,6 +106,8 @@ LOYALTY_MEMBERS = SourceEntity(
         "tier", "status", "enrolled_at", "updated_at",
     ),
     key_column="member_id",
+    person_columns=("member_id",),
+    person_system="loyalty",
 )  # fmt: skip
 
 LOYALTY_POINTS = SourceEntity(
@@ -106,7 +117,25 @@ LOYALTY_POINTS = SourceEntity(
     file_format="csv",
     required_columns=("entry_id", "member_id", "event_ts", "event_type", "points", "reference"),
     key_column="entry_id",
+    person_columns=("member_id",),
+    person_system="loyalty",
 )
+
+# The optional consent source (issue 17): decisions a consent platform or a channel recorded
+# (web form, app, store, call centre), one per row; c360/consent.py turns them into the ledger.
+# decision: granted | withdrawn; purpose: one of c360.tables.CONSENT_PURPOSES; decided_at ISO 8601.
+CONSENT_EVENTS = SourceEntity(
+    source="consent",
+    entity="events",
+    file_globs=("consent_events*.csv",),
+    file_format="csv",
+    required_columns=(
+        "event_id", "source_system", "source_record_id", "purpose", "decision", "decided_at",
+        "channel",
+    ),
+    key_column="event_id",
+    person_columns=("source_system", "source_record_id"),
+)  # fmt: skip
 
 SOURCE_ENTITIES: tuple[SourceEntity, ...] = (
     CRM_CONTACTS,
@@ -114,6 +143,7 @@ SOURCE_ENTITIES: tuple[SourceEntity, ...] = (
     TRANSACTIONS,
     LOYALTY_MEMBERS,
     LOYALTY_POINTS,
+    CONSENT_EVENTS,
 )
 SOURCES: tuple[str, ...] = tuple(dict.fromkeys(e.source for e in SOURCE_ENTITIES))
 
@@ -128,6 +158,15 @@ PERSON_SOURCES: dict[str, SourceEntity] = {
 SOURCE_SYSTEMS: tuple[str, ...] = tuple(PERSON_SOURCES)
 CUSTOMER_REF_TYPES = (*SOURCE_SYSTEMS, "")
 POINT_EVENT_TYPES = ("earn", "redeem", "expire", "adjust")
+
+# Erasure requests (c360.privacy; docs/runbook.md "Erasure"): <raw_root>/privacy/<YYYY-MM-DD>/
+# erasure_requests*.csv with ERASURE_REQUEST_COLUMNS. Not a source: never ingested into bronze
+# (the files hold the identifier values) and no _SUCCESS needed; the privacy stage reads them.
+# `value` of a source_record request is "<source_system>:<source_record_id>".
+PRIVACY_FOLDER = "privacy"
+ERASURE_REQUEST_GLOB = "erasure_requests*.csv"
+ERASURE_REQUEST_COLUMNS = ("request_id", "received_at", "kind", "value")
+ERASURE_KINDS = ("customer_id", "phone", "email", "national_id", "source_record")
 
 
 class LandingZoneError(InputError):
@@ -313,6 +352,8 @@ def scan_landing_zone(raw_root: Path) -> LandingZone:
         return zone
     for entry in sorted(zone.root.iterdir()):
         relative = entry.relative_to(zone.root).as_posix()
+        if entry.name == PRIVACY_FOLDER and entry.is_dir():
+            continue  # erasure requests: read by the privacy stage, not ingested
         if entry.name not in SOURCES:
             kind = "folder" if entry.is_dir() else "file"
             zone.unknown_entries.append(

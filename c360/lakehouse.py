@@ -436,6 +436,41 @@ class Lakehouse:
         """
         return self.backend.vacuum(self._require(table, "vacuum"), retention_hours)
 
+    # ---- erasure (c360.privacy) ------------------------------------------------------------
+    def delete_where(self, table: Table, predicate: str) -> int:
+        """Delete the rows matching ``predicate`` (SQL, delta-rs); returns how many.
+
+        Only the files holding such rows are rewritten. Both writers read the result (delta-rs
+        writes no deletion vectors). The predicate lands in the commit's metadata: erasures
+        call :meth:`purge_history` afterwards.
+        """
+        path = self._require(table, "delete")
+        try:
+            metrics = DeltaTable(str(path)).delete(predicate)
+        except Exception as exc:
+            raise LakehouseError(table, "delete", exc) from exc
+        return int(metrics.get("num_deleted_rows", 0))
+
+    def purge_history(self, table: Table) -> list[str]:
+        """Make the current version the only one: no file, commit or checkpoint of an older
+        version is left (time travel ends here). Returns the data files deleted.
+
+        Vacuums every unreferenced file with zero retention, then commits, checkpoints and
+        drops every log entry before the checkpoint (old commits carry min / max statistics of
+        the columns, so they hold values too).
+        """
+        path = str(self._require(table, "purge"))
+        deleted = DeltaTable(path).vacuum(
+            retention_hours=0, dry_run=False, enforce_retention_duration=False, full=True
+        )
+        DeltaTable(path).alter.set_table_properties(
+            {"delta.logRetentionDuration": "interval 0 seconds"}
+        )  # a commit after the last delete, so the delete's own commit is dropped too
+        live = DeltaTable(path)
+        live.create_checkpoint()
+        live.cleanup_metadata()
+        return deleted
+
     def drop(self, table: Table) -> None:
         """Delete a table and its files (tests, rebuilds)."""
         shutil.rmtree(self._path(table), ignore_errors=True)

@@ -6,7 +6,7 @@ Code refers to tables by these constants; only :mod:`c360.lakehouse` turns them 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import pyarrow as pa
 
@@ -17,16 +17,42 @@ if TYPE_CHECKING:
 
 LAYERS = ("bronze", "silver", "gold", "quarantine")
 
+# How a table's rows name a person (c360.privacy erases by it; docs/runbook.md "Erasure"):
+# customer_id    the columns hold customer IDs of gold/identity_map
+# record_key     the columns hold "<source_system>:<source_record_id>"
+# source_record  the columns hold (source_system, source_record_id), or just the record ID when
+#                `source_system` is fixed (a source's own table)
+# raw            free text (quarantine's raw rows): searched for the person's identifiers
+# none           the rows hold no person (a catalogue, an audit log of counts)
+PersonKind = Literal["customer_id", "record_key", "source_record", "raw", "none"]
+
+
+@dataclass(frozen=True)
+class PersonKey:
+    """Which columns of a table identify a person, so an erasure finds every row of them."""
+
+    kind: PersonKind
+    columns: tuple[str, ...] = ()
+    source_system: str | None = None
+
+
+NO_PERSON = PersonKey("none")
+
 
 @dataclass(frozen=True)
 class Table:
-    """A Delta table under the lakehouse root: ``<root>/<layer>/<name>``."""
+    """A Delta table under the lakehouse root: ``<root>/<layer>/<name>``.
+
+    ``person`` says how its rows identify a person (None: undeclared, which the privacy stage
+    refuses to guess: it stops naming the table).
+    """
 
     layer: str
     name: str
     partition_by: tuple[str, ...] = ()
     keys: tuple[str, ...] = ()
     description: str = ""
+    person: PersonKey | None = None
 
     def __post_init__(self) -> None:
         if self.layer not in LAYERS:
@@ -58,6 +84,13 @@ BRONZE_LINEAGE_SCHEMA = pa.schema(
 )
 
 
+def bronze_person_key(entity: SourceEntity) -> PersonKey:
+    """How a bronze table names a person: its own record ID, or a reference to a record."""
+    if not entity.person_columns:
+        return NO_PERSON
+    return PersonKey("source_record", entity.person_columns, entity.person_system)
+
+
 def bronze_table(entity: SourceEntity) -> Table:
     """The bronze table for one landing-zone source entity."""
     return Table(
@@ -66,6 +99,7 @@ def bronze_table(entity: SourceEntity) -> Table:
         partition_by=(INGEST_DATE,),
         keys=(INGEST_DATE, "_source_file", "_row_number"),
         description=f"{entity.source} {entity.entity} as landed (strings) plus lineage columns",
+        person=bronze_person_key(entity),
     )
 
 
@@ -77,6 +111,7 @@ QUARANTINE_REJECTS = Table(
     partition_by=(INGEST_DATE,),
     keys=("layer", "table", INGEST_DATE, "_source_file", "_row_number"),
     description="rows that could not be used, with their raw text and the reasons",
+    person=PersonKey("raw", ("raw",)),
 )
 QUARANTINE_SCHEMA = pa.schema(
     [
@@ -158,7 +193,10 @@ SOURCE_LINEAGE_FIELDS: tuple[tuple[str, pa.DataType], ...] = (
     ("_row_number", pa.int64()),
 )
 
-SILVER_CRM_CONTACTS = Table("silver", "crm_contacts", keys=("contact_id",))
+SILVER_CRM_CONTACTS = Table(
+    "silver", "crm_contacts", keys=("contact_id",),
+    person=PersonKey("source_record", ("contact_id",), "crm"),
+)  # fmt: skip
 SILVER_CRM_CONTACTS_SCHEMA = _schema(
     ("contact_id", pa.string()),
     *IDENTITY_FIELDS,
@@ -168,7 +206,10 @@ SILVER_CRM_CONTACTS_SCHEMA = _schema(
     *SOURCE_LINEAGE_FIELDS,
 )
 
-SILVER_ERP_CUSTOMERS = Table("silver", "erp_customers", keys=("customer_code",))
+SILVER_ERP_CUSTOMERS = Table(
+    "silver", "erp_customers", keys=("customer_code",),
+    person=PersonKey("source_record", ("customer_code",), "erp"),
+)  # fmt: skip
 SILVER_ERP_CUSTOMERS_SCHEMA = _schema(
     ("customer_code", pa.string()),
     *IDENTITY_FIELDS,
@@ -180,7 +221,10 @@ SILVER_ERP_CUSTOMERS_SCHEMA = _schema(
     *SOURCE_LINEAGE_FIELDS,
 )
 
-SILVER_LOYALTY_MEMBERS = Table("silver", "loyalty_members", keys=("member_id",))
+SILVER_LOYALTY_MEMBERS = Table(
+    "silver", "loyalty_members", keys=("member_id",),
+    person=PersonKey("source_record", ("member_id",), "loyalty"),
+)  # fmt: skip
 SILVER_LOYALTY_MEMBERS_SCHEMA = _schema(
     ("member_id", pa.string()),
     *IDENTITY_FIELDS,
@@ -193,7 +237,10 @@ SILVER_LOYALTY_MEMBERS_SCHEMA = _schema(
     *SOURCE_LINEAGE_FIELDS,
 )
 
-SILVER_TRANSACTIONS = Table("silver", "transactions", keys=("transaction_id",))
+SILVER_TRANSACTIONS = Table(
+    "silver", "transactions", keys=("transaction_id",),
+    person=PersonKey("record_key", ("record_key",)),
+)  # fmt: skip
 SILVER_TRANSACTIONS_SCHEMA = _schema(
     ("transaction_id", pa.string()),
     ("customer_ref_type", pa.string()),  # "crm" | "erp" | "loyalty" | null (guest)
@@ -217,7 +264,10 @@ SILVER_TRANSACTIONS_SCHEMA = _schema(
     *SOURCE_LINEAGE_FIELDS,
 )
 
-SILVER_LOYALTY_POINTS = Table("silver", "loyalty_points", keys=("entry_id",))
+SILVER_LOYALTY_POINTS = Table(
+    "silver", "loyalty_points", keys=("entry_id",),
+    person=PersonKey("record_key", ("record_key",)),
+)  # fmt: skip
 SILVER_LOYALTY_POINTS_SCHEMA = _schema(
     ("entry_id", pa.string()),
     ("member_id", pa.string()),
@@ -238,7 +288,10 @@ SILVER_PERSON_TABLES: dict[str, Table] = {
 }
 
 # Every person-bearing record from crm, erp and loyalty in one schema: Splink's input.
-SILVER_PERSON_RECORDS = Table("silver", "person_records", keys=("record_key",))
+SILVER_PERSON_RECORDS = Table(
+    "silver", "person_records", keys=("record_key",),
+    person=PersonKey("record_key", ("record_key",)),
+)  # fmt: skip
 SILVER_PERSON_RECORDS_SCHEMA = _schema(
     ("record_key", pa.string()),  # "<source_system>:<source_record_id>"
     ("source_system", pa.string()),  # "crm" | "erp" | "loyalty"
@@ -249,6 +302,22 @@ SILVER_PERSON_RECORDS_SCHEMA = _schema(
     ("updated_at", UTC_TIMESTAMP),
 )
 
+# The optional consent source (consent/<day>/consent_events*.csv): one decision per row.
+SILVER_CONSENT_EVENTS = Table(
+    "silver", "consent_events", keys=("event_id",),
+    person=PersonKey("source_record", ("source_system", "source_record_id")),
+)  # fmt: skip
+SILVER_CONSENT_EVENTS_SCHEMA = _schema(
+    ("event_id", pa.string()),
+    ("source_system", pa.string()),  # crm | erp | loyalty: the record the decision is about
+    ("source_record_id", pa.string()),
+    ("purpose", pa.string()),  # one of CONSENT_PURPOSES (c360/tables.py, conf/privacy.yaml)
+    ("decision", pa.string()),  # granted | withdrawn
+    ("decided_at", UTC_TIMESTAMP),
+    ("channel", pa.string()),  # where it was given: web, app, store, call_centre, ... (lower-case)
+    *SOURCE_LINEAGE_FIELDS,
+)
+
 # The schema of every silver table, by table name.
 SILVER_SCHEMAS: dict[str, pa.Schema] = {
     SILVER_CRM_CONTACTS.name: SILVER_CRM_CONTACTS_SCHEMA,
@@ -257,12 +326,14 @@ SILVER_SCHEMAS: dict[str, pa.Schema] = {
     SILVER_TRANSACTIONS.name: SILVER_TRANSACTIONS_SCHEMA,
     SILVER_LOYALTY_POINTS.name: SILVER_LOYALTY_POINTS_SCHEMA,
     SILVER_PERSON_RECORDS.name: SILVER_PERSON_RECORDS_SCHEMA,
+    SILVER_CONSENT_EVENTS.name: SILVER_CONSENT_EVENTS_SCHEMA,
 }
 
 # ---- gold --------------------------------------------------------------------------------
 GOLD_IDENTITY_MAP = Table(
     "gold", "identity_map", keys=("source_system", "source_record_id"),
     description="one row per source record: its stable customer_id",
+    person=PersonKey("customer_id", ("customer_id",)),
 )  # fmt: skip
 GOLD_IDENTITY_MAP_SCHEMA = _schema(
     ("source_system", pa.string()),
@@ -275,6 +346,7 @@ GOLD_IDENTITY_MAP_SCHEMA = _schema(
 GOLD_IDENTITY_HISTORY = Table(
     "gold", "identity_history", keys=("run_id", "event", "customer_id"),
     description="merges and splits of customer IDs, one row per event and affected ID",
+    person=PersonKey("customer_id", ("customer_id", "related_customer_id")),
 )  # fmt: skip
 GOLD_IDENTITY_HISTORY_SCHEMA = _schema(
     ("run_id", pa.string()),
@@ -286,7 +358,41 @@ GOLD_IDENTITY_HISTORY_SCHEMA = _schema(
     ("customer_records", pa.int64()),  # records of the resulting customer after the run
     ("at", UTC_TIMESTAMP),
 )
-GOLD_GOLDEN_RECORDS = Table("gold", "golden_records", keys=("customer_id",))
+# Consent purposes (conf/privacy.yaml declares them; c360.privacy checks it lists exactly these).
+CONSENT_PURPOSES: tuple[str, ...] = (
+    "email", "sms", "zalo", "call", "profiling", "third_party_sharing",
+)  # fmt: skip
+CONSENT_DECISIONS = ("granted", "withdrawn")
+GOLD_CONSENT_HISTORY = Table(
+    "gold", "consent_history", keys=("event_id",),
+    description="every consent decision: who, purpose, granted / withdrawn, when, which record",
+    person=PersonKey("customer_id", ("customer_id",)),
+)  # fmt: skip
+GOLD_CONSENT_HISTORY_SCHEMA = _schema(
+    ("customer_id", pa.string()),
+    ("purpose", pa.string()),  # one of CONSENT_PURPOSES
+    ("decision", pa.string()),  # "granted" | "withdrawn"
+    ("decided_at", UTC_TIMESTAMP),
+    ("source_system", pa.string()),  # crm | erp | loyalty | the consent event's source system
+    ("source_record_id", pa.string()),
+    ("event_id", pa.string()),  # "<record_key>:<column>" or "consent:<event_id>"
+)
+# Per purpose p the golden record carries consent_<p> (bool), consent_<p>_source, consent_<p>_at.
+GOLDEN_CONSENT_SCHEMA = _schema(
+    *[
+        column
+        for p in CONSENT_PURPOSES
+        for column in (
+            (f"consent_{p}", pa.bool_()),
+            (f"consent_{p}_source", pa.string()),
+            (f"consent_{p}_at", UTC_TIMESTAMP),
+        )
+    ]
+)
+GOLD_GOLDEN_RECORDS = Table(
+    "gold", "golden_records", keys=("customer_id",),
+    person=PersonKey("customer_id", ("customer_id",)),
+)  # fmt: skip
 # The columns every consumer may rely on; identity resolution may add more (e.g. more
 # provenance). Each surviving field `f` has `f_source`: the record_key it came from.
 GOLDEN_SURVIVING_FIELDS = (
@@ -315,9 +421,15 @@ GOLD_GOLDEN_RECORDS_SCHEMA = _schema(
     ("province_source", pa.string()),
     ("region", pa.string()),
     ("region_source", pa.string()),
-    ("consent_email", pa.bool_()),  # false wins over true over null across linked records
+    # consent: the consent ledger's current decision (c360/consent.py); see GOLDEN_CONSENT_SCHEMA
+    ("consent_email", pa.bool_()),
     ("consent_sms", pa.bool_()),
-    ("consent_data_use", pa.bool_()),
+    ("consent_data_use", pa.bool_()),  # the extracts' flag, = consent_profiling
+    *[
+        (f.name, f.type)
+        for f in GOLDEN_CONSENT_SCHEMA
+        if f.name not in {"consent_email", "consent_sms"}
+    ],
     ("linked_records_crm", pa.int32()),
     ("linked_records_erp", pa.int32()),
     ("linked_records_loyalty", pa.int32()),
@@ -325,9 +437,10 @@ GOLD_GOLDEN_RECORDS_SCHEMA = _schema(
     ("last_seen", UTC_TIMESTAMP),  # latest updated_at of its records
 )
 GOLD_CUSTOMER_FEATURES = Table(
-    "gold", "customer_features", partition_by=("as_of_date",), keys=("customer_id", "as_of_date")
-)
-GOLD_FEATURE_CATALOG = Table("gold", "feature_catalog", keys=("name",))
+    "gold", "customer_features", partition_by=("as_of_date",), keys=("customer_id", "as_of_date"),
+    person=PersonKey("customer_id", ("customer_id",)),
+)  # fmt: skip
+GOLD_FEATURE_CATALOG = Table("gold", "feature_catalog", keys=("name",), person=NO_PERSON)
 GOLD_FEATURE_CATALOG_SCHEMA = _schema(
     ("name", pa.string()),
     ("family", pa.string()),
@@ -354,6 +467,7 @@ GOLD_SEGMENT_MEMBERS = Table(
     "gold", "segment_members", partition_by=("as_of_date",),
     keys=("segment", "customer_id", "as_of_date"),
     description="members of each conf/segments.yaml segment per snapshot day (consent applied)",
+    person=PersonKey("customer_id", ("customer_id",)),
 )  # fmt: skip
 GOLD_SEGMENT_MEMBERS_SCHEMA = _schema(
     ("segment", pa.string()),
@@ -364,6 +478,7 @@ GOLD_SEGMENT_MEMBERS_SCHEMA = _schema(
 GOLD_EXPORT_LOG = Table(
     "gold", "export_log", keys=("export_id",),
     description="one row per segment export: who, when, segment, rows, fields (never values)",
+    person=NO_PERSON,  # counts, field names and file names only
 )  # fmt: skip
 GOLD_EXPORT_LOG_SCHEMA = _schema(
     ("export_id", pa.string()),
@@ -375,3 +490,38 @@ GOLD_EXPORT_LOG_SCHEMA = _schema(
     ("format", pa.string()),
     ("files", pa.list_(pa.string())),
 )
+
+# ---- consent and privacy (issue 17; docs/runbook.md "Erasure") ---------------------------
+GOLD_PRIVACY_REQUESTS = Table(
+    "gold", "privacy_requests", keys=("request_id",),
+    description="erasure requests: kind, received, completed, status, rows deleted per table",
+    person=NO_PERSON,  # request IDs and counts, never the identifier's value
+)  # fmt: skip
+GOLD_PRIVACY_REQUESTS_SCHEMA = _schema(
+    ("request_id", pa.string()),
+    ("kind", pa.string()),  # customer_id | phone | email | national_id | source_record
+    ("received_at", UTC_TIMESTAMP),
+    ("completed_at", UTC_TIMESTAMP),
+    ("status", pa.string()),  # "completed" | "no_match"
+    ("customers_erased", pa.int64()),
+    ("records_erased", pa.int64()),
+    ("rows_deleted", pa.map_(pa.string(), pa.int64())),  # layer.table -> rows
+    ("files_redacted", pa.int64()),
+)
+PRIVACY_SUPPRESSION = Table(
+    "gold", "privacy_suppression", keys=("identifier_hash",),
+    description="salted hashes of erased identifiers: bronze quarantines rows carrying them",
+    person=NO_PERSON,  # HMAC-SHA256 digests only
+)  # fmt: skip
+PRIVACY_SUPPRESSION_SCHEMA = _schema(
+    ("identifier_hash", pa.string()),  # hex HMAC-SHA256 of "<kind>:<standardised value>"
+    ("kind", pa.string()),  # phone | email | national_id | source_record
+    ("request_id", pa.string()),
+    ("added_at", UTC_TIMESTAMP),
+)
+
+
+def all_tables() -> dict[str, Table]:
+    """Every table this module defines, by ``layer.name`` (the privacy stage erases from each)."""
+    tables = [v for v in globals().values() if isinstance(v, Table)] + list(BRONZE_TABLES.values())
+    return {t.qualified_name: t for t in tables}

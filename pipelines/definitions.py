@@ -7,6 +7,7 @@ import dagster as dg
 from assets.bronze import bronze_definitions
 from assets.features import features_definitions
 from assets.identity import identity_definitions
+from assets.privacy import privacy_definitions
 from assets.resources import build_resources
 from assets.segments import segments_definitions
 from assets.silver import silver_definitions
@@ -28,6 +29,7 @@ def build_definitions(
     settings = settings or load_settings(overrides=overrides)
     layers = dg.Definitions.merge(
         bronze_definitions(),
+        privacy_definitions(),
         silver_definitions(),
         identity_definitions(),
         features_definitions(),

@@ -23,6 +23,8 @@ class Stage:
 
 STAGES: tuple[Stage, ...] = (
     Stage("bronze", "bronze_job", partitioning="landing_day"),
+    # erasures before silver: no rebuilt table brings an erased person back (c360.privacy)
+    Stage("privacy", "privacy_job"),
     Stage("silver", "silver_job"),
     Stage("identity", "identity_job"),
     Stage("features", "features_job", partitioning="as_of_date"),

@@ -242,6 +242,7 @@ def silver_table_rules() -> dict[str, TableRules]:
     rules["person_records"] = TableRules.of(
         SILVER_PERSON_RECORDS_SCHEMA, SILVER_PERSON_RECORDS.keys
     )
+    rules["consent_events"] = TableRules.of(SILVER_SCHEMAS["consent_events"], ("event_id",))
     return rules
 
 

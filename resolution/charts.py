@@ -2,7 +2,8 @@
 
 Charts embed vega / vega-lite / vega-embed from the Splink wheel (``save_offline_chart``) and the
 cluster studio inlines its own scripts, so every file opens without network access. Sample
-waterfalls show scored pairs with personal data removed (match weights only).
+waterfalls show scored pairs with personal data removed (match weights only). The cluster
+studio (record values) is opt-in: ``save_charts(..., clusters=N)``.
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ def save_charts(
     result: MatchResult,
     reports_dir: Path,
     waterfall_pairs: int = 20,
-    clusters: int = 10,
+    clusters: int = 0,
     threshold: float | None = None,
     truth: pd.DataFrame | None = None,
 ) -> dict[str, Path]:
@@ -81,6 +82,10 @@ def save_charts(
 
     With ``threshold`` the threshold chart is written too (with P / R / F1 when ``truth``,
     ``record_id`` / ``person_id``, is given).
+
+    The cluster studio shows the clustered records' values (names, phones, e-mails): PII in a
+    report (issue 17), so it is drawn only when ``clusters`` > 0 is asked for (a debugging
+    session on a non-production lakehouse).
 
     A chart that cannot be drawn (e.g. no pair above the threshold for the waterfall) is
     logged and left out; the run does not fail on a report.
@@ -119,7 +124,7 @@ def save_charts(
     else:
         log.warning("no scored pair: waterfall chart left out")
 
-    if result.splink_clusters is not None and result.clustering.edges_above_threshold:
+    if clusters and result.splink_clusters is not None and result.clustering.edges_above_threshold:
         linker.visualisations.cluster_studio_dashboard(
             result.predictions,
             result.splink_clusters,

@@ -2,7 +2,8 @@
 
 Rules come from ``conf/survivorship.yaml`` (source priority, most recent, most frequent, follow
 another field; empty values never survive). Every surviving field ``f`` has ``f_source``: the
-``record_key`` it came from. Consent flags combine as false > true > null. The SQL is portable
+``record_key`` it came from. Consent is the ledger's latest decision per purpose
+(:mod:`c360.consent`). The SQL is portable
 (window functions, CASE) and runs on the matching backend: DuckDB locally, Spark on a cluster.
 """
 
@@ -16,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from c360.config import CONF_DIR
+from c360.consent import consent_extract_columns, consent_history, with_current_consent
 from c360.contract import SOURCE_SYSTEMS
 from c360.errors import ConfigurationError
 from c360.tables import GOLD_GOLDEN_RECORDS_SCHEMA, GOLDEN_SURVIVING_FIELDS
@@ -150,7 +152,11 @@ def golden_records_sql(config: SurvivorshipConfig, linked: str = "linked") -> st
             follow_joins.append(
                 f"LEFT JOIN base f_{field} ON f_{field}.record_key = w_{leader}.{leader}_source"
             )
-    tail = [c for c in GOLD_GOLDEN_RECORDS_SCHEMA.names if c.startswith(("consent_", "linked_"))]
+    tail = [
+        c
+        for c in GOLD_GOLDEN_RECORDS_SCHEMA.names
+        if c in CONSENT_FIELDS or c.startswith("linked_")
+    ]
     return (
         "WITH "
         + ",\n".join(ctes)
@@ -167,8 +173,12 @@ def build_golden_records(
     identity_map: pa.Table,
     backend: MatchingBackend,
     config: SurvivorshipConfig | None = None,
+    consent_events: pa.Table | None = None,
 ) -> pa.Table:
     """One golden record per customer of ``identity_map`` that has records in ``records``.
+
+    Consent columns come from the consent ledger (:mod:`c360.consent`): the records' consent
+    flags and ``consent_events`` (silver/consent_events), latest decision per purpose.
 
     Args:
         records: silver/person_records rows (Arrow).
@@ -201,4 +211,6 @@ def build_golden_records(
         + golden_records_sql(config).removeprefix("WITH ")
     )
     result = backend.sql_to_arrow(sql, {"records": pa.table(columns), "identity_map": keyed})
+    history = consent_history(records, identity_map, consent_events, consent_extract_columns())
+    result = with_current_consent(result, history)
     return result.select(GOLD_GOLDEN_RECORDS_SCHEMA.names).cast(GOLD_GOLDEN_RECORDS_SCHEMA)

@@ -82,7 +82,8 @@ def test_schedule_skips_a_day_that_is_not_complete(landing_zone, tmp_path):
 
 
 @pytest.mark.spark
-def test_a_successful_bronze_run_starts_the_silver_job(land, tmp_path, spark):
+def test_a_successful_bronze_run_starts_the_privacy_job_then_silver(land, tmp_path, spark):
+    # issue 17: the privacy stage (erasures) runs between bronze and silver
     raw = land("crm", "2026-11-01", {"contacts.csv": ""})
     defs = build_definitions({"raw_root": str(raw), "lakehouse_root": str(tmp_path / "lake")})
     instance = _instance(tmp_path)
@@ -91,7 +92,7 @@ def test_a_successful_bronze_run_starts_the_silver_job(land, tmp_path, spark):
         instance=instance, partition_key="2026-11-01"
     )
     assert result.success
-    sensor = next(s for s in defs.sensors if s.name == "after_bronze_run_silver")
+    sensor = next(s for s in defs.sensors if s.name == "after_bronze_run_privacy")
     context = dg.build_run_status_sensor_context(
         sensor_name=sensor.name,
         dagster_event=result.get_run_success_event(),
@@ -101,9 +102,11 @@ def test_a_successful_bronze_run_starts_the_silver_job(land, tmp_path, spark):
     request = sensor(context)
     assert isinstance(request, dg.RunRequest)
     assert request.run_key == f"after:{result.run_id}"
-    assert request.tags["c360/stage"] == "silver"
+    assert request.tags["c360/stage"] == "privacy"
     assert request.tags["c360/launched_by"] == f"after run {result.run_id}"
-    assert [target.job_name for target in sensor.targets] == ["silver_job"]
+    assert [target.job_name for target in sensor.targets] == ["privacy_job"]
+    after_privacy = next(s for s in defs.sensors if s.name == "after_privacy_run_silver")
+    assert [target.job_name for target in after_privacy.targets] == ["silver_job"]
 
 
 @pytest.mark.spark

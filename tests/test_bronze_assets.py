@@ -87,9 +87,10 @@ def test_c360_run_materialises_every_complete_day_and_summarises(two_days, tmp_p
     out = capsys.readouterr().out
     stages = len(STAGES)
     assert f"[1/{stages}] bronze: running (2 days)" in out
-    assert f"[2/{stages}] silver: running" in out
+    assert f"[2/{stages}] privacy: done" in out  # issue 17: erasures between bronze and silver
+    assert f"[3/{stages}] silver: running" in out
     # the identity stage runs on tiny extracts too (EM sessions without pairs are skipped)
-    assert f"[3/{stages}] identity: done" in out
+    assert f"[4/{stages}] identity: done" in out
     assert "c360 run: 2 days (2026-11-01 .. 2026-11-02)" in out
     crm_line = next(line for line in out.splitlines() if line.startswith("bronze/crm_contacts"))
     assert crm_line.split()[1:] == ["3", "1"]  # rows in the table, rows quarantined

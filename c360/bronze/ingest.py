@@ -18,6 +18,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from c360.bronze.erased import without_erased
 from c360.bronze.readers import PARSERS, AccountingError, IngestError, ParsedFile, Reject
 from c360.contract import (
     SOURCES,
@@ -251,7 +252,7 @@ def ingest_day(
         IngestError: see :func:`read_day`.
         AccountingError: the rows counted back in a table differ from the rows written.
     """
-    extract = read_day(raw_root, entity, day, unknown_files)
+    extract = without_erased(lake, read_day(raw_root, entity, day, unknown_files))
     kept = 0 if extract.folder_present else bronze_rows_of_day(lake, entity, day)
     written = (0, 0)
     if not kept:

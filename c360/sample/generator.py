@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from c360.contract import (
+    CONSENT_EVENTS,
     LOYALTY_POINTS,
     PERSON_SOURCES,
     SOURCES,
@@ -26,6 +27,7 @@ from c360.sample.consent import (
     build_person_consent,
     record_consent,
 )
+from c360.sample.consent_events import consent_events_of_day
 from c360.sample.extracts import master_extracts
 from c360.sample.noise import NoiseLog, ProfileNoiseSettings
 from c360.sample.people import Population, build_population
@@ -129,7 +131,7 @@ def generate_landing_zone(
     persons = population.persons
     extracts, consent, noise_log = _noisy_extracts(config, persons, records, activity, timeline)
     clock.done("noise", f"{len(noise_log):,} noise applications")
-    files, rows = _write_landing_days(config, out, day_dates, extracts, activity)
+    files, rows = _write_landing_days(config, out, day_dates, extracts, activity, records)
     clock.done("write", f"{len(files):,} files, {sum(rows.values()):,} rows under {out}")
     truth_rows, noise_counts = _write_truth(
         config, truth, population, records, consent, noise_log, rows
@@ -207,6 +209,7 @@ def _write_landing_days(
     day_dates: list[date],
     extracts: dict[str, dict[int, pd.DataFrame]],
     activity: Activity,
+    records: dict[str, pd.DataFrame],
 ) -> tuple[list[Path], dict[str, int]]:
     """Every source's files of every day, each day folder closed by _SUCCESS; files and rows."""
     files: list[Path] = []
@@ -224,6 +227,9 @@ def _write_landing_days(
             todays = frame.loc[frame["landed_day"] == day_index, list(entity.required_columns)]
             files.append(write_extract(out, entity, day, todays, file_format))
             rows[entity.name] = rows.get(entity.name, 0) + len(todays)
+        events = consent_events_of_day(records, day_index, day, config.seed)
+        files.append(write_extract(out, CONSENT_EVENTS, day, events, "csv"))
+        rows[CONSENT_EVENTS.name] = rows.get(CONSENT_EVENTS.name, 0) + len(events)
         for source in SOURCES:
             mark_complete(out, source, day)
     return files, rows

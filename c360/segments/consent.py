@@ -1,8 +1,10 @@
-"""Where a channel's current consent comes from: the one place issue 17's ledger will replace.
+"""Where a channel's current consent comes from: the golden record's per-purpose consent.
 
-Today the golden record holds ``consent_email`` / ``consent_sms`` (null = unknown = no consent);
-``conf/segments.yaml`` ``channel_consent`` maps each channel to its column, null when the channel
-has no consent source yet (zalo, call): nobody consents, every customer is excluded.
+The consent ledger (issue 17, c360/consent.py) gives the golden record ``consent_<purpose>``
+per purpose: the latest explicit decision, null when none (= no consent). ``conf/segments.yaml``
+``channel_consent`` maps each channel to its column (email, sms, zalo, call to consent_email,
+consent_sms, consent_zalo, consent_call); a channel mapped to null has no consent source:
+nobody consents, every customer is excluded.
 """
 
 from __future__ import annotations

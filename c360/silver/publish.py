@@ -17,6 +17,7 @@ from c360.lakehouse import Lakehouse
 from c360.quarantine import replace_silver_rejects
 from c360.silver.persons import build_person_records, person_records_build
 from c360.tables import (
+    SILVER_CONSENT_EVENTS,
     SILVER_LOYALTY_POINTS,
     SILVER_PERSON_RECORDS,
     SILVER_PERSON_TABLES,
@@ -34,12 +35,17 @@ SILVER_TABLES: dict[str, Table] = {
         SILVER_TRANSACTIONS,
         SILVER_LOYALTY_POINTS,
         SILVER_PERSON_RECORDS,
+        SILVER_CONSENT_EVENTS,
     )
 }
 # Silver tables an audit reads, per table (the reference flags of quality.expectations).
 REFERENCES = {"transactions": ["person_records"], "loyalty_points": ["loyalty_members"]}
 # Never shown in a preview (the UI's metadata must hold no personal data).
-PII_COLUMNS = {"phone_e164", "email", "national_id", "address", "address_folded", "raw_values"}
+PII_COLUMNS = {
+    "phone_e164", "email", "national_id", "address", "address_folded", "raw_values",
+    "full_name", "full_name_folded", "family_name", "middle_name", "given_name", "date_of_birth",
+    "card_number", "tax_code", "field_issues",
+}  # fmt: skip
 
 
 @dataclass

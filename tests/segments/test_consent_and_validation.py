@@ -28,7 +28,7 @@ def _members(result) -> set[str]:
         (None, {"C1", "C2", "C3", "C4", "C5", "C6"}, 0),
         ("email", {"C1", "C4", "C5", "C6"}, 2),  # C2 said no, C3 unknown (null): no consent
         ("sms", {"C1", "C2", "C5"}, 3),
-        ("zalo", set(), 6),  # no consent source yet: everybody excluded
+        ("zalo", set(), 6),  # nobody has a zalo decision (all null): everybody excluded
         ("call", set(), 6),
     ],
 )
