@@ -12,6 +12,7 @@ from c360.console import quiet_console
 from c360.errors import InputError, PermanentError
 from c360.sample import add_generate_command
 from c360.sql_endpoint.control import add_sql_command
+from pipelines.customer_cli import add_customer_command
 from pipelines.segment_cli import add_segment_command
 
 
@@ -203,6 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_generate_command(subparsers)
     add_segment_command(subparsers)
     add_sql_command(subparsers)
+    add_customer_command(subparsers)
     return parser
 
 
