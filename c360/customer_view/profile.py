@@ -37,7 +37,11 @@ from c360.tables import (
 
 _IDENTITY_COLUMNS = [name for name, _ in IDENTITY_FIELDS if name not in {"raw_values"}]
 _KEY_COLUMN = {system: table.keys[0] for system, table in SILVER_PERSON_TABLES.items()}
-_ENTITY_OF = {e.source: e for e in SOURCE_ENTITIES if e.source in SILVER_PERSON_TABLES}
+# the landing-zone entity of each person table (loyalty also lands points: match by table name)
+_ENTITY_OF = {
+    system: next(e for e in SOURCE_ENTITIES if e.name == table.name)
+    for system, table in SILVER_PERSON_TABLES.items()
+}
 
 
 class CustomerNotFound(LookupError):

@@ -63,14 +63,14 @@ def create_app(root: Path, config: CustomerViewConfig) -> FastAPI:
     templates = Jinja2Templates(directory=str(TEMPLATES))
     store = ViewStore(root)
 
-    def page(request: Request, name: str, lang: str | None, **context: Any) -> HTMLResponse:
+    def page(request: Request, template: str, lang: str | None, **context: Any) -> HTMLResponse:
         language = _language(lang)
 
         def t(key: str) -> str:
             return config.label(key, language)
 
         return templates.TemplateResponse(
-            request, name, {"t": t, "lang": language, "languages": LANGUAGES, **context}
+            request, template, {"t": t, "lang": language, "languages": LANGUAGES, **context}
         )
 
     @app.get("/", response_class=HTMLResponse)
@@ -110,19 +110,20 @@ def create_app(root: Path, config: CustomerViewConfig) -> FastAPI:
     @app.get("/segments/{name}", response_class=HTMLResponse)
     def segment(request: Request, name: str, lang: str | None = None) -> HTMLResponse:
         rows = [r for r in segment_counts(store) if r["segment"] == name]
-        return page(request, "segment.html", lang, name=name, rows=rows[::-1])
+        return page(request, "segment.html", lang, segment_name=name, rows=rows[::-1])
 
     return app
 
 
 def access_log_config() -> dict[str, Any]:
-    """uvicorn's logging config with :class:`PathOnlyAccessLog` on the access logger."""
+    """uvicorn's logging config with :class:`PathOnlyAccessLog` on the access logger (so every
+    handler, uvicorn's or an operator's, sees paths without query strings)."""
     from uvicorn.config import LOGGING_CONFIG
 
     config = {**LOGGING_CONFIG, "filters": {"path_only": {"()": PathOnlyAccessLog}}}
-    config["handlers"] = {
-        **LOGGING_CONFIG["handlers"],
-        "access": {**LOGGING_CONFIG["handlers"]["access"], "filters": ["path_only"]},
+    config["loggers"] = {
+        **LOGGING_CONFIG["loggers"],
+        "uvicorn.access": {**LOGGING_CONFIG["loggers"]["uvicorn.access"], "filters": ["path_only"]},
     }
     return config
 
