@@ -131,7 +131,7 @@ def _name_hits(store: ViewStore, folded: str, limit: int) -> list[tuple[str, str
         return []
     tokens = folded.split()
     with duckdb.connect() as con:
-        con.register("names", store.lake.arrow_dataset(SILVER_PERSON_RECORDS))
+        con.register("names", store.dataset(SILVER_PERSON_RECORDS))
         scored = con.sql(
             """
             SELECT record_key, jaro_winkler_similarity(full_name_folded, $name) AS score

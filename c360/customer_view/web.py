@@ -9,6 +9,11 @@ The app reads the lakehouse; it never writes.
 from __future__ import annotations
 
 import logging
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -139,4 +144,25 @@ def build_server(root: Path, config: CustomerViewConfig, host: str, port: int) -
     return uvicorn.Server(settings)
 
 
-__all__ = ["build_server", "create_app"]
+@contextmanager
+def running_server(root: Path, config: CustomerViewConfig) -> Iterator[str]:
+    """A server on a free loopback port in a background thread (tests, benchmarks); yields its
+    base URL once it answers, and stops and joins it on exit."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = build_server(root, config, "127.0.0.1", port)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            server.should_exit = True
+            raise RuntimeError(f"the customer view server did not start on port {port}")
+        time.sleep(0.05)
+    try:
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

@@ -115,7 +115,8 @@ def test_a_landed_phone_is_found_by_its_e164_form(generated):
 def browse(lake_root: Path, artefacts: Path = ARTEFACTS) -> Path:
     """Search a generated customer by phone in Chromium, open profile and explanation."""
     from playwright.sync_api import sync_playwright
-    from serving import serving
+
+    from c360.customer_view.web import running_server as serving
 
     store, config = ViewStore(lake_root), load_customer_view_config()
     profiles = (customer_profile(store, c, config) for c in sorted(_multi_record_customers(store)))

@@ -6,8 +6,9 @@ import logging
 
 import pytest
 import requests
-from serving import serving
 from view_lake import C1
+
+from c360.customer_view.web import running_server as serving
 
 
 @pytest.fixture
