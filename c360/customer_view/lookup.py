@@ -16,6 +16,7 @@ import pandas as pd
 import pyarrow.compute as pc
 
 from c360.customer_view.mask import mask
+from c360.customer_view.profile import merged_into
 from c360.customer_view.store import ViewStore, is_in
 from c360.standardise import IdentityColumns, standardise_identity
 from c360.tables import (
@@ -97,12 +98,8 @@ def _identifier_hits(store: ViewStore, keys: QueryKeys) -> list[tuple[str, str, 
     golden = store.rows(GOLD_GOLDEN_RECORDS, pc.field("customer_id") == keys.text, ["customer_id"])
     hits += [(c, "customer_id", 1.0) for c in golden.column(0).to_pylist()] if golden else []
     if not hits and store.exists(GOLD_IDENTITY_HISTORY):
-        merged = store.rows(
-            GOLD_IDENTITY_HISTORY,
-            (pc.field("customer_id") == keys.text) & (pc.field("event") == "merge"),
-            ["related_customer_id"],
-        )
-        hits += [(c, "customer_id (merged)", 1.0) for c in merged.column(0).to_pylist() if c]
+        survivor = merged_into(store, keys.text)
+        hits += [(survivor, "customer_id (merged)", 1.0)] if survivor else []
     record_id = keys.text.partition(":")[2] if ":" in keys.text else keys.text
     records = store.rows(
         GOLD_IDENTITY_MAP,

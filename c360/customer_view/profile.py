@@ -69,8 +69,7 @@ def golden_record(store: ViewStore, customer_id: str) -> dict[str, Any] | None:
     return rows[0] if rows else None
 
 
-def merged_into(store: ViewStore, customer_id: str) -> str | None:
-    """The surviving ID when ``customer_id`` was retired by a merge, else None."""
+def _merged_once(store: ViewStore, customer_id: str) -> str | None:
     rows = store.rows(
         GOLD_IDENTITY_HISTORY,
         (pc.field("customer_id") == customer_id) & (pc.field("event") == "merge"),
@@ -78,6 +77,21 @@ def merged_into(store: ViewStore, customer_id: str) -> str | None:
     ).to_pylist()
     rows.sort(key=lambda r: r["at"])
     return rows[-1]["related_customer_id"] if rows else None
+
+
+def merged_into(store: ViewStore, customer_id: str, max_hops: int = 50) -> str | None:
+    """The current ID when ``customer_id`` was retired by merges (followed hop by hop until
+    an ID with a golden record), else None."""
+    current, seen = customer_id, {customer_id}
+    for _ in range(max_hops):
+        survivor = _merged_once(store, current)
+        if survivor is None or survivor in seen:
+            break
+        current = survivor
+        seen.add(current)
+        if golden_record(store, current) is not None:
+            return current
+    return current if current != customer_id else None
 
 
 def _fields(golden: dict[str, Any]) -> list[dict[str, Any]]:

@@ -48,6 +48,7 @@ def test_lookup_by_customer_id_record_email_and_national_id(store):
 
 def test_a_retired_id_finds_the_customer_it_was_merged_into(store):
     assert _found(store, "C0000000003") == [(C1, "customer_id (merged)", 1.0)]
+    assert _found(store, "C0000000004") == [(C1, "customer_id (merged)", 1.0)]  # two hops
 
 
 def test_names_are_found_with_or_without_diacritics(store):

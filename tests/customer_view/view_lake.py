@@ -229,6 +229,9 @@ def build_view_lake(root: Path, consent_history: bool = True) -> Path:
          "customer_records": 1, "at": ts("2026-10-01T00:00:00")},
         {"run_id": "r1", "event": "merge", "customer_id": C3, "related_customer_id": C1,
          "records_moved": 1, "customer_records": 2, "at": ts("2026-11-01T00:00:00")},
+        {"run_id": "r9", "event": "merge", "customer_id": "C0000000004",  # C4 -> C3 -> C1
+         "related_customer_id": C3, "records_moved": 1, "customer_records": 2,
+         "at": ts("2026-10-15T00:00:00")},
         {"run_id": "r0", "event": "new", "customer_id": C2, "records_moved": 1,
          "customer_records": 1, "at": ts("2026-10-01T00:00:00")},
     ]  # fmt: skip
