@@ -126,7 +126,8 @@ def _landed_row(store: ViewStore, system: str, silver: dict[str, Any]) -> dict[s
         & (pc.field("_source_file") == silver["_source_file"])
         & (pc.field("_row_number") == silver["_row_number"])
     )
-    rows = store.rows(BRONZE_TABLES[entity.name], where).to_pylist()
+    columns = list(IDENTITY_COLUMNS_BY_SOURCE[system].landed().values())
+    rows = store.rows(BRONZE_TABLES[entity.name], where, columns).to_pylist()
     return rows[0] if rows else {}
 
 

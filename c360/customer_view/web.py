@@ -64,7 +64,12 @@ def segment_counts(store: ViewStore) -> list[dict[str, Any]]:
 
 def create_app(root: Path, config: CustomerViewConfig) -> FastAPI:
     """The web app over the lakehouse at ``root``."""
-    app = FastAPI(title="c360 customer view", docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(
+        title="c360 customer view", docs_url=None, redoc_url=None, openapi_url=None,
+        # FastAPI's OpenTelemetry hooks off: no request data leaves the process, whatever the
+        # OTEL_* environment says
+        telemetry={"tracing": False, "metrics": False, "logs": False, "auto_configure": False},
+    )  # fmt: skip
     templates = Jinja2Templates(directory=str(TEMPLATES))
     store = ViewStore(root)
 
