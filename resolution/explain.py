@@ -14,8 +14,9 @@ flow (issue: scale) re-points one function.
 from __future__ import annotations
 
 import logging
-import math
 
+import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from splink.internals.splink_dataframe import SplinkDataFrame
@@ -24,6 +25,7 @@ from c360.lakehouse import Lakehouse
 from c360.tables import (
     GOLD_IDENTITY_LINKS,
     GOLD_IDENTITY_LINKS_SCHEMA,
+    IDENTITY_LINK_COMPARISON,
     identity_link_bucket,
 )
 from resolution.clustering import guard_sql
@@ -106,41 +108,58 @@ def _level_names(config: IdentityConfig, in_model: set[str]) -> dict[str, dict[i
     return names
 
 
-def _weight(row: dict, name: str) -> float:
-    """log2 Bayes factor of one comparison (or term-frequency adjustment) of a scored pair.
+def _weights(table: pa.Table, name: str) -> np.ndarray:
+    """log2 Bayes factor of one comparison (or term-frequency adjustment) per scored pair.
 
     Splink 5 keeps it as ``mw_<name>`` (a match weight is a log2 Bayes factor); older
     releases kept ``bf_<name>``. A null level weighs 0.
     """
-    if row.get(f"mw_{name}") is not None:
-        return float(row[f"mw_{name}"])
-    factor = row.get(f"bf_{name}")
-    return math.log2(float(factor)) if factor is not None and float(factor) > 0 else 0.0
+    if f"mw_{name}" in table.column_names:
+        values = pc.cast(table[f"mw_{name}"], pa.float64()).to_numpy(zero_copy_only=False)
+        return np.nan_to_num(values.astype(np.float64), nan=0.0)
+    factors = pc.cast(table[f"bf_{name}"], pa.float64()).to_numpy(zero_copy_only=False)
+    factors = np.nan_to_num(factors.astype(np.float64), nan=1.0)
+    return np.log2(np.where(factors > 0, factors, 1.0))
 
 
-def _comparisons(row: dict, levels: dict[str, dict[int, str]]) -> list[dict]:
-    """Per comparison: its level and weight; term-frequency adjustments as their own rows."""
-    entries = []
-    for name, labels in levels.items():
-        gamma = row.get(f"gamma_{name}")
-        gamma = -1 if gamma is None else int(gamma)
-        entries.append(
-            {
-                "name": name,
-                "level": labels.get(gamma, str(gamma)),
-                "gamma": gamma,
-                "log2_bayes_factor": _weight(row, name),
-            }
-        )
-    for column in row:
-        if column.startswith(("mw_tf_adj_", "bf_tf_adj_")):
-            adjusted = column.removeprefix("mw_").removeprefix("bf_")
-            weight = _weight(row, adjusted)
-            if weight and not (column.startswith("bf_") and f"mw_{adjusted}" in row):
-                entries.append({"name": "tf:" + adjusted.removeprefix("tf_adj_"),
-                                "level": "term frequency", "gamma": None,
-                                "log2_bayes_factor": weight})  # fmt: skip
-    return entries
+def _tf_columns(table: pa.Table) -> list[str]:
+    """The term-frequency adjustments of the pairs (``tf_adj_<column>``), each once."""
+    names = [c.removeprefix("mw_").removeprefix("bf_") for c in table.column_names
+             if c.startswith(("mw_tf_adj_", "bf_tf_adj_"))]  # fmt: skip
+    return list(dict.fromkeys(names))
+
+
+def _comparisons(table: pa.Table, levels: dict[str, dict[int, str]]) -> pa.ListArray:
+    """Per pair, one struct per comparison (level, gamma, weight), then one per term-frequency
+    adjustment (``tf:<column>``; 0 where it did not apply). Built column-wise: no Python row
+    objects, whatever the number of pairs."""
+    n = table.num_rows
+    names, labels, gammas, weights = [], [], [], []
+    for name, by_value in levels.items():
+        gamma = pc.fill_null(pc.cast(table[f"gamma_{name}"], pa.int32()), -1).to_numpy()
+        lookup = pd.Series(gamma).map(by_value)
+        names.append(np.full(n, name, dtype=object))
+        labels.append(lookup.where(lookup.notna(), pd.Series(gamma).astype(str)).to_numpy())
+        gammas.append(gamma.astype(np.float64))
+        weights.append(_weights(table, name))
+    for adjusted in _tf_columns(table):
+        names.append(np.full(n, "tf:" + adjusted.removeprefix("tf_adj_"), dtype=object))
+        labels.append(np.full(n, "term frequency", dtype=object))
+        gammas.append(np.full(n, np.nan))
+        weights.append(_weights(table, adjusted))
+    width = len(names)
+    gamma_values = np.column_stack(gammas).ravel() if width else np.array([])
+    values = pa.StructArray.from_arrays(
+        [
+            pa.array(np.column_stack(names).ravel() if width else [], pa.string()),
+            pa.array(np.column_stack(labels).ravel() if width else [], pa.string()),
+            pa.array(gamma_values, pa.float64(), from_pandas=True).cast(pa.int32()),
+            pa.array(np.column_stack(weights).ravel() if width else [], pa.float64()),
+        ],
+        fields=list(IDENTITY_LINK_COMPARISON),
+    )
+    offsets = pa.array(np.arange(0, n * width + 1, max(width, 1))[: n + 1], pa.int32())
+    return pa.ListArray.from_arrays(offsets, values)
 
 
 def identity_links(
@@ -172,40 +191,38 @@ def identity_links(
     return _to_links(table, identity_map, _level_names(config, in_model), run_id)
 
 
-def _customer_of(identity_map: pa.Table) -> dict[str, str]:
+def _record_customers(identity_map: pa.Table) -> pa.Table:
+    """``record_key, customer_id`` of the run's identity map."""
     keys = pc.binary_join_element_wise(
         identity_map["source_system"], identity_map["source_record_id"], ":"
     )
-    return dict(zip(keys.to_pylist(), identity_map["customer_id"].to_pylist(), strict=True))
+    return pa.table({"record_key": keys, "customer_id": identity_map["customer_id"]})
+
+
+def _customer_column(table: pa.Table, customers: pa.Table, key: str, name: str) -> pa.Table:
+    """``table`` with ``name``: the customer of the record in column ``key`` (null: none)."""
+    position = pc.index_in(table[key], value_set=customers["record_key"])
+    return table.append_column(name, pc.take(customers["customer_id"], position))
 
 
 def _to_links(
     table: pa.Table, identity_map: pa.Table, levels: dict[str, dict[int, str]], run_id: str
 ) -> pa.Table:
-    customer_of = _customer_of(identity_map)
-    rows = []
-    for row in table.to_pylist():
-        customer = customer_of.get(row["filed_under"])
-        if customer is None:  # a record the map does not hold: nothing to explain it under
-            continue
-        rows.append(
-            {
-                "customer_bucket": identity_link_bucket(customer),
-                "customer_id": customer,
-                "link": row["link"],
-                "reason": row["reason"],
-                "record_key_l": row["record_key_l"],
-                "record_key_r": row["record_key_r"],
-                "customer_id_l": customer_of.get(row["record_key_l"]),
-                "customer_id_r": customer_of.get(row["record_key_r"]),
-                "match_weight": row["match_weight"],
-                "match_probability": row["match_probability"],
-                "comparisons": _comparisons(row, levels),
-                "run_id": run_id,
-            }
-        )
-    rows.sort(key=lambda r: (r["customer_id"], r["link"], r["record_key_l"], r["record_key_r"]))
-    return pa.Table.from_pylist(rows, schema=GOLD_IDENTITY_LINKS_SCHEMA)
+    """The scored pairs as ``gold/identity_links`` rows, sorted by customer, link, pair."""
+    customers = _record_customers(identity_map)
+    base = table.select(["filed_under", "link", "reason", "record_key_l", "record_key_r",
+                         "match_weight", "match_probability"])  # fmt: skip
+    base = base.append_column("comparisons", _comparisons(table, levels))
+    for key, name in (("filed_under", "customer_id"), ("record_key_l", "customer_id_l"),
+                      ("record_key_r", "customer_id_r")):  # fmt: skip
+        base = _customer_column(base, customers, key, name)
+    base = base.filter(pc.is_valid(base["customer_id"]))  # records the map does not hold
+    buckets = [identity_link_bucket(c) for c in base["customer_id"].to_pylist()]
+    base = base.append_column("customer_bucket", pa.array(buckets, pa.int32()))
+    base = base.append_column("run_id", pa.array([run_id] * base.num_rows, pa.string()))
+    base = base.sort_by([("customer_id", "ascending"), ("link", "ascending"),
+                         ("record_key_l", "ascending"), ("record_key_r", "ascending")])  # fmt: skip
+    return base.select(GOLD_IDENTITY_LINKS_SCHEMA.names).cast(GOLD_IDENTITY_LINKS_SCHEMA)
 
 
 def write_identity_links(

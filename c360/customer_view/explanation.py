@@ -31,7 +31,10 @@ REASONS = {
 
 def _waterfall(row: dict[str, Any]) -> list[dict[str, Any]]:
     """Prior first, then each comparison (their weights add up to the match weight)."""
-    comparisons = row["comparisons"] or []
+    comparisons = [  # a term-frequency adjustment that did not apply weighs 0: left out
+        c for c in row["comparisons"] or []
+        if not (c["name"].startswith("tf:") and c["log2_bayes_factor"] == 0)
+    ]  # fmt: skip
     total = sum(c["log2_bayes_factor"] for c in comparisons)
     prior = {"name": "prior", "level": None, "gamma": None,
              "log2_bayes_factor": round(row["match_weight"] - total, 4)}  # fmt: skip
