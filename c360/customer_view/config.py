@@ -44,6 +44,7 @@ class Label(_Section):
 class CustomerViewConfig(_Section):
     find_limit: int = Field(20, ge=1, le=500)
     timeline_page_size: int = Field(20, ge=1, le=500)
+    refresh_seconds: float = Field(30.0, ge=0)
     key_features: tuple[str, ...] = ()
     server: ServerConfig = Field(default_factory=ServerConfig)
     labels: dict[str, Label] = Field(default_factory=dict)

@@ -71,7 +71,7 @@ def create_app(root: Path, config: CustomerViewConfig) -> FastAPI:
         telemetry={"tracing": False, "metrics": False, "logs": False, "auto_configure": False},
     )  # fmt: skip
     templates = Jinja2Templates(directory=str(TEMPLATES))
-    store = ViewStore(root)
+    store = ViewStore(root, config.refresh_seconds)
 
     def page(request: Request, template: str, lang: str | None, **context: Any) -> HTMLResponse:
         language = _language(lang)
