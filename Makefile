@@ -9,7 +9,7 @@ DEMO := .c360/demo
 DEMO_PEOPLE ?= 2000
 DEMO_DAYS ?= 2
 
-.PHONY: setup demo test lint dagster-dev check-prereqs clean
+.PHONY: setup demo test lint dagster-dev check-prereqs browser clean
 
 check-prereqs:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { \
@@ -25,7 +25,15 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev]'
 	touch $(STAMP)
 
-setup: check-prereqs $(STAMP)
+setup: check-prereqs $(STAMP) browser
+
+# Headless Chromium for the customer view's browser test (tests/customer_view/test_browser.py):
+# Debian's package, driven by Playwright (`playwright install` cannot download offline). Quick
+# when it is already there; apt-get needs root (CI containers are).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the browser test"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
 demo: setup
 	rm -rf $(DEMO)

@@ -17,6 +17,7 @@ from c360.tables import (
     SILVER_PERSON_RECORDS,
 )
 from resolution.config import load_identity_config
+from resolution.explain import write_identity_links
 from resolution.golden import build_golden_records
 from resolution.linker import make_backend
 from resolution.run import commit_identity, previous_identity, repair_identity, resolve_identities
@@ -107,6 +108,9 @@ def identity_map(
         truth_root=_truth_root(config, matcher),
     )
     commit_identity(lake, run, run_id, at)
+    write_identity_links(
+        lake, run.match, run.identity_map, matching, matcher.match_probability_threshold, run_id
+    )
     if run.warnings:
         context.log.warning("; ".join(run.warnings))
     charts = {f"chart_{k}": dg.MetadataValue.path(str(v)) for k, v in run.charts.items()}

@@ -5,6 +5,7 @@ Code refers to tables by these constants; only :mod:`c360.lakehouse` turns them 
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -490,6 +491,47 @@ GOLD_EXPORT_LOG_SCHEMA = _schema(
     ("format", pa.string()),
     ("files", pa.list_(pa.string())),
 )
+
+# ---- why records were linked (issue 19; resolution/explain.py writes, c360/customer_view reads)
+# One row per scored pair filed under the customer it explains: the accepted edges holding each
+# cluster together, and each record's top refused pairs (filed under that record's customer).
+# Partitioned by a hash bucket of customer_id so one customer reads one small partition.
+IDENTITY_LINK_BUCKETS = 32
+GOLD_IDENTITY_LINKS = Table(
+    "gold", "identity_links", partition_by=("customer_bucket",),
+    keys=("customer_id", "record_key_l", "record_key_r"),
+    description="scored pairs that hold each customer together or kept records apart, and why",
+    person=PersonKey("customer_id", ("customer_id", "customer_id_l", "customer_id_r")),
+)  # fmt: skip
+IDENTITY_LINK_COMPARISON = pa.struct(
+    [
+        pa.field("name", pa.string()),  # the comparison of conf/identity.yaml
+        pa.field("level", pa.string()),  # its level label ("exact", "fuzzy", "else", "null")
+        pa.field("gamma", pa.int32()),  # Splink's comparison-vector value
+        pa.field("log2_bayes_factor", pa.float64()),  # the level's weight (0 for null)
+    ]
+)
+GOLD_IDENTITY_LINKS_SCHEMA = _schema(
+    ("customer_bucket", pa.int32()),  # identity_link_bucket(customer_id)
+    ("customer_id", pa.string()),  # the customer this row explains
+    ("link", pa.string()),  # "accepted" | "refused"
+    # refused: "below_threshold" | "guard.personal_evidence" | "guard.contradictions"
+    #          | "guard.split_conflicting_clusters"; accepted: null
+    ("reason", pa.string()),
+    ("record_key_l", pa.string()),
+    ("record_key_r", pa.string()),
+    ("customer_id_l", pa.string()),
+    ("customer_id_r", pa.string()),
+    ("match_weight", pa.float64()),
+    ("match_probability", pa.float64()),
+    ("comparisons", pa.list_(IDENTITY_LINK_COMPARISON)),
+    ("run_id", pa.string()),
+)
+
+
+def identity_link_bucket(customer_id: str) -> int:
+    """The ``customer_bucket`` partition of a customer's rows in gold/identity_links."""
+    return zlib.crc32(customer_id.encode("utf-8")) % IDENTITY_LINK_BUCKETS
 
 # ---- consent and privacy (issue 17; docs/runbook.md "Erasure") ---------------------------
 GOLD_PRIVACY_REQUESTS = Table(
