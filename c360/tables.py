@@ -533,6 +533,7 @@ def identity_link_bucket(customer_id: str) -> int:
     """The ``customer_bucket`` partition of a customer's rows in gold/identity_links."""
     return zlib.crc32(customer_id.encode("utf-8")) % IDENTITY_LINK_BUCKETS
 
+
 # ---- consent and privacy (issue 17; docs/runbook.md "Erasure") ---------------------------
 GOLD_PRIVACY_REQUESTS = Table(
     "gold", "privacy_requests", keys=("request_id",),

@@ -12,8 +12,8 @@ from c360.console import quiet_console
 from c360.errors import InputError, PermanentError
 from c360.sample import add_generate_command
 from c360.sql_endpoint.control import add_sql_command
-from pipelines.privacy_cli import add_forget_command
 from pipelines.customer_cli import add_customer_command
+from pipelines.privacy_cli import add_forget_command
 from pipelines.segment_cli import add_segment_command
 
 

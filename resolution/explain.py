@@ -7,8 +7,7 @@ threshold and passing the guard) and, per record, its best refused pairs with th
 match weight and, per comparison, its level and log2 Bayes factor (a waterfall's rows; a
 term-frequency adjustment is a row of its own, ``tf:<column>``).
 
-The scored pairs are read through :func:`scored_pairs` only, so a change in how predictions
-flow (issue: scale) re-points one function.
+The scored pairs are read through :func:`resolution.pipeline.scored_pairs` only.
 """
 
 from __future__ import annotations
@@ -30,7 +29,7 @@ from c360.tables import (
 )
 from resolution.clustering import guard_sql
 from resolution.config import IdentityConfig, level_values
-from resolution.pipeline import MatchResult
+from resolution.pipeline import MatchResult, scored_pairs
 
 log = logging.getLogger(__name__)
 
@@ -38,11 +37,12 @@ REFUSED_PER_RECORD = 3  # the most similar pairs kept apart, per record
 NULL_LEVEL = "null"
 
 
-def scored_pairs(match: MatchResult) -> SplinkDataFrame:
-    """Splink's scored pairs of the run (``gamma_`` / ``bf_`` columns retained)."""
-    if match.predictions is None:
+def _scored_pairs(match: MatchResult) -> SplinkDataFrame:
+    """The run's scored pairs (resolution.pipeline.scored_pairs), or a clear error."""
+    pairs = scored_pairs(match)
+    if pairs is None:
         raise ValueError("the match result holds no predictions to explain")
-    return match.predictions
+    return pairs
 
 
 def _columns(frame: SplinkDataFrame) -> list[str]:
@@ -180,7 +180,7 @@ def identity_links(
         run_id: the run's id, kept on every row.
         refused_per_record: refused pairs kept per record (most similar first).
     """
-    pairs, clusters = scored_pairs(match), match.splink_clusters
+    pairs, clusters = _scored_pairs(match), match.splink_clusters
     in_model = {c["output_column_name"] for c in match.model.splink_model["comparisons"]}
     sql = _links_sql(pairs, clusters, config, in_model, threshold, refused_per_record)
     result = pairs.db_api.query_sql(sql)
