@@ -15,9 +15,9 @@ import duckdb
 import pandas as pd
 import pyarrow.compute as pc
 
-from c360.customer_view.mask import mask
 from c360.customer_view.profile import merged_into
 from c360.customer_view.store import ViewStore, is_in
+from c360.masking import mask
 from c360.standardise import IdentityColumns, standardise_identity
 from c360.tables import (
     GOLD_GOLDEN_RECORDS,

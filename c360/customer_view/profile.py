@@ -232,7 +232,7 @@ def customer_profile(
         "fields": _fields(golden),
         "first_seen": plain(golden.get("first_seen")),
         "last_seen": plain(golden.get("last_seen")),
-        "consent": current_consent(golden, records),
+        "consent": current_consent(golden),
         "linked_records": records,
         "identity_history": identity_history(store, customer_id),
         "timeline": timeline_page(store, customer_id, keys, page, config.timeline_page_size),

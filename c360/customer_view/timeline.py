@@ -9,9 +9,8 @@ from typing import Any
 
 import pyarrow.compute as pc
 
-from c360.customer_view.consent import GOLD_CONSENT_HISTORY
 from c360.customer_view.store import ViewStore, is_in
-from c360.tables import SILVER_LOYALTY_POINTS, SILVER_TRANSACTIONS
+from c360.tables import GOLD_CONSENT_HISTORY, SILVER_LOYALTY_POINTS, SILVER_TRANSACTIONS
 
 _TRANSACTION_COLUMNS = [
     "transaction_id", "record_key", "transaction_ts", "status", "amount", "currency",

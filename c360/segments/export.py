@@ -14,6 +14,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from c360.lakehouse import Lakehouse
+from c360.masking import mask
 from c360.segments.engine import Evaluation
 from c360.segments.model import FieldCatalog, SegmentConfigError, SegmentsConfig
 from c360.tables import GOLD_EXPORT_LOG, GOLD_EXPORT_LOG_SCHEMA
@@ -23,26 +24,7 @@ Language = Literal["en", "vi"]
 FORMATS = ("csv", "xlsx", "parquet")
 
 
-# ---- masking -------------------------------------------------------------------------------
-def mask(value: object, kind: str) -> object:
-    """A personal value made unrecognisable but still telling (``+849******78``, ``n***@x.vn``)."""
-    if value is None:
-        return None
-    text = str(value)
-    if kind == "name":
-        return " ".join(token[0] + "***" for token in text.split())
-    if kind == "phone":
-        return text[:4] + "*" * max(len(text) - 6, 0) + text[-2:] if len(text) > 6 else "***"
-    if kind == "email":
-        local, _, domain = text.partition("@")
-        return f"{local[:1]}***@{domain}" if domain else "***"
-    if kind == "national_id":
-        return "*" * max(len(text) - 3, 3) + text[-3:] if len(text) > 3 else "***"
-    if kind == "date":
-        return text[:4] + "-**-**"
-    return "***"  # address
-
-
+# ---- masking (the rules live in c360/masking.py) -----------------------------------------
 def masked_rows(table: pa.Table, config: SegmentsConfig) -> list[dict]:
     """Rows of ``table`` (a small sample) with every PII column masked."""
     rows = table.to_pylist()

@@ -19,6 +19,7 @@ import yaml
 
 from c360.config import CONF_DIR
 from c360.errors import ConfigurationError
+from c360.masking import MASK_KINDS
 
 SEGMENTS_FILE = CONF_DIR / "segments.yaml"
 CHANNELS = ("email", "sms", "zalo", "call")
@@ -38,7 +39,7 @@ OPERATORS_BY_KIND: dict[str, tuple[str, ...]] = {
     "date": ("=", "!=", *ORDER_OPS, "between", *RELATIVE_OPS, *NULL_OPS),
     "timestamp": ("=", "!=", *ORDER_OPS, "between", *RELATIVE_OPS, *NULL_OPS),
 }
-PII_KINDS = ("name", "phone", "email", "national_id", "address", "date")
+PII_KINDS = MASK_KINDS  # c360/masking.py
 
 
 class SegmentConfigError(ConfigurationError):

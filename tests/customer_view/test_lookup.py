@@ -6,7 +6,7 @@ import pytest
 from view_lake import C1, C2
 
 from c360.customer_view.lookup import find_customers, standardise_query
-from c360.customer_view.mask import mask
+from c360.masking import mask
 
 
 @pytest.mark.parametrize(

@@ -31,16 +31,16 @@ def test_show_json_fields_and_provenance(capsys, view_root):
 def test_show_json_consent_per_purpose_with_source_and_date(capsys, view_root):
     profile = _cli_json(capsys, "show", C1, "--lakehouse", str(view_root))
     consent = {c["purpose"]: c for c in profile["consent"]}
-    assert set(consent) == {"email", "sms", "data_use"}
+    assert set(consent) == {"email", "sms", "zalo", "call", "profiling", "third_party_sharing"}
     # the per-purpose columns of the golden record (issue 17's shape)
     assert consent["email"] == {"purpose": "email", "column": "consent_email", "value": True,
                                 "status": "granted", "source": "crm:K1",
                                 "at": "2026-09-01T09:00:00+00:00"}  # fmt: skip
-    # no consent_sms_source column yet: the latest linked record stating the value
     assert consent["sms"]["status"] == "withdrawn"
     assert consent["sms"]["source"] == "crm:K1"
     assert consent["sms"]["at"] == "2026-10-30T08:00:00+00:00"
-    assert consent["data_use"]["status"] == "no_decision" and consent["data_use"]["source"] is None
+    assert consent["profiling"]["status"] == "no_decision"
+    assert consent["profiling"]["source"] is None
 
 
 def test_show_json_linked_records_with_landed_values_that_differ(capsys, view_root):

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from c360.customer_view.consent import GOLD_CONSENT_HISTORY
 from c360.lakehouse import Lakehouse
 from c360.tables import (
     BRONZE_TABLES,
+    GOLD_CONSENT_HISTORY,
     GOLD_CUSTOMER_FEATURES,
     GOLD_GOLDEN_RECORDS,
     GOLD_GOLDEN_RECORDS_SCHEMA,
@@ -114,12 +114,11 @@ def _golden() -> pa.Table:
           "full_name_source": "erp:E7", "phone_e164_source": "erp:E7",
           "first_seen": ts("2024-05-05T00:00:00"),
           "last_seen": ts("2026-09-09T00:00:00")}  # fmt: skip
-    golden = _table([c1, c2], GOLD_GOLDEN_RECORDS_SCHEMA)
-    # the per-purpose consent shape of issue 17, for email only: read generically
-    golden = golden.append_column("consent_email_source", pa.array(["crm:K1", None]))
-    return golden.append_column(
-        "consent_email_at", pa.array([ts("2026-09-01T09:00:00"), None], pa.timestamp("us", "UTC"))
-    )
+    c1["consent_email_source"] = "crm:K1"
+    c1["consent_email_at"] = ts("2026-09-01T09:00:00")
+    c1["consent_sms_source"] = "crm:K1"
+    c1["consent_sms_at"] = ts("2026-10-30T08:00:00")
+    return _table([c1, c2], GOLD_GOLDEN_RECORDS_SCHEMA)
 
 
 def _links() -> pa.Table:

@@ -9,8 +9,9 @@ import pyarrow.parquet as pq
 import pytest
 from openpyxl import load_workbook
 
+from c360.masking import mask
 from c360.segments.engine import evaluate
-from c360.segments.export import export_members, mask, masked_rows, resolve_fields
+from c360.segments.export import export_members, masked_rows, resolve_fields
 from c360.segments.model import SegmentConfigError, parse_filter
 from c360.tables import GOLD_EXPORT_LOG
 from pipelines.cli import main
