@@ -28,6 +28,7 @@ from pathlib import Path
 # Import the packages of this checkout (not another editable install of c360).
 _HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(_HERE.parent))
+sys.path.insert(0, str(_HERE))  # the shared benchmark helpers (synthetic.py)
 
 import argparse
 import json
@@ -40,7 +41,6 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -50,6 +50,7 @@ from itertools import pairwise
 from typing import Any
 
 import psutil
+from synthetic import PeakMemory
 
 from c360.config import load_settings
 from c360.console import quiet_console
@@ -57,7 +58,6 @@ from c360.console import quiet_console
 RESULTS = _HERE / "results" / "pipeline.json"
 START_DAY = date(2025, 10, 1)
 STAGE_ORDER = ("generate", "bronze", "silver", "identity", "features")
-SAMPLE_INTERVAL_SECONDS = 0.2
 MB = 2**20
 
 # Rough needs per size, used until the results file holds two measured sizes (then the two
@@ -85,64 +85,6 @@ log = logging.getLogger("benchmarks.pipeline")
 
 # ---------------------------------------------------------------------------------------------
 # Memory sampling (runs in the per-size subprocess)
-
-
-class PeakMemory:
-    """Peak resident memory of this process and all its descendants, sampled in a thread.
-
-    The figures are sums of RSS over processes, so pages shared between them count twice;
-    for the JVM and Python this overstates by little.
-    """
-
-    def __init__(self, interval_seconds: float = SAMPLE_INTERVAL_SECONDS) -> None:
-        self._process = psutil.Process()
-        self._interval = interval_seconds
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample_forever, daemon=True)
-        self._peaks = {"python": 0, "children": 0, "tree": 0}
-
-    def __enter__(self) -> PeakMemory:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _sample_forever(self) -> None:
-        while not self._stop.wait(self._interval):
-            self.sample()
-
-    def sample(self) -> None:
-        """Take one sample now and raise the peaks it exceeds."""
-        python_bytes = self._process.memory_info().rss
-        children_bytes = 0
-        for child in self._process.children(recursive=True):
-            try:
-                children_bytes += child.memory_info().rss
-            except (psutil.NoSuchProcess, psutil.AccessDenied):
-                continue  # a Python worker that just exited
-        with self._lock:
-            self._peaks["python"] = max(self._peaks["python"], python_bytes)
-            self._peaks["children"] = max(self._peaks["children"], children_bytes)
-            self._peaks["tree"] = max(self._peaks["tree"], python_bytes + children_bytes)
-
-    def reset(self) -> None:
-        """Start a new measurement window (one per stage)."""
-        with self._lock:
-            self._peaks = dict.fromkeys(self._peaks, 0)
-        self.sample()
-
-    def peaks_mb(self) -> dict[str, int]:
-        """Peaks since the last reset: whole tree, this Python process, its children (JVM...)."""
-        self.sample()
-        with self._lock:
-            return {
-                "peak_rss_mb": round(self._peaks["tree"] / MB),
-                "peak_rss_python_mb": round(self._peaks["python"] / MB),
-                "peak_rss_children_mb": round(self._peaks["children"] / MB),
-            }
 
 
 # ---------------------------------------------------------------------------------------------

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -230,13 +229,24 @@ def save_per_size(path: Path, group: str, size: str, figures: dict[str, Any]) ->
     path.write_text(json.dumps({**saved, group: entries}, indent=2, ensure_ascii=False) + "\n")
 
 
-class PeakMemory:
-    """Peak resident memory of this process plus its children (sampled every 0.2 s)."""
+SAMPLE_INTERVAL_SECONDS = 0.2
+MB = 2**20
 
-    def __init__(self) -> None:
-        self.peak_bytes = 0
+
+class PeakMemory:
+    """Peak resident memory of this process and all its descendants, sampled in a thread.
+
+    The figures are sums of RSS over processes, so pages shared between them count twice;
+    for the JVM and Python this overstates by little.
+    """
+
+    def __init__(self, interval_seconds: float = SAMPLE_INTERVAL_SECONDS) -> None:
+        self._process = psutil.Process()
+        self._interval = interval_seconds
+        self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread = threading.Thread(target=self._sample_forever, daemon=True)
+        self._peaks = {"python": 0, "children": 0, "tree": 0}
 
     def __enter__(self) -> PeakMemory:
         self._thread.start()
@@ -246,21 +256,43 @@ class PeakMemory:
         self._stop.set()
         self._thread.join()
 
-    def _run(self) -> None:
-        process = psutil.Process()
-        while not self._stop.is_set():
-            total = 0
-            for member in [process, *process.children(recursive=True)]:
-                try:
-                    total += member.memory_info().rss
-                except (psutil.NoSuchProcess, psutil.AccessDenied):
-                    continue
-            self.peak_bytes = max(self.peak_bytes, total)
-            time.sleep(0.2)
+    def _sample_forever(self) -> None:
+        while not self._stop.wait(self._interval):
+            self.sample()
+
+    def sample(self) -> None:
+        """Take one sample now and raise the peaks it exceeds."""
+        python_bytes = self._process.memory_info().rss
+        children_bytes = 0
+        for child in self._process.children(recursive=True):
+            try:
+                children_bytes += child.memory_info().rss
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
+                continue  # a Python worker that just exited
+        with self._lock:
+            self._peaks["python"] = max(self._peaks["python"], python_bytes)
+            self._peaks["children"] = max(self._peaks["children"], children_bytes)
+            self._peaks["tree"] = max(self._peaks["tree"], python_bytes + children_bytes)
 
     def reset(self) -> None:
-        self.peak_bytes = 0
+        """Start a new measurement window (one per stage)."""
+        with self._lock:
+            self._peaks = dict.fromkeys(self._peaks, 0)
+        self.sample()
+
+    def peaks_mb(self) -> dict[str, int]:
+        """Peaks since the last reset: whole tree, this Python process, its children (JVM...)."""
+        self.sample()
+        with self._lock:
+            return {
+                "peak_rss_mb": round(self._peaks["tree"] / MB),
+                "peak_rss_python_mb": round(self._peaks["python"] / MB),
+                "peak_rss_children_mb": round(self._peaks["children"] / MB),
+            }
 
     @property
     def peak_gib(self) -> float:
-        return round(self.peak_bytes / 2**30, 2)
+        """Peak of the whole process tree since the last reset, in GiB."""
+        self.sample()
+        with self._lock:
+            return round(self._peaks["tree"] / 2**30, 2)
