@@ -34,12 +34,13 @@ def test_every_table_declares_how_it_names_a_person():
 def test_a_table_on_disk_without_an_erasure_rule_stops_the_stage(tmp_path):
     from deltalake import write_deltalake
 
-    write_deltalake(str(tmp_path / "gold" / "identity_links"), pa.table({"customer_id": ["C1"]}))
+    # a gold table nobody declared in c360/tables.py (one added later without an erasure rule)
+    write_deltalake(str(tmp_path / "gold" / "churn_scores"), pa.table({"customer_id": ["C1"]}))
     write_deltalake(str(tmp_path / "gold" / "golden_records"), pa.table({"customer_id": ["C1"]}))
-    with pytest.raises(UnknownTableError, match=r"gold/identity_links.*person=PersonKey"):
+    with pytest.raises(UnknownTableError, match=r"gold/churn_scores.*person=PersonKey"):
         tables_on_disk(tmp_path)
-    (tmp_path / "gold" / "identity_links").rename(tmp_path / "gold_identity_links_moved")
-    with pytest.raises(UnknownTableError, match="gold_identity_links_moved"):
+    (tmp_path / "gold" / "churn_scores").rename(tmp_path / "gold_churn_scores_moved")
+    with pytest.raises(UnknownTableError, match="gold_churn_scores_moved"):
         tables_on_disk(tmp_path)
 
 
