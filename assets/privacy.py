@@ -6,7 +6,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from assets.policies import OWNERS
+from assets.policies import OWNERS, TRANSIENT_RETRY, retry_transient_only
 from assets.resources import LakehouseResource, LandingZoneResource
 from c360.consent import consent_extract_columns, consent_history, read_consent_events
 from c360.lakehouse import Lakehouse
@@ -31,6 +31,7 @@ def _lake(lakehouse: LakehouseResource) -> Lakehouse:
 
 
 @dg.asset(
+    retry_policy=TRANSIENT_RETRY,
     key=PRIVACY_REQUESTS_KEY,
     deps=[t.asset_key for t in BRONZE_TABLES.values()],
     kinds={"delta", "python"},
@@ -44,6 +45,7 @@ def _lake(lakehouse: LakehouseResource) -> Lakehouse:
     ),
     metadata={"table": GOLD_PRIVACY_REQUESTS.qualified_name},
 )
+@retry_transient_only
 def privacy_requests(
     context: dg.AssetExecutionContext,
     lakehouse: LakehouseResource,
@@ -96,6 +98,7 @@ def no_overdue_erasure(
 
 
 @dg.asset(
+    retry_policy=TRANSIENT_RETRY,
     key=GOLD_CONSENT_HISTORY.asset_key,
     deps=[
         SILVER_PERSON_RECORDS.asset_key,
@@ -112,6 +115,7 @@ def no_overdue_erasure(
     ),
     metadata={"table": GOLD_CONSENT_HISTORY.qualified_name},
 )
+@retry_transient_only
 def consent_history_asset(lakehouse: LakehouseResource) -> dg.MaterializeResult:
     lake = _lake(lakehouse)
     history = consent_history(
