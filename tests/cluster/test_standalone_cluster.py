@@ -86,7 +86,7 @@ def _base_env() -> dict[str, str]:
     return env | {
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
         "SPARK_LOCAL_IP": "127.0.0.1",
-        "C360_SPARK_DRIVER_MEMORY": "2g",  # tests keep the driver small
+        "C360_SPARK_DRIVER_MEMORY": "4g",  # 2g ran out of heap in serve-Arrow after the merge
     }
 
 
