@@ -156,7 +156,9 @@ def browse(lake_root: Path, artefacts: Path = ARTEFACTS) -> Path:
     return artefacts / "profile.png"
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is missing: make setup")
 def test_browser_search_profile_and_explanation(generated):
+    # `make setup` installs Debian's chromium; without it the test fails rather than skips, so a
+    # broken setup cannot pass CI silently.
+    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: run `make setup` (apt-get install chromium)"
     screenshot = browse(generated[0])
     assert screenshot.stat().st_size > 10_000
