@@ -91,8 +91,17 @@ def build_spark_session(settings: SparkSettings) -> SparkSession:
         .config("spark.ui.enabled", "false")
         # Delta partition folders are strings; the table schema gives their real types.
         .config("spark.sql.sources.partitionColumnTypeInference.enabled", "false")
+        # Catalyst's constraint propagation is exponential in large boolean expressions: on the
+        # identity stage's explanation query (Splink's gamma CASEs and the guard's ORs) it held
+        # the driver for minutes and ran it out of heap (SPARK-33152). It only infers extra
+        # filters; results are the same without it.
+        .config("spark.sql.constraintPropagation.enabled", "false")
         .config("spark.jars", ",".join(jars))
-        .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={LOG4J_CONF}")
+        # A driver out of heap cannot recover: exit, so the run fails instead of hanging.
+        .config(
+            "spark.driver.extraJavaOptions",
+            f"-Dlog4j2.configurationFile={LOG4J_CONF} -XX:+ExitOnOutOfMemoryError",
+        )
     )
     for key, value in settings.extra_conf.items():
         if key != "spark.jars":
