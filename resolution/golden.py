@@ -3,9 +3,10 @@
 Rules come from ``conf/survivorship.yaml`` (source priority, most recent, most frequent, follow
 another field, union of lists; empty values never survive) and, for the custom fields, from
 ``conf/profile_fields.yaml``. Every surviving field ``f`` has ``f_source``: the ``record_key`` it
-came from (a union field: the sorted record keys that contributed). Consent is the ledger's latest decision per purpose
-(:mod:`c360.consent`). The SQL is portable
-(window functions, CASE) and runs on the matching backend: DuckDB locally, Spark on a cluster.
+came from (a union field: the sorted record keys that contributed). Consent is the ledger's
+latest decision per purpose (:mod:`c360.consent`). The SQL is portable (window functions, CASE)
+and runs on the matching backend: DuckDB locally, Spark on a cluster; the union fields are
+gathered on an in-process DuckDB (:func:`union_fields`).
 """
 
 from __future__ import annotations

@@ -108,5 +108,5 @@ def test_union_is_only_for_list_fields(tmp_path):
     text = tmp_path / "s.yaml"
     source = SURVIVORSHIP_CONFIG_FILE.read_text("utf-8")
     text.write_text(source.replace("occupation: {rule: most_recent}", "occupation: {rule: union}"))
-    with pytest.raises(SurvivorshipConfigError, match="fields.occupation: rule union"):
+    with pytest.raises(SurvivorshipConfigError, match=r"fields\.occupation: rule union"):
         load_survivorship_config(text)
