@@ -94,3 +94,16 @@ def test_person_records_carry_profile_and_custom_fields(spark):
     assert rows["crm:C1"].vip_since is None  # the CRM does not land it
     assert rows["erp:K1"].vip_since == date(2024, 2, 1)
     assert rows["erp:K1"].children_count is None
+
+
+def test_flagged_fields_are_counted_for_the_run_metadata(spark):
+    from c360.silver.publish import profile_flag_counts
+
+    bad = CONTACT | {"contact_id": "C2", "occupation": "astronaut", "children_count": "two"}
+    rows = [CONTACT | PROFILE, bad]
+    build = build_person_table(bronze(spark, CRM_CONTACTS, rows), person_sources()["crm"])
+    counts = profile_flag_counts(build.rows)
+    assert counts["flagged_occupation"] == 1
+    assert counts["flagged_children_count"] == 1
+    assert counts["flagged_industry"] == 0 and counts["flagged_social_ids"] == 0
+    assert "flagged_vip_since" not in counts  # not an ERP table
