@@ -25,6 +25,7 @@ from c360.standardise import default_rules, fold, normalise_text
 UNREADABLE = "?"
 VOCABULARY_ISSUE = "not in the vocabulary (raw kept)"
 DATE_FORMATS = ("yyyy-MM-dd", "dd/MM/yyyy", "yyyyMMdd")
+TYPE_WORDS = {"int": "an integer", "double": "a number", "date": "a date", "bool": "yes/no"}
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,7 @@ def _typed(custom: CustomField, landed: Column, rules: ProfileFieldRules) -> Pro
         custom.name,
         value,
         landed.isNotNull() & value.isNull(),
-        f"{custom.name}: not a {custom.type}",
+        f"{custom.name}: not {TYPE_WORDS[custom.type]} (raw kept)",
     )
 
 

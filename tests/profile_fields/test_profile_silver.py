@@ -61,7 +61,7 @@ def test_unknown_values_are_flagged_with_the_raw_value_kept(spark):
     assert "social_ids: not network:id pairs (raw kept)" in row.field_issues
     # a bad custom value is nulled and flagged; the record is kept, nothing quarantined
     assert row.children_count is None and row.raw_values["children_count"] == "two"
-    assert "children_count: not a int" in row.field_issues
+    assert "children_count: not an integer (raw kept)" in row.field_issues
     assert row.industry == "education"  # the other fields are unaffected
     assert build.rejects.count() == 0
 
@@ -76,7 +76,7 @@ def test_custom_fields_are_typed_per_source(spark):
     assert "preferred_store" not in build.rows.columns  # declared for crm and loyalty only
     assert rows["K2"].vip_since is None
     assert rows["K2"].raw_values["vip_since"] == "last year"
-    assert "vip_since: not a date" in rows["K2"].field_issues
+    assert "vip_since: not a date (raw kept)" in rows["K2"].field_issues
 
 
 def test_person_records_carry_profile_and_custom_fields(spark):
