@@ -36,7 +36,7 @@ from c360.silver.columns import (
     parse_timestamp,
     split_unusable,
 )
-from c360.silver.profile import profile_columns, profile_issues, profile_raw_values
+from c360.silver.profile import profile_issues, profile_raw_values, with_profile_columns
 from c360.standardise import (
     IDENTITY_COLUMNS_BY_SOURCE,
     IdentityColumns,
@@ -154,7 +154,6 @@ def build_person_table(
     nor wins survivorship.
     """
     rules = rules or load_value_rules()
-    profile_fields = profile_columns(bronze, profile or load_profile_fields(), source.custom)
     entity = source.entity
     landed = [c for c in bronze.columns if not c.startswith("_")]
     stamps = {"_created": source.created_column, "_updated": source.updated_column}
@@ -167,6 +166,9 @@ def build_person_table(
     )
     latest, superseded = latest_and_superseded(
         usable, "_key", [F.col("_updated").desc_nulls_last()]
+    )
+    latest, profile_fields = with_profile_columns(
+        latest, profile or load_profile_fields(), source.custom
     )
     identity_landed = list(dict.fromkeys(source.identity.landed().values()))
     consent = {name: parse_consent(column_or_null(bronze, name)) for name, _ in CONSENT_FIELDS}
@@ -192,7 +194,7 @@ def build_person_table(
         F.concat(issues, profile_issues(profile_fields)).alias("_issues"),
         F.map_concat(
             _future_raw_values(list(dict.fromkeys(stamps.values()))),
-            profile_raw_values(bronze, profile_fields),
+            profile_raw_values(latest, profile_fields),
         ).alias("_raw_stamps"),
         _landed_fields(source).alias(LANDED),
         *LINEAGE_COLUMNS,
@@ -257,4 +259,7 @@ def person_records_build(records: DataFrame) -> SilverBuild:
     lineage = pa.schema([pa.field(name, dtype) for name, dtype in SOURCE_LINEAGE_FIELDS])
     empty_lineage = spark.createDataFrame([], from_arrow_schema(lineage))
     schema = person_records_schema()
+    # records written before a custom field was declared lack its column: null
+    missing = {f.name: F.lit(None) for f in schema if f.name not in records.columns}
+    records = records.withColumns(missing) if missing else records
     return SilverBuild(SILVER_PERSON_RECORDS, records, empty_rejects, empty_lineage, schema)

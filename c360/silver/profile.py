@@ -8,7 +8,7 @@ nulled and flagged like an identity field: its landed text in ``raw_values`` and
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -17,7 +17,13 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import ArrayType, BooleanType, StringType
 
 from c360 import standardise
-from c360.profile_fields import CustomField, ProfileFieldRules, Vocabulary, parse_social_ids
+from c360.profile_fields import (
+    VOCABULARY_COLUMNS,
+    CustomField,
+    ProfileFieldRules,
+    Vocabulary,
+    parse_social_ids,
+)
 from c360.silver.columns import clean
 from c360.standardise import default_rules, fold, normalise_text
 
@@ -82,34 +88,6 @@ def _landed(frame: DataFrame, column: str) -> Column:
     return clean(column) if column in frame.columns else F.lit(None).cast("string")
 
 
-def _coded(name: str, landed: Column, vocabulary: Vocabulary) -> ProfileColumn:
-    code = _vocabulary_udf(vocabulary)(landed)
-    return ProfileColumn(
-        name, F.when(code != UNREADABLE, code), code == UNREADABLE, f"{name}: {VOCABULARY_ISSUE}"
-    )
-
-
-def _typed(custom: CustomField, landed: Column, rules: ProfileFieldRules) -> ProfileColumn:
-    if custom.vocabulary is not None:
-        return _coded(custom.name, landed, rules.vocabularies[custom.vocabulary])
-    if custom.type == "string":
-        return ProfileColumn(custom.name, _normalised_udf(landed), F.lit(False), "")
-    value = {
-        "int": lambda: F.regexp_replace(landed, r"\.0+$", "").try_cast("bigint"),
-        "double": lambda: landed.try_cast("double"),
-        "date": lambda: F.coalesce(
-            *[F.to_date(F.try_to_timestamp(landed, F.lit(f))) for f in DATE_FORMATS]
-        ),
-        "bool": lambda: _bool_udf(landed),
-    }[custom.type]()
-    return ProfileColumn(
-        custom.name,
-        value,
-        landed.isNotNull() & value.isNull(),
-        f"{custom.name}: not {TYPE_WORDS[custom.type]} (raw kept)",
-    )
-
-
 @F.pandas_udf(BooleanType())
 def _bool_udf(values: pd.Series) -> pd.Series:
     """yes / no in the consent spellings of conf/standardise.yaml; null when unknown."""
@@ -117,29 +95,70 @@ def _bool_udf(values: pd.Series) -> pd.Series:
     return values.map(parsed).astype("boolean")
 
 
-def profile_columns(
+# a vocabulary column: the code, flagged when the UDF could not read the value
+_CODED = (lambda p: F.when(p != UNREADABLE, p), lambda p: F.coalesce(p == UNREADABLE, F.lit(False)))
+
+
+def _parsed(frame: DataFrame, rules: ProfileFieldRules, custom: Sequence[CustomField]):
+    """(name, parsed expression, value of the parsed column, flagged, issue) per column."""
+    keep: Callable[[Column], Column] = lambda parsed: parsed  # noqa: E731
+    never: Callable[[Column], Column] = lambda _: F.lit(False)  # noqa: E731
+    specs = [
+        (name, _vocabulary_udf(rules.vocabularies[name])(_landed(frame, name)), *_CODED,
+         f"{name}: {VOCABULARY_ISSUE}")
+        for name in VOCABULARY_COLUMNS
+    ]  # fmt: skip
+    specs += [
+        ("device_id", _landed(frame, "device_id"), keep, never, ""),
+        ("social_ids", _social_ids_udf(_landed(frame, "social_ids")),
+         lambda p: F.when(~F.array_contains(p, UNREADABLE), p),
+         lambda p: F.coalesce(F.array_contains(p, UNREADABLE), F.lit(False)),
+         "social_ids: not network:id pairs (raw kept)"),
+        ("profile_owner", _normalised_udf(_landed(frame, "profile_owner")), keep, never, ""),
+    ]  # fmt: skip
+    for field in custom:
+        landed = _landed(frame, field.name)
+        if field.vocabulary is not None:
+            vocabulary = rules.vocabularies[field.vocabulary]
+            specs.append((field.name, _vocabulary_udf(vocabulary)(landed), *_CODED,
+                          f"{field.name}: {VOCABULARY_ISSUE}"))  # fmt: skip
+        elif field.type == "string":
+            specs.append((field.name, _normalised_udf(landed), keep, never, ""))
+        else:
+            issue = f"{field.name}: not {TYPE_WORDS[field.type]} (raw kept)"
+            specs.append(
+                (field.name, _typed_value(field.type, landed), keep, _unread(landed), issue)
+            )
+    return specs
+
+
+def _unread(landed: Column) -> Callable[[Column], Column]:
+    """Flagged: a landed value whose typed value is null."""
+    return lambda parsed: landed.isNotNull() & parsed.isNull()
+
+
+def _typed_value(kind: str, landed: Column) -> Column:
+    if kind == "int":
+        return F.regexp_replace(landed, r"\.0+$", "").try_cast("bigint")
+    if kind == "double":
+        return landed.try_cast("double")
+    if kind == "date":
+        return F.coalesce(*[F.to_date(F.try_to_timestamp(landed, F.lit(f))) for f in DATE_FORMATS])
+    return _bool_udf(landed)
+
+
+def with_profile_columns(
     frame: DataFrame, rules: ProfileFieldRules, custom: Sequence[CustomField]
-) -> list[ProfileColumn]:
-    """The silver profile columns of a person build over ``frame`` (bronze columns)."""
+) -> tuple[DataFrame, list[ProfileColumn]]:
+    """``frame`` (bronze columns) with each profile column parsed once (``_parsed_<name>``;
+    every Python UDF runs once per row), and the columns' value / flag over them."""
+    specs = _parsed(frame, rules, custom)
+    parsed = frame.select("*", *[expr.alias(f"_parsed_{name}") for name, expr, *_ in specs])
     columns = [
-        _coded(name, _landed(frame, name), rules.vocabularies[name])
-        for name in ("lead_source", "occupation", "industry", "education", "marital_status")
+        ProfileColumn(name, value(F.col(f"_parsed_{name}")), bad(F.col(f"_parsed_{name}")), issue)
+        for name, _, value, bad, issue in specs
     ]
-    social = _social_ids_udf(_landed(frame, "social_ids"))
-    columns += [
-        ProfileColumn("device_id", _landed(frame, "device_id"), F.lit(False), ""),
-        ProfileColumn(
-            "social_ids",
-            F.when(~F.array_contains(social, UNREADABLE), social),
-            F.coalesce(F.array_contains(social, UNREADABLE), F.lit(False)),
-            "social_ids: not network:id pairs (raw kept)",
-        ),
-        ProfileColumn(
-            "profile_owner", _normalised_udf(_landed(frame, "profile_owner")), F.lit(False), ""
-        ),
-    ]
-    columns += [_typed(c, _landed(frame, c.name), rules) for c in custom]
-    return columns
+    return parsed, columns
 
 
 def profile_issues(columns: Sequence[ProfileColumn]) -> Column:
@@ -158,4 +177,4 @@ def profile_raw_values(frame: DataFrame, columns: Sequence[ProfileColumn]) -> Co
     return F.map_filter(F.create_map(*entries), lambda _, value: value.isNotNull())
 
 
-__all__ = ["ProfileColumn", "profile_columns", "profile_issues", "profile_raw_values"]
+__all__ = ["ProfileColumn", "profile_issues", "profile_raw_values", "with_profile_columns"]
