@@ -2,7 +2,9 @@
 
 Latest version per source record, identity fields standardised (:mod:`c360.standardise`). A
 bad field in a usable row is nulled, its landed value kept in ``raw_values`` and the problem
-listed in ``field_issues`` (the customer is kept); a row without its key is quarantined.
+listed in ``field_issues`` (the customer is kept); a row without its key is quarantined. The
+optional profile columns and the declared custom fields (``conf/profile_fields.yaml``) are read
+by :mod:`c360.silver.profile` the same way: a value that does not read is flagged, never lost.
 """
 
 from __future__ import annotations
