@@ -62,3 +62,12 @@ def test_the_page_shows_them_with_vietnamese_labels(view_root):
     assert "Nguồn khách hàng" in html and "landing_page" in html
     assert "dev-1, dev-2" in html and "crm:K1, loyalty:M1" in html
     assert "Số con" in html and "2024-02-01" in html
+
+
+def test_show_prints_list_fields_comma_separated(view_root, capsys):
+    from pipelines.cli import main
+
+    assert main(["customer", "show", C1, "--lakehouse", str(view_root)]) == 0
+    out = capsys.readouterr().out
+    line = next(row for row in out.splitlines() if row.strip().startswith("device_ids"))
+    assert "dev-1, dev-2" in line and "[" not in line
