@@ -31,6 +31,13 @@ EXTRACT_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%Y%m%d")
 # Extract timestamps without an offset are local time of the source systems (Vietnam, UTC+7):
 # the one local time zone of the code (c360.local_time; conf schedule.timezone defaults to it).
 LOCAL_TIMEZONE = "Asia/Ho_Chi_Minh"
+# Optional profile columns a person extract MAY carry (issue 20; conf/profile_fields.yaml, silver
+# standardises them, the golden record carries them with provenance). An extract without them
+# is valid; declared custom fields (conf/profile_fields.yaml custom_fields) are optional too.
+PROFILE_COLUMNS = (
+    "lead_source", "occupation", "industry", "education", "marital_status", "device_id",
+    "social_ids", "profile_owner",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,8 @@ class SourceEntity:
     # `person_system`, or (source_system, source_record_id) columns when person_system is None
     person_columns: tuple[str, ...] = ()
     person_system: str | None = None
+    # columns the entity may carry besides the required ones (missing: null in silver)
+    optional_columns: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -66,6 +75,7 @@ CRM_CONTACTS = SourceEntity(
     key_column="contact_id",
     person_columns=("contact_id",),
     person_system="crm",
+    optional_columns=PROFILE_COLUMNS,
 )  # fmt: skip
 
 ERP_CUSTOMERS = SourceEntity(
@@ -80,6 +90,7 @@ ERP_CUSTOMERS = SourceEntity(
     key_column="customer_code",
     person_columns=("customer_code",),
     person_system="erp",
+    optional_columns=PROFILE_COLUMNS,
 )  # fmt: skip
 
 TRANSACTIONS = SourceEntity(
@@ -108,6 +119,7 @@ LOYALTY_MEMBERS = SourceEntity(
     key_column="member_id",
     person_columns=("member_id",),
     person_system="loyalty",
+    optional_columns=PROFILE_COLUMNS,
 )  # fmt: skip
 
 LOYALTY_POINTS = SourceEntity(

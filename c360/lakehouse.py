@@ -184,7 +184,7 @@ class DeltaRsBackend(DeltaBackend):
             mode=mode,
             partition_by=list(partition_by) or None,
             predicate=predicate if exists else None,
-            schema_mode="merge" if exists and (mode == "append" or predicate) else None,
+            schema_mode=_schema_mode(exists, mode, predicate),
         )
 
     def merge(self, data, path, keys) -> MergeResult:
@@ -209,6 +209,15 @@ class DeltaRsBackend(DeltaBackend):
         return DeltaTable(str(path)).vacuum(
             retention_hours=retention_hours, dry_run=False, enforce_retention_duration=False
         )
+
+
+def _schema_mode(exists: bool, mode: str, predicate: str | None) -> str | None:
+    """delta-rs: new columns merge into appends and replaceWhere; a whole-table overwrite
+    replaces the schema (as delta-spark's overwriteSchema: a table that gained or lost columns,
+    e.g. a custom field of conf/profile_fields.yaml)."""
+    if not exists:
+        return None
+    return "merge" if mode == "append" or predicate else "overwrite"
 
 
 class DeltaSparkBackend(DeltaBackend):

@@ -166,6 +166,20 @@ CONSENT_FIELDS: tuple[tuple[str, pa.DataType], ...] = (
     ("consent_sms", pa.bool_()),
     ("consent_data_use", pa.bool_()),
 )
+# Optional profile columns (c360.contract.PROFILE_COLUMNS, conf/profile_fields.yaml), null when
+# the extract lacks them; a value outside its vocabulary is nulled and flagged like an identity
+# field (raw_values / field_issues). Custom fields (conf/profile_fields.yaml custom_fields) follow
+# them in the tables of the sources that land them (c360.profile_fields.custom_columns).
+PROFILE_FIELDS: tuple[tuple[str, pa.DataType], ...] = (
+    ("lead_source", pa.string()),  # vocabulary code: landing_page, facebook_ads, store, ...
+    ("occupation", pa.string()),  # vocabulary code
+    ("industry", pa.string()),  # vocabulary code
+    ("education", pa.string()),  # vocabulary code
+    ("marital_status", pa.string()),  # vocabulary code: single | married | divorced | widowed
+    ("device_id", pa.string()),  # trimmed, as landed
+    ("social_ids", pa.list_(pa.string())),  # sorted unique "network:id", e.g. "zalo:123"
+    ("profile_owner", pa.string()),  # the account owner as landed (NFC, single spaces)
+)
 # The silver columns that hold one identity field (keys as in raw_values / field_issues):
 # flagging any of them nulls them all.
 FIELD_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -204,6 +218,7 @@ SILVER_CRM_CONTACTS_SCHEMA = _schema(
     ("created_at", UTC_TIMESTAMP),
     ("updated_at", UTC_TIMESTAMP),
     *CONSENT_FIELDS,
+    *PROFILE_FIELDS,
     *SOURCE_LINEAGE_FIELDS,
 )
 
@@ -219,6 +234,7 @@ SILVER_ERP_CUSTOMERS_SCHEMA = _schema(
     ("created_at", UTC_TIMESTAMP),  # landed as created_date
     ("updated_at", UTC_TIMESTAMP),  # landed as modified_date
     *CONSENT_FIELDS,
+    *PROFILE_FIELDS,
     *SOURCE_LINEAGE_FIELDS,
 )
 
@@ -235,6 +251,7 @@ SILVER_LOYALTY_MEMBERS_SCHEMA = _schema(
     ("enrolled_at", UTC_TIMESTAMP),
     ("updated_at", UTC_TIMESTAMP),
     *CONSENT_FIELDS,
+    *PROFILE_FIELDS,
     *SOURCE_LINEAGE_FIELDS,
 )
 
@@ -299,6 +316,7 @@ SILVER_PERSON_RECORDS_SCHEMA = _schema(
     ("source_record_id", pa.string()),  # contact_id | customer_code | member_id
     *[f for f in IDENTITY_FIELDS if f[0] not in {"field_issues", "raw_values"}],
     *CONSENT_FIELDS,
+    *PROFILE_FIELDS,
     ("created_at", UTC_TIMESTAMP),
     ("updated_at", UTC_TIMESTAMP),
 )
@@ -394,12 +412,20 @@ GOLD_GOLDEN_RECORDS = Table(
     "gold", "golden_records", keys=("customer_id",),
     person=PersonKey("customer_id", ("customer_id",)),
 )  # fmt: skip
-# The columns every consumer may rely on; identity resolution may add more (e.g. more
-# provenance). Each surviving field `f` has `f_source`: the record_key it came from.
+# The columns every consumer may rely on; identity resolution may add more (the custom fields
+# of conf/profile_fields.yaml, each with `<name>_source`, come last). Each surviving field `f`
+# has `f_source`: the record_key it came from.
 GOLDEN_SURVIVING_FIELDS = (
     "full_name", "gender", "date_of_birth", "phone_e164", "email", "national_id",
     "national_id_type", "address", "province", "region",
 )  # fmt: skip
+# Profile fields chosen by a survivorship rule (conf/survivorship.yaml), each with `f_source`.
+GOLDEN_PROFILE_FIELDS = (
+    "lead_source", "occupation", "industry", "education", "marital_status", "profile_owner",
+)  # fmt: skip
+# List fields that are the union over the customer's records (golden field -> silver column);
+# `f_source` lists the record_keys that contributed, sorted.
+GOLDEN_UNION_FIELDS: dict[str, str] = {"device_ids": "device_id", "social_ids": "social_ids"}
 GOLD_GOLDEN_RECORDS_SCHEMA = _schema(
     ("customer_id", pa.string()),
     ("full_name", pa.string()),
@@ -422,6 +448,8 @@ GOLD_GOLDEN_RECORDS_SCHEMA = _schema(
     ("province_source", pa.string()),
     ("region", pa.string()),
     ("region_source", pa.string()),
+    *[(c, pa.string()) for f in GOLDEN_PROFILE_FIELDS for c in (f, f"{f}_source")],
+    *[(c, pa.list_(pa.string())) for f in GOLDEN_UNION_FIELDS for c in (f, f"{f}_source")],
     # consent: the consent ledger's current decision (c360/consent.py); see GOLDEN_CONSENT_SCHEMA
     ("consent_email", pa.bool_()),
     ("consent_sms", pa.bool_()),

@@ -58,8 +58,15 @@ def _find(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cell(value: Any) -> str:
+    """A value as table text; lists (device_ids, social_ids) comma-separated."""
+    if value is None:
+        return ""
+    return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
 def _table(rows: list[list[Any]], header: list[str]) -> str:
-    cells = [header, *[["" if v is None else str(v) for v in row] for row in rows]]
+    cells = [header, *[[_cell(v) for v in row] for row in rows]]
     widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
     return "\n".join("  " + "  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True))
                      for r in cells)  # fmt: skip

@@ -33,6 +33,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from c360.config import CONF_DIR, ConfigError
+from c360.profile_fields import load_profile_fields
 from c360.tables import (
     SILVER_LOYALTY_POINTS,
     SILVER_LOYALTY_POINTS_SCHEMA,
@@ -306,13 +307,15 @@ def load_suites(path: Path | None = None) -> dict[str, list[ExpectationSpec]]:
 def validate_quality_config(
     suites_file: Path | None = None, values_file: Path | None = None
 ) -> None:
-    """Validate conf/expectations.yaml and conf/values.yaml; the runner calls it at start-up.
+    """Validate conf/expectations.yaml, conf/values.yaml and conf/profile_fields.yaml; the
+    runner calls it at start-up.
 
     Raises:
         ConfigError: naming the file, the table / key and what to change.
     """
     load_suites(suites_file)
     load_value_rules(values_file or VALUES_FILE)
+    load_profile_fields()
 
 
 @dataclass(frozen=True)

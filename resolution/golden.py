@@ -1,10 +1,12 @@
 """Golden records: one row per customer, each field chosen by its survivorship rule.
 
 Rules come from ``conf/survivorship.yaml`` (source priority, most recent, most frequent, follow
-another field; empty values never survive). Every surviving field ``f`` has ``f_source``: the
-``record_key`` it came from. Consent is the ledger's latest decision per purpose
-(:mod:`c360.consent`). The SQL is portable
-(window functions, CASE) and runs on the matching backend: DuckDB locally, Spark on a cluster.
+another field, union of lists; empty values never survive) and, for the custom fields, from
+``conf/profile_fields.yaml``. Every surviving field ``f`` has ``f_source``: the ``record_key`` it
+came from (a union field: the sorted record keys that contributed). Consent is the ledger's
+latest decision per purpose (:mod:`c360.consent`). The SQL is portable (window functions, CASE)
+and runs on the matching backend: DuckDB locally, Spark on a cluster; the union fields are
+gathered on an in-process DuckDB (:func:`union_fields`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
@@ -20,7 +23,18 @@ from c360.config import CONF_DIR
 from c360.consent import consent_extract_columns, consent_history, with_current_consent
 from c360.contract import SOURCE_SYSTEMS
 from c360.errors import ConfigurationError
-from c360.tables import GOLD_GOLDEN_RECORDS_SCHEMA, GOLDEN_SURVIVING_FIELDS
+from c360.profile_fields import (
+    ProfileFieldRules,
+    golden_schema,
+    load_profile_fields,
+    person_records_schema,
+)
+from c360.tables import (
+    GOLD_GOLDEN_RECORDS_SCHEMA,
+    GOLDEN_PROFILE_FIELDS,
+    GOLDEN_SURVIVING_FIELDS,
+    GOLDEN_UNION_FIELDS,
+)
 from resolution.linker import MatchingBackend
 
 SURVIVORSHIP_CONFIG_FILE = CONF_DIR / "survivorship.yaml"
@@ -35,7 +49,7 @@ class SurvivorshipConfigError(ConfigurationError):
 class FieldRule(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    rule: Literal["source_priority", "most_recent", "most_frequent"] | None = None
+    rule: Literal["source_priority", "most_recent", "most_frequent", "union"] | None = None
     follow: str | None = None
     source_priority: tuple[str, ...] | None = None
 
@@ -54,9 +68,15 @@ class SurvivorshipConfig(BaseModel):
 
     @model_validator(mode="after")
     def _check(self) -> SurvivorshipConfig:
-        if missing := set(GOLDEN_SURVIVING_FIELDS) - set(self.fields):
+        required = {*GOLDEN_SURVIVING_FIELDS, *GOLDEN_PROFILE_FIELDS, *GOLDEN_UNION_FIELDS}
+        if missing := required - set(self.fields):
             raise ValueError(f"fields: no rule for {sorted(missing)}")
         for name, rule in self.fields.items():
+            if (rule.rule == "union") != (name in GOLDEN_UNION_FIELDS):
+                raise ValueError(
+                    f"fields.{name}: rule union is for the list fields "
+                    f"{sorted(GOLDEN_UNION_FIELDS)} only, and they take no other rule"
+                )
             if rule.follow is not None:
                 leader = self.fields.get(rule.follow)
                 if leader is None or leader.follow is not None:
@@ -64,6 +84,23 @@ class SurvivorshipConfig(BaseModel):
                         f"fields.{name}: follow must name a field that has its own rule"
                     )
         return self
+
+
+def with_custom_fields(
+    config: SurvivorshipConfig, profile: ProfileFieldRules
+) -> SurvivorshipConfig:
+    """``config`` plus a rule per custom field of ``profile`` (its ``survivorship``).
+
+    Raises:
+        SurvivorshipConfigError: a custom field also has a rule in conf/survivorship.yaml.
+    """
+    custom = {c.name: FieldRule(rule=c.survivorship) for c in profile.custom_fields}
+    if twice := sorted(set(custom) & set(config.fields)):
+        raise SurvivorshipConfigError(
+            f"{SURVIVORSHIP_CONFIG_FILE}: fields {twice} are custom fields; their rule is "
+            "their `survivorship` in conf/profile_fields.yaml: remove them here"
+        )
+    return config.model_copy(update={"fields": {**config.fields, **custom}})
 
 
 def load_survivorship_config(path: Path | None = None) -> SurvivorshipConfig:
@@ -97,15 +134,24 @@ def _order_by(field: str, rule: FieldRule, default_priority: tuple[str, ...]) ->
     return ", ".join([*keys, "record_key"])
 
 
-def golden_records_sql(config: SurvivorshipConfig, linked: str = "linked") -> str:
-    """The survivorship query over ``linked`` (person records with their ``customer_id``).
+def golden_records_sql(
+    config: SurvivorshipConfig,
+    linked: str = "linked",
+    text_fields: frozenset[str] | None = None,
+    custom: tuple[str, ...] = (),
+) -> str:
+    """The survivorship query over ``linked`` (person records with their ``customer_id``);
+    ``text_fields`` are trimmed to tell empty values (default: all but dates), ``custom`` the
+    custom fields (after the built-in ones). Union fields are not in it (:func:`union_fields`).
 
     Long because it is one SQL statement (a CTE per step), read top to bottom.
     """
-    leaders = {n: r for n, r in config.fields.items() if r.rule is not None}
+    scalar = {n: r for n, r in config.fields.items() if r.rule != "union"}
+    leaders = {n: r for n, r in scalar.items() if r.rule is not None}
+    text_fields = text_fields if text_fields is not None else frozenset(scalar) - DATE_FIELDS
     base_columns = ", ".join(
-        f"CASE WHEN trim({f}) = '' THEN NULL ELSE {f} END AS {f}" if f not in DATE_FIELDS else f
-        for f in config.fields
+        f"CASE WHEN trim({f}) = '' THEN NULL ELSE {f} END AS {f}" if f in text_fields else f
+        for f in scalar
     )
     ctes = [
         f"base AS (SELECT customer_id, record_key, source_system, updated_at, created_at, "
@@ -134,7 +180,7 @@ def golden_records_sql(config: SurvivorshipConfig, linked: str = "linked") -> st
         "max(coalesce(updated_at, created_at)) AS last_seen FROM base GROUP BY customer_id)"
     )
     selected, joins, follow_joins = [], [], []
-    for field in GOLDEN_SURVIVING_FIELDS:
+    for field in (*GOLDEN_SURVIVING_FIELDS, *GOLDEN_PROFILE_FIELDS, *custom):
         rule = config.fields[field]
         if rule.rule is not None:
             selected += [f"w_{field}.{field} AS {field}", f"w_{field}.{field}_source"]
@@ -168,12 +214,51 @@ def golden_records_sql(config: SurvivorshipConfig, linked: str = "linked") -> st
     )
 
 
+def union_fields(records: pa.Table, identity_map: pa.Table) -> pa.Table:
+    """Per customer, each union field (GOLDEN_UNION_FIELDS): the sorted distinct values of its
+    silver column over the customer's records, and the sorted record keys that hold any.
+
+    Runs on an in-process DuckDB over the Arrow inputs (list functions are not portable SQL).
+    """
+    import duckdb
+
+    parts = []
+    for field, column in GOLDEN_UNION_FIELDS.items():
+        values = column if pa.types.is_list(records.schema.field(column).type) else f"[{column}]"
+        parts.append(
+            f"(SELECT customer_id, list_sort(list_distinct(list(v))) AS {field}, "
+            f"list_sort(list_distinct(list(record_key))) AS {field}_source FROM "
+            f"(SELECT m.customer_id, r.record_key, unnest({values}) AS v FROM records r "
+            f"JOIN keyed m ON r.record_key = m.record_key) WHERE v IS NOT NULL AND trim(v) <> '' "
+            f"GROUP BY customer_id) u_{field}"
+        )
+    joins = " ".join(f"LEFT JOIN {p} USING (customer_id)" for p in parts)
+    names = [c for f in GOLDEN_UNION_FIELDS for c in (f, f"{f}_source")]
+    sql = (
+        f"WITH ids AS (SELECT DISTINCT customer_id FROM keyed) SELECT customer_id, "
+        f"{', '.join(names)} FROM ids {joins} ORDER BY customer_id"
+    )
+    keyed = pa.table(
+        {
+            "record_key": pc.binary_join_element_wise(
+                identity_map.column("source_system"), identity_map.column("source_record_id"), ":"
+            ),
+            "customer_id": identity_map.column("customer_id"),
+        }
+    )
+    with duckdb.connect() as connection:
+        connection.register("records", records)
+        connection.register("keyed", keyed)
+        return connection.sql(sql).to_arrow_table()
+
+
 def build_golden_records(
     records: pa.Table,
     identity_map: pa.Table,
     backend: MatchingBackend,
     config: SurvivorshipConfig | None = None,
     consent_events: pa.Table | None = None,
+    profile: ProfileFieldRules | None = None,
 ) -> pa.Table:
     """One golden record per customer of ``identity_map`` that has records in ``records``.
 
@@ -186,31 +271,52 @@ def build_golden_records(
             ``customer_id``).
         backend: where the SQL runs.
         config: survivorship rules (default ``conf/survivorship.yaml``).
+        profile: the custom fields (default ``conf/profile_fields.yaml``).
 
     Returns:
-        Rows in GOLD_GOLDEN_RECORDS_SCHEMA.
+        Rows in :func:`c360.profile_fields.golden_schema` (GOLD_GOLDEN_RECORDS_SCHEMA, then
+        each custom field and its source).
     """
-    config = config or load_survivorship_config()
+    profile = profile or load_profile_fields()
+    config = with_custom_fields(config or load_survivorship_config(), profile)
+    schema = golden_schema(profile)
+    silver = person_records_schema(profile)
     needed = {"record_key", "source_system", "created_at", "updated_at", *CONSENT_FIELDS}
-    needed |= set(config.fields)
+    needed |= {f for f, r in config.fields.items() if r.rule != "union"}
+    needed |= set(GOLDEN_UNION_FIELDS.values())
     columns = {}
     for name in sorted(needed):
         if name in records.column_names:
             columns[name] = records.column(name)
         else:
             dtype = (
-                GOLD_GOLDEN_RECORDS_SCHEMA.field(name).type
-                if name in (GOLD_GOLDEN_RECORDS_SCHEMA.names)
-                else pa.timestamp("us", tz="UTC")
+                silver.field(name).type if name in silver.names else pa.timestamp("us", tz="UTC")
             )
             columns[name] = pa.nulls(records.num_rows, dtype)
+    inputs = pa.table(columns)
     keyed = identity_map.select(["source_system", "source_record_id", "customer_id"])
+    text = frozenset(
+        n for n in config.fields if n in silver.names and pa.types.is_string(silver.field(n).type)
+    )
+    custom = tuple(c.name for c in profile.custom_fields)
     sql = (
         "WITH linked AS (SELECT m.customer_id, r.* FROM records r JOIN identity_map m "
         "ON r.record_key = concat(m.source_system, ':', m.source_record_id)),\n"
-        + golden_records_sql(config).removeprefix("WITH ")
+        + golden_records_sql(config, text_fields=text, custom=custom).removeprefix("WITH ")
     )
-    result = backend.sql_to_arrow(sql, {"records": pa.table(columns), "identity_map": keyed})
+    result = backend.sql_to_arrow(sql, {"records": inputs, "identity_map": keyed})
+    result = _joined(result, union_fields(inputs, keyed))
     history = consent_history(records, identity_map, consent_events, consent_extract_columns())
     result = with_current_consent(result, history)
-    return result.select(GOLD_GOLDEN_RECORDS_SCHEMA.names).cast(GOLD_GOLDEN_RECORDS_SCHEMA)
+    return result.select(schema.names).cast(schema)
+
+
+def _joined(golden: pa.Table, unions: pa.Table) -> pa.Table:
+    """``golden`` with the union columns of its customers (order of ``golden`` kept)."""
+    by_customer = {cid: i for i, cid in enumerate(unions.column("customer_id").to_pylist())}
+    take = pa.array(
+        [by_customer.get(c) for c in golden.column("customer_id").to_pylist()], pa.int64()
+    )
+    for name in unions.column_names[1:]:
+        golden = golden.append_column(name, unions.column(name).take(take))
+    return golden

@@ -192,12 +192,17 @@ def test_person_table_keeps_the_latest_version_and_flags_bad_fields(spark):
 
 
 def test_person_records_unions_the_sources_under_record_keys(spark):
+    from c360.profile_fields import person_records_schema
     from c360.silver import build_person_records, build_person_table, person_sources
     from c360.tables import SILVER_PERSON_RECORDS_SCHEMA
 
     crm = build_person_table(crm_bronze(spark, [CONTACT]), person_sources()["crm"]).rows
     records = build_person_records({"crm": crm})
-    assert records.columns == SILVER_PERSON_RECORDS_SCHEMA.names
+    # the fixed columns, then the custom fields of conf/profile_fields.yaml (issue 20)
+    assert records.columns == person_records_schema().names
+    assert (
+        records.columns[: len(SILVER_PERSON_RECORDS_SCHEMA)] == SILVER_PERSON_RECORDS_SCHEMA.names
+    )
     [row] = records.collect()
     assert (row.record_key, row.source_system, row.source_record_id) == ("crm:C1", "crm", "C1")
     assert row.phone_e164 == "+84912345678"

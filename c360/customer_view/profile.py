@@ -20,6 +20,7 @@ from c360.customer_view.config import CustomerViewConfig
 from c360.customer_view.consent import consent_columns, current_consent
 from c360.customer_view.store import ViewStore
 from c360.customer_view.timeline import timeline_page
+from c360.profile_fields import load_profile_fields
 from c360.standardise import IDENTITY_COLUMNS_BY_SOURCE
 from c360.tables import (
     BRONZE_TABLES,
@@ -29,7 +30,9 @@ from c360.tables import (
     GOLD_IDENTITY_HISTORY,
     GOLD_IDENTITY_MAP,
     GOLD_SEGMENT_MEMBERS,
+    GOLDEN_PROFILE_FIELDS,
     GOLDEN_SURVIVING_FIELDS,
+    GOLDEN_UNION_FIELDS,
     IDENTITY_FIELDS,
     INGEST_DATE,
     SILVER_PERSON_TABLES,
@@ -95,9 +98,11 @@ def merged_into(store: ViewStore, customer_id: str, max_hops: int = 50) -> str |
 
 
 def _fields(golden: dict[str, Any]) -> list[dict[str, Any]]:
-    """Each surviving field: value, source record key and system."""
+    """Each surviving field: value, source record key and system; then the profile fields,
+    the union fields (lists of values and of source records) and the custom fields."""
+    custom = [c.name for c in load_profile_fields().custom_fields if c.name in golden]
     out = []
-    for name in GOLDEN_SURVIVING_FIELDS:
+    for name in (*GOLDEN_SURVIVING_FIELDS, *GOLDEN_PROFILE_FIELDS, *custom):
         source = golden.get(f"{name}_source")
         out.append(
             {
@@ -105,6 +110,17 @@ def _fields(golden: dict[str, Any]) -> list[dict[str, Any]]:
                 "value": plain(golden.get(name)),
                 "source_record": source,
                 "source_system": source.partition(":")[0] if source else None,
+            }
+        )
+    for name in GOLDEN_UNION_FIELDS:
+        sources = list(golden.get(f"{name}_source") or [])
+        out.append(
+            {
+                "field": name,
+                "value": plain(golden.get(name)),
+                "source_record": ", ".join(sources) or None,
+                "source_system": ", ".join(dict.fromkeys(k.partition(":")[0] for k in sources))
+                or None,
             }
         )
     return out

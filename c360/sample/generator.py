@@ -31,6 +31,7 @@ from c360.sample.consent_events import consent_events_of_day
 from c360.sample.extracts import master_extracts
 from c360.sample.noise import NoiseLog, ProfileNoiseSettings
 from c360.sample.people import Population, build_population
+from c360.sample.profile_columns import landed_profile_columns, person_profiles
 from c360.sample.records import Timeline, build_records
 from c360.sample.writer import clear_targets, mark_complete, write_csv, write_extract, write_json
 
@@ -192,15 +193,29 @@ def _noisy_extracts(
         )
         for source in CONSENT_SOURCES
     }  # fmt: skip
+    profiles = person_profiles(persons, config.start.year, config.seed)
     extracts = {
         source: master_extracts(
             source, persons, recs, activity.spend_12m_vnd, timeline, config.noise,
             config.population, config.seed, log,
-            extra=consent[source].landed if source in consent else None, profile=profile,
+            extra=_extra_columns(
+                consent[source].landed if source in consent else None,
+                landed_profile_columns(
+                    source, recs["person_idx"].to_numpy(), profiles, config.start.year,
+                    config.seed,
+                ),
+            ),
+            profile=profile,
         )
         for source, recs in records.items()
     }  # fmt: skip
     return extracts, consent, log.to_frame()
+
+
+def _extra_columns(consent: pd.DataFrame | None, profile: pd.DataFrame) -> pd.DataFrame:
+    """The optional columns after the contract's: consent (if the source has it), profile."""
+    parts = [] if consent is None else [consent.reset_index(drop=True)]
+    return pd.concat([*parts, profile.reset_index(drop=True)], axis=1)
 
 
 def _write_landing_days(

@@ -2,7 +2,9 @@
 
 Latest version per source record, identity fields standardised (:mod:`c360.standardise`). A
 bad field in a usable row is nulled, its landed value kept in ``raw_values`` and the problem
-listed in ``field_issues`` (the customer is kept); a row without its key is quarantined.
+listed in ``field_issues`` (the customer is kept); a row without its key is quarantined. The
+optional profile columns and the declared custom fields (``conf/profile_fields.yaml``) are read
+by :mod:`c360.silver.profile` the same way: a value that does not read is flagged, never lost.
 """
 
 from __future__ import annotations
@@ -16,6 +18,13 @@ from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import from_arrow_schema
 
 from c360.contract import CRM_CONTACTS, ERP_CUSTOMERS, LOYALTY_MEMBERS, SourceEntity
+from c360.profile_fields import (
+    CustomField,
+    ProfileFieldRules,
+    load_profile_fields,
+    person_records_schema,
+    silver_person_schema,
+)
 from c360.silver.columns import (
     LINEAGE_COLUMNS,
     clean,
@@ -29,6 +38,7 @@ from c360.silver.columns import (
     parse_timestamp,
     split_unusable,
 )
+from c360.silver.profile import profile_issues, profile_raw_values, with_profile_columns
 from c360.standardise import (
     IDENTITY_COLUMNS_BY_SOURCE,
     IdentityColumns,
@@ -40,9 +50,7 @@ from c360.tables import (
     LANDED,
     QUARANTINE_SCHEMA,
     SILVER_PERSON_RECORDS,
-    SILVER_PERSON_RECORDS_SCHEMA,
     SILVER_PERSON_TABLES,
-    SILVER_SCHEMAS,
     SOURCE_LINEAGE_FIELDS,
     Table,
 )
@@ -62,31 +70,39 @@ class PersonSource:
     updated_column: str
     # (silver column, transform, landed column): source-specific columns beyond identity
     extra: tuple[tuple[str, Callable[[str], Column], str], ...] = ()
+    # the custom fields of conf/profile_fields.yaml this source lands
+    custom: tuple[CustomField, ...] = ()
 
 
-def person_sources() -> dict[str, PersonSource]:
-    """The three person-bearing sources, keyed by source system (crm, erp, loyalty)."""
-    tables, schemas = SILVER_PERSON_TABLES, SILVER_SCHEMAS
+def person_sources(profile: ProfileFieldRules | None = None) -> dict[str, PersonSource]:
+    """The three person-bearing sources, keyed by source system (crm, erp, loyalty); schemas
+    and custom fields from ``profile`` (default conf/profile_fields.yaml)."""
+    profile = profile or load_profile_fields()
+    tables = SILVER_PERSON_TABLES
+    schemas = {system: silver_person_schema(system, profile) for system in tables}
+    custom = {system: profile.custom_of(system) for system in tables}
     return {
         "crm": PersonSource(
-            CRM_CONTACTS, tables["crm"], schemas[tables["crm"].name],
+            CRM_CONTACTS, tables["crm"], schemas["crm"],
             IDENTITY_COLUMNS_BY_SOURCE["crm"],
-            "created_at", "updated_at",
+            "created_at", "updated_at", custom=custom["crm"],
         ),
         "erp": PersonSource(
-            ERP_CUSTOMERS, tables["erp"], schemas[tables["erp"].name],
+            ERP_CUSTOMERS, tables["erp"], schemas["erp"],
             IDENTITY_COLUMNS_BY_SOURCE["erp"],
             "created_date", "modified_date",
             (("tax_code", clean, "tax_code"), ("customer_type", lower_clean, "customer_type")),
+            custom["erp"],
         ),
         "loyalty": PersonSource(
-            LOYALTY_MEMBERS, tables["loyalty"], schemas[tables["loyalty"].name],
+            LOYALTY_MEMBERS, tables["loyalty"], schemas["loyalty"],
             IDENTITY_COLUMNS_BY_SOURCE["loyalty"],
             "enrolled_at", "updated_at",
             (("card_number", clean, "card_number"), ("tier", lower_clean, "tier"),
              ("status", lower_clean, "status"),
              # the enrolment time as checked for the future (created_column)
              ("enrolled_at", lambda _: F.col("_created"), "enrolled_at")),
+            custom["loyalty"],
         ),
     }  # fmt: skip
 
@@ -127,9 +143,13 @@ def _with_stamps(
 
 
 def build_person_table(
-    bronze: DataFrame, source: PersonSource, rules: ValueRules | None = None
+    bronze: DataFrame,
+    source: PersonSource,
+    rules: ValueRules | None = None,
+    profile: ProfileFieldRules | None = None,
 ) -> SilverBuild:
-    """A silver person table: latest version per key, identity fields standardised.
+    """A silver person table: latest version per key, identity fields standardised, profile
+    and custom fields typed (:mod:`c360.silver.profile`).
 
     A ``created`` / ``updated`` time more than the configured skew after the landing day is
     nulled and flagged (raw kept), so a future ``updated_at`` never makes a version the latest
@@ -148,6 +168,9 @@ def build_person_table(
     )
     latest, superseded = latest_and_superseded(
         usable, "_key", [F.col("_updated").desc_nulls_last()]
+    )
+    latest, profile_fields = with_profile_columns(
+        latest, profile or load_profile_fields(), source.custom
     )
     identity_landed = list(dict.fromkeys(source.identity.landed().values()))
     consent = {name: parse_consent(column_or_null(bronze, name)) for name, _ in CONSENT_FIELDS}
@@ -169,8 +192,12 @@ def build_person_table(
         F.col("_updated").alias("updated_at"),
         *[expr.alias(name) for name, expr in consent.items()],
         *[transform(landed).alias(name) for name, transform, landed in source.extra],
-        issues.alias("_issues"),
-        _future_raw_values(list(dict.fromkeys(stamps.values()))).alias("_raw_stamps"),
+        *[column.value.alias(column.name) for column in profile_fields],
+        F.concat(issues, profile_issues(profile_fields)).alias("_issues"),
+        F.map_concat(
+            _future_raw_values(list(dict.fromkeys(stamps.values()))),
+            profile_raw_values(latest, profile_fields),
+        ).alias("_raw_stamps"),
         _landed_fields(source).alias(LANDED),
         *LINEAGE_COLUMNS,
     )
@@ -188,14 +215,19 @@ def build_person_table(
     return SilverBuild(source.table, conformed, rejects, superseded, source.schema)
 
 
-def build_person_records(silver_tables: dict[str, DataFrame]) -> DataFrame:
-    """``silver/person_records``: every person-bearing record in one schema.
+def build_person_records(
+    silver_tables: dict[str, DataFrame], profile: ProfileFieldRules | None = None
+) -> DataFrame:
+    """``silver/person_records``: every person-bearing record in one schema (a custom field a
+    source does not land is null in its rows).
 
     Args:
         silver_tables: silver person tables keyed by source system (crm, erp, loyalty).
     """
-    sources = person_sources()
-    names = SILVER_PERSON_RECORDS_SCHEMA.names
+    profile = profile or load_profile_fields()
+    sources = person_sources(profile)
+    schema = person_records_schema(profile)
+    names = schema.names
     parts = []
     for system, frame in silver_tables.items():
         key = sources[system].entity.key_column
@@ -206,13 +238,20 @@ def build_person_records(silver_tables: dict[str, DataFrame]) -> DataFrame:
                 F.concat(F.lit(f"{system}:"), F.col(key)).alias("record_key"),
                 F.lit(system).alias("source_system"),
                 F.col(key).alias("source_record_id"),
-                *[F.col(created if c == "created_at" else c).alias(c) for c in names[3:]],
+                *[
+                    _column_or_null(frame, created if c == "created_at" else c).alias(c)
+                    for c in names[3:]
+                ],
             )
         )
     union = parts[0]
     for part in parts[1:]:
         union = union.unionByName(part)
-    return conform(union, SILVER_PERSON_RECORDS_SCHEMA)
+    return conform(union, schema)
+
+
+def _column_or_null(frame: DataFrame, column: str) -> Column:
+    return F.col(column) if column in frame.columns else F.lit(None)
 
 
 def person_records_build(records: DataFrame) -> SilverBuild:
@@ -221,6 +260,8 @@ def person_records_build(records: DataFrame) -> SilverBuild:
     empty_rejects = spark.createDataFrame([], from_arrow_schema(QUARANTINE_SCHEMA))
     lineage = pa.schema([pa.field(name, dtype) for name, dtype in SOURCE_LINEAGE_FIELDS])
     empty_lineage = spark.createDataFrame([], from_arrow_schema(lineage))
-    return SilverBuild(
-        SILVER_PERSON_RECORDS, records, empty_rejects, empty_lineage, SILVER_PERSON_RECORDS_SCHEMA
-    )
+    schema = person_records_schema()
+    # records written before a custom field was declared lack its column: null
+    missing = {f.name: F.lit(None) for f in schema if f.name not in records.columns}
+    records = records.withColumns(missing) if missing else records
+    return SilverBuild(SILVER_PERSON_RECORDS, records, empty_rejects, empty_lineage, schema)

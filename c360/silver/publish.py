@@ -12,11 +12,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
 
 from c360.lakehouse import Lakehouse
+from c360.profile_fields import load_profile_fields
 from c360.quarantine import replace_silver_rejects
 from c360.silver.persons import build_person_records, person_records_build
 from c360.tables import (
+    PROFILE_FIELDS,
     SILVER_CONSENT_EVENTS,
     SILVER_LOYALTY_POINTS,
     SILVER_PERSON_RECORDS,
@@ -44,7 +47,7 @@ REFERENCES = {"transactions": ["person_records"], "loyalty_points": ["loyalty_me
 PII_COLUMNS = {
     "phone_e164", "email", "national_id", "address", "address_folded", "raw_values",
     "full_name", "full_name_folded", "family_name", "middle_name", "given_name", "date_of_birth",
-    "card_number", "tax_code", "field_issues",
+    "card_number", "tax_code", "field_issues", "device_id", "social_ids", "profile_owner",
 }  # fmt: skip
 
 
@@ -99,10 +102,26 @@ def publish(
             "rows": counts["rows_silver"],
             "table_rows_total": counts["rows_silver"],
             "rows_accounted": True,  # check_accounting raises otherwise
+            **profile_flag_counts(staged.rows),
         }
         return Published(build.table, result, figures, preview_markdown(staged.rows))
     finally:
         result.release()
+
+
+def profile_flag_counts(rows: DataFrame) -> dict[str, int]:
+    """``flagged_<field>``: rows whose profile or custom field was flagged (not in the vocabulary,
+    not of its type; conf/profile_fields.yaml), for the person tables' run metadata."""
+    if "field_issues" not in rows.columns:
+        return {}
+    fields = [name for name, _ in PROFILE_FIELDS] + [
+        c for c in rows.columns if c in {f.name for f in load_profile_fields().custom_fields}
+    ]
+    issues = rows.select(F.explode("field_issues").alias("issue"))
+    field = F.substring_index("issue", ":", 1)
+    counted = issues.where(field.isin(fields)).groupBy(field.alias("field")).count().collect()
+    found = {r["field"]: r["count"] for r in counted}
+    return {f"flagged_{name}": int(found.get(name, 0)) for name in fields}
 
 
 def publish_person_records(lake: Lakehouse, reports_dir: Path) -> Published:

@@ -80,10 +80,15 @@ def _identifiers(lake: Lakehouse, customers: set[str]) -> set[str]:
     for r in lake.read_arrow(SILVER_PERSON_RECORDS).to_pylist():
         target = mine if mapping[r["record_key"]] in customers else others
         target |= {str(r[c]) for c in IDENTITY_COLUMNS if r[c]}
+        target |= {i.partition(":")[2] for i in r["social_ids"] or []}  # the account IDs
         target.add(r["source_record_id"])
-    landed = {"crm_contacts": ("contact_id", "full_name", "phone", "email", "national_id"),
-              "erp_customers": ("customer_code", "name", "phone", "email", "national_id"),
-              "loyalty_members": ("member_id", "full_name", "phone", "email")}  # fmt: skip
+    # with the generator's device and social IDs (issue 20): identifiers of the person too
+    landed = {"crm_contacts": ("contact_id", "full_name", "phone", "email", "national_id",
+                               "device_id", "social_ids"),
+              "erp_customers": ("customer_code", "name", "phone", "email", "national_id",
+                                "device_id", "social_ids"),
+              "loyalty_members": ("member_id", "full_name", "phone", "email", "device_id",
+                                  "social_ids")}  # fmt: skip
     keys = {"crm_contacts": "crm", "erp_customers": "erp", "loyalty_members": "loyalty"}
     for name, columns in landed.items():
         for r in lake.read_arrow(BRONZE_TABLES[name]).to_pylist():

@@ -10,6 +10,7 @@ import pytest
 from c360.bronze import bronze_schema
 from c360.config import ConfigError
 from c360.contract import CRM_CONTACTS, LOYALTY_MEMBERS, LOYALTY_POINTS, TRANSACTIONS
+from c360.profile_fields import person_records_schema
 from c360.silver import (
     build_loyalty_points,
     build_person_records,
@@ -17,7 +18,6 @@ from c360.silver import (
     build_transactions,
     person_sources,
 )
-from c360.tables import SILVER_PERSON_RECORDS_SCHEMA
 from c360.values import load_value_rules
 from resolution.golden import build_golden_records
 from resolution.linker import DuckDBBackend
@@ -165,7 +165,7 @@ def test_a_future_updated_at_never_wins_survivorship(spark):
         ),
     }
     records = build_person_records({s: b.rows for s, b in tables.items()}).toArrow()
-    records = records.cast(SILVER_PERSON_RECORDS_SCHEMA)
+    records = records.cast(person_records_schema())  # with the custom fields (issue 20)
     identity_map = pa.table(
         {
             "source_system": ["crm", "loyalty"],

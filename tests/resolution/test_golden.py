@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime
 import pyarrow as pa
 import pytest
 
+from c360.profile_fields import golden_schema
 from c360.tables import GOLD_GOLDEN_RECORDS_SCHEMA, SILVER_PERSON_RECORDS_SCHEMA
 from resolution.golden import build_golden_records, load_survivorship_config
 from resolution.linker import DuckDBBackend
@@ -44,7 +45,9 @@ IDENTITY_MAP = pa.table(
 def golden() -> dict[str, dict]:
     records = pa.Table.from_pylist(RECORDS, schema=SILVER_PERSON_RECORDS_SCHEMA)
     table = build_golden_records(records, IDENTITY_MAP, DuckDBBackend())
-    assert table.schema == GOLD_GOLDEN_RECORDS_SCHEMA
+    # the fixed columns, then the custom fields of conf/profile_fields.yaml with their sources
+    assert table.schema == golden_schema()
+    assert table.schema.names[: len(GOLD_GOLDEN_RECORDS_SCHEMA)] == GOLD_GOLDEN_RECORDS_SCHEMA.names
     return {row["customer_id"]: row for row in table.to_pylist()}
 
 

@@ -18,8 +18,16 @@ from c360.contract import (
     day_folder,
     landed_days,
 )
+from c360.profile_fields import load_profile_fields
 from c360.sample import TRUTH_FILES, GeneratorConfig, generate_landing_zone, load_noise_config
 from c360.sample.noise import EXTRA_COLUMNS
+from c360.sample.profile_columns import PROFILE_EXTRA_COLUMNS
+
+
+def declared_optional(entity) -> set[str]:
+    """The contract's optional columns and the custom fields conf declares for the source."""
+    custom = {c.name for c in load_profile_fields().custom_of(entity.source)}
+    return set(entity.optional_columns) | custom
 
 
 def test_one_complete_folder_per_source_per_day(landing):
@@ -52,8 +60,12 @@ def test_every_file_matches_a_contract_pattern_and_each_entity_lands_daily(landi
 
 @pytest.mark.parametrize("entity", SOURCE_ENTITIES, ids=lambda e: e.name)
 def test_files_have_exactly_the_required_columns_in_order(landing, entity):
-    # Person sources may add optional columns after the contract's (crm and loyalty: consent).
-    extra = EXTRA_COLUMNS.get(entity.source, ()) if entity in PERSON_SOURCES.values() else ()
+    # Person sources may add optional columns after the contract's (crm and loyalty: consent;
+    # then the profile and custom columns of issue 20).
+    extra = ()
+    if entity in PERSON_SOURCES.values():
+        extra = EXTRA_COLUMNS[entity.source] + PROFILE_EXTRA_COLUMNS[entity.source]
+        assert set(PROFILE_EXTRA_COLUMNS[entity.source]) <= declared_optional(entity)
     for day in landing.days:
         frame = landing.read(entity, day)
         assert tuple(frame.columns) == entity.required_columns + extra
