@@ -18,9 +18,11 @@ from c360.quarantine import replace_silver_rejects
 from c360.silver.persons import build_person_records, person_records_build
 from c360.tables import (
     SILVER_CONSENT_EVENTS,
+    SILVER_ENGAGEMENT_MESSAGES,
     SILVER_LOYALTY_POINTS,
     SILVER_PERSON_RECORDS,
     SILVER_PERSON_TABLES,
+    SILVER_SERVICE_CONTACTS,
     SILVER_TRANSACTIONS,
     Table,
 )
@@ -36,6 +38,8 @@ SILVER_TABLES: dict[str, Table] = {
         SILVER_LOYALTY_POINTS,
         SILVER_PERSON_RECORDS,
         SILVER_CONSENT_EVENTS,
+        SILVER_ENGAGEMENT_MESSAGES,
+        SILVER_SERVICE_CONTACTS,
     )
 }
 # Silver tables an audit reads, per table (the reference flags of quality.expectations).
