@@ -21,7 +21,7 @@ from c360.contract import ENGAGEMENT_MESSAGES, SERVICE_CONTACTS
 from c360.sample.text import stage_rng
 
 VIETNAM = timezone(timedelta(hours=7))
-MESSAGE_SHARE = 0.03  # of the records landed so far, messaged per day
+MESSAGE_SHARE = 0.05  # of the records landed so far, messaged per day
 CONTACT_SHARE = 0.004  # of the records landed so far, contacting the service centre per day
 CHANNELS = ("email", "sms", "zalo", "push")
 CHANNEL_WEIGHTS = (0.5, 0.2, 0.2, 0.1)
@@ -31,6 +31,7 @@ CLICK_RATE = 0.18  # of opened messages
 UNSUBSCRIBE_RATE = 0.006  # of delivered messages
 REPLY_RATE = {"email": 0.002, "sms": 0.01, "zalo": 0.03, "push": 0.0}
 JOURNEYS = ("welcome", "onboarding", "birthday", "winback", "cart_reminder")
+JOURNEY_WEIGHTS = (0.35, 0.2, 0.1, 0.15, 0.2)
 JOURNEY_SHARE = 0.4  # of messages; the rest are one-off campaign messages
 KINDS = ("call", "chat", "ticket")
 KIND_WEIGHTS = (0.5, 0.25, 0.25)
@@ -82,7 +83,7 @@ def messages_of_day(
         return pd.DataFrame(columns=list(ENGAGEMENT_MESSAGES.required_columns))
     channel = rng.choice(CHANNELS, size=n, p=CHANNEL_WEIGHTS)
     in_journey = rng.random(n) < JOURNEY_SHARE
-    journey = np.where(in_journey, rng.choice(JOURNEYS, size=n), "")
+    journey = np.where(in_journey, rng.choice(JOURNEYS, size=n, p=JOURNEY_WEIGHTS), "")
     step = rng.integers(1, 4, size=n)
     campaign = np.where(
         in_journey,
