@@ -75,3 +75,113 @@ def write_person_records(lake, rows: list[tuple[str, str | None]]) -> None:
 
 
 LANDING_DAY = date.fromisoformat(DAY)
+
+
+# ---- silver rows for the feature tests (AS_OF = D; days_ago 1 = the day before D) ----------
+AS_OF = date(2026, 3, 1)
+
+
+def _on(days_ago: int, hour: int = 10) -> tuple[date, datetime]:
+    """The local date ``days_ago`` before AS_OF and the UTC time of ``hour`` local on it."""
+    from datetime import timedelta
+
+    day = AS_OF - timedelta(days=days_ago)
+    return day, datetime(day.year, day.month, day.day, hour, tzinfo=UTC) - timedelta(hours=7)
+
+
+def _table(schema: pa.Schema, rows: list[dict]) -> pa.Table:
+    return pa.table({f.name: [r.get(f.name) for r in rows] for f in schema}, schema=schema)
+
+
+def message_events(
+    message_id: str,
+    record_key: str | None,
+    channel: str,
+    campaign: str,
+    events: dict[str, int],
+    journey: str | None = None,
+) -> list[dict]:
+    """silver/engagement_messages rows of one message: ``{event: days_ago}``."""
+    ref_type, _, ref = (record_key or "").partition(":")
+    rows = []
+    for event, days_ago in events.items():
+        day, ts = _on(days_ago)
+        rows.append({
+            "event_id": f"{message_id}:{event}", "message_id": message_id,
+            "customer_ref_type": ref_type or None, "customer_ref": ref or None,
+            "record_key": record_key, "channel": channel, "campaign_id": campaign,
+            "journey_id": journey, "message_key": f"{journey or 'main'}_1", "event": event,
+            "event_ts": ts, "event_date": day, "value_issues": [],
+            "_ingest_date": day, "_source_file": "messages.csv", "_row_number": len(rows) + 2,
+        })  # fmt: skip
+    return rows
+
+
+def contact(
+    contact_id: str,
+    record_key: str | None,
+    kind: str,
+    days_ago: int,
+    *,
+    outcome: str = "resolved",
+    duration_s: int | None = None,
+    satisfaction: int | None = None,
+    unresolved: bool = False,
+) -> dict:
+    """One silver/service_contacts row."""
+    day, ts = _on(days_ago)
+    return {
+        "contact_id": contact_id, "record_key": record_key,
+        "resolved_by": "customer_ref" if record_key else None, "kind": kind,
+        "direction": "inbound", "started_at": ts, "started_date": day,
+        "duration_s": duration_s, "category": "order", "outcome": outcome,
+        "unresolved": unresolved, "satisfaction": satisfaction, "value_issues": [],
+        "_ingest_date": day, "_source_file": "contacts.csv", "_row_number": 2,
+    }  # fmt: skip
+
+
+def write_interactions(lake, messages: list[dict], contacts: list[dict]) -> None:
+    from c360.tables import (
+        SILVER_ENGAGEMENT_MESSAGES,
+        SILVER_ENGAGEMENT_MESSAGES_SCHEMA,
+        SILVER_SERVICE_CONTACTS,
+        SILVER_SERVICE_CONTACTS_SCHEMA,
+    )
+
+    lake.overwrite(_table(SILVER_ENGAGEMENT_MESSAGES_SCHEMA, messages), SILVER_ENGAGEMENT_MESSAGES)
+    lake.overwrite(_table(SILVER_SERVICE_CONTACTS_SCHEMA, contacts), SILVER_SERVICE_CONTACTS)
+
+
+def write_customers(lake, identity: dict[str, str], golden: dict[str, int]) -> None:
+    """gold/identity_map (record_key -> customer) and gold/golden_records (customer -> days
+    since first seen), and empty transactions, points and members."""
+    from c360.tables import (
+        GOLD_GOLDEN_RECORDS,
+        GOLD_GOLDEN_RECORDS_SCHEMA,
+        GOLD_IDENTITY_MAP,
+        GOLD_IDENTITY_MAP_SCHEMA,
+        SILVER_LOYALTY_MEMBERS,
+        SILVER_LOYALTY_MEMBERS_SCHEMA,
+        SILVER_LOYALTY_POINTS,
+        SILVER_LOYALTY_POINTS_SCHEMA,
+        SILVER_TRANSACTIONS,
+        SILVER_TRANSACTIONS_SCHEMA,
+    )
+
+    ids = [
+        {"source_system": k.partition(":")[0], "source_record_id": k.partition(":")[2],
+         "customer_id": c}
+        for k, c in identity.items()
+    ]  # fmt: skip
+    people = [
+        {"customer_id": c, "first_seen": _on(d)[1], "last_seen": _on(1)[1]}
+        for c, d in golden.items()
+    ]
+    lake.overwrite(_table(GOLD_IDENTITY_MAP_SCHEMA, ids), GOLD_IDENTITY_MAP)
+    lake.overwrite(_table(GOLD_GOLDEN_RECORDS_SCHEMA, people), GOLD_GOLDEN_RECORDS)
+    for schema, table in (
+        (SILVER_TRANSACTIONS_SCHEMA, SILVER_TRANSACTIONS),
+        (SILVER_LOYALTY_POINTS_SCHEMA, SILVER_LOYALTY_POINTS),
+        (SILVER_LOYALTY_MEMBERS_SCHEMA, SILVER_LOYALTY_MEMBERS),
+    ):
+        lake.overwrite(schema.empty_table(), table)
