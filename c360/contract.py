@@ -50,6 +50,9 @@ class SourceEntity:
     # a column naming the person by phone alone (service contacts): erasure and the
     # suppression list match it by standardised phone (c360.privacy_rules)
     phone_column: str | None = None
+    # the columns that identify one landed row when key_column alone does not (a message has
+    # one row per event); empty: key_column does
+    row_key: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -154,6 +157,7 @@ ENGAGEMENT_MESSAGES = SourceEntity(
     ),
     key_column="message_id",
     person_columns=("customer_ref_type", "customer_ref"),
+    row_key=("message_id", "event"),
 )  # fmt: skip
 # Service: one row per call, chat or ticket; a caller may be known only by `phone` (resolved
 # through silver person records' standardised phone). satisfaction 1-5, duration_s seconds.
