@@ -22,7 +22,7 @@ from c360.sample.text import stage_rng
 
 VIETNAM = timezone(timedelta(hours=7))
 MESSAGE_SHARE = 0.05  # of the records landed so far, messaged per day
-CONTACT_SHARE = 0.004  # of the records landed so far, contacting the service centre per day
+CONTACT_SHARE = 0.01  # of the records landed so far, contacting the service centre per day
 CHANNELS = ("email", "sms", "zalo", "push")
 CHANNEL_WEIGHTS = (0.5, 0.2, 0.2, 0.1)
 DELIVERY_RATE = 0.93  # the rest bounce
