@@ -135,7 +135,8 @@ def build_engagement_messages(
 def _phone_udf(values: pd.Series) -> pd.Series:
     # few distinct numbers per batch: standardise each once (c360.standardise)
     parsed = {v: standardise_phone(v)[0] for v in values.dropna().unique()}
-    return values.map(parsed)
+    # a plain object column: an all-null batch or an Arrow-backed input must not change its type
+    return pd.Series([parsed.get(v) for v in values], index=values.index, dtype=object)
 
 
 def phone_owners(person_records: DataFrame) -> DataFrame:
@@ -218,3 +219,20 @@ def build_service_contacts(
     )
     schema = SILVER_SERVICE_CONTACTS_SCHEMA
     return SilverBuild(SILVER_SERVICE_CONTACTS, conform(rows, schema), rejects, superseded, schema)
+
+
+def resolution_figures(rows: DataFrame) -> dict[str, int]:
+    """How the rows of an interaction table name their person, for the asset's metadata:
+    ``rows_unresolved`` (no record: kept, not dropped) and, for service contacts,
+    ``rows_resolved_by_phone``."""
+    resolved_by = "resolved_by" in rows.columns
+    row = rows.agg(
+        F.count(F.when(F.col("record_key").isNull(), 1)).alias("unresolved"),
+        F.count(F.when(F.col("resolved_by") == "phone", 1)).alias("by_phone")
+        if resolved_by
+        else F.lit(0).alias("by_phone"),
+    ).first()
+    figures = {"rows_unresolved": int(row["unresolved"])}
+    if resolved_by:
+        figures["rows_resolved_by_phone"] = int(row["by_phone"])
+    return figures

@@ -15,6 +15,7 @@ from pyspark.sql import DataFrame
 
 from c360.lakehouse import Lakehouse
 from c360.quarantine import replace_silver_rejects
+from c360.silver.interactions import resolution_figures
 from c360.silver.persons import build_person_records, person_records_build
 from c360.tables import (
     SILVER_CONSENT_EVENTS,
@@ -42,6 +43,8 @@ SILVER_TABLES: dict[str, Table] = {
         SILVER_SERVICE_CONTACTS,
     )
 }
+# Interaction tables whose rows may name nobody known: their figures count those rows.
+RESOLVED_TABLES = (SILVER_ENGAGEMENT_MESSAGES.name, SILVER_SERVICE_CONTACTS.name)
 # Silver tables an audit reads, per table (the reference flags of quality.expectations).
 REFERENCES = {"transactions": ["person_records"], "loyalty_points": ["loyalty_members"]}
 # Never shown in a preview (the UI's metadata must hold no personal data).
@@ -104,6 +107,8 @@ def publish(
             "table_rows_total": counts["rows_silver"],
             "rows_accounted": True,  # check_accounting raises otherwise
         }
+        if build.table.name in RESOLVED_TABLES:
+            figures |= resolution_figures(staged.rows)
         return Published(build.table, result, figures, preview_markdown(staged.rows))
     finally:
         result.release()

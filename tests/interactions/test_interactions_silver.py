@@ -54,6 +54,7 @@ def test_messages_typed_flagged_quarantined_and_accounted(lake, land, tmp_path):
     assert published.figures["rows_silver"] == 5
     assert published.figures["rows_superseded"] == 1  # M1's second open
     assert published.figures["rows_quarantined"] == 4
+    assert published.figures["rows_unresolved"] == 1  # M5: no customer reference
     rows = {r["event_id"]: r for r in lake.read_arrow(SILVER_ENGAGEMENT_MESSAGES).to_pylist()}
     assert sorted(rows) == ["M1:delivered", "M1:opened", "M1:sent", "M2:sent", "M5:sent"]
     opened = rows["M1:opened"]
@@ -89,6 +90,8 @@ def test_contacts_resolved_by_reference_or_phone_and_quarantined(lake, land, tmp
     )
     assert (published.figures["rows_bronze"], published.figures["rows_silver"]) == (9, 5)
     assert published.figures["rows_quarantined"] == 4
+    assert published.figures["rows_unresolved"] == 1  # S5: a number nobody has
+    assert published.figures["rows_resolved_by_phone"] == 1  # S2
     rows = {r["contact_id"]: r for r in lake.read_arrow(SILVER_SERVICE_CONTACTS).to_pylist()}
     assert (rows["S1"]["record_key"], rows["S1"]["resolved_by"]) == ("crm:CT1", "customer_ref")
     assert rows["S1"]["direction"] == "inbound" and rows["S1"]["satisfaction"] == 4
