@@ -14,7 +14,9 @@ from assets.policies import OWNERS, TRANSIENT_RETRY, retry_transient_only
 from assets.resources import LakehouseResource
 from c360.contract import (
     CONSENT_EVENTS,
+    ENGAGEMENT_MESSAGES,
     LOYALTY_POINTS,
+    SERVICE_CONTACTS,
     SOURCE_SYSTEMS,
     TRANSACTIONS,
     SourceEntity,
@@ -31,12 +33,15 @@ from c360.silver import (
     publish_person_records,
 )
 from c360.silver.consent import build_consent_events
+from c360.silver.interactions import build_engagement_messages, build_service_contacts
 from c360.tables import (
     BRONZE_TABLES,
     SILVER_CONSENT_EVENTS,
+    SILVER_ENGAGEMENT_MESSAGES,
     SILVER_LOYALTY_POINTS,
     SILVER_PERSON_RECORDS,
     SILVER_PERSON_TABLES,
+    SILVER_SERVICE_CONTACTS,
     SILVER_TRANSACTIONS,
     Table,
 )
@@ -107,8 +112,10 @@ def _silver_asset(
     build: Callable[[DataFrame], SilverBuild],
     description: str,
     extra_deps: tuple[Table, ...] = (),
+    build_with: Callable[[Lakehouse, DataFrame], SilverBuild] | None = None,
 ) -> dg.AssetsDefinition:
-    """The asset of one silver table built from one bronze table (``build(bronze frame)``)."""
+    """The asset of one silver table built from one bronze table (``build(bronze frame)``, or
+    ``build_with(lake, bronze frame)`` when it reads other tables too)."""
     bronze = BRONZE_TABLES[entity.name]
 
     @dg.asset(
@@ -126,7 +133,12 @@ def _silver_asset(
         return _materialized(
             context,
             lake,
-            lambda reports: publish(lake, build(lake.read(bronze)), [bronze], reports),
+            lambda reports: publish(
+                lake,
+                build_with(lake, lake.read(bronze)) if build_with else build(lake.read(bronze)),
+                [bronze],
+                reports,
+            ),
         )
 
     return _silver
@@ -171,6 +183,27 @@ silver_consent_events = _silver_asset(
     "purpose, granted / withdrawn, UTC time, the source record; latest landing per event_id.",
 )
 
+silver_engagement_messages = _silver_asset(
+    SILVER_ENGAGEMENT_MESSAGES,
+    ENGAGEMENT_MESSAGES,
+    build_engagement_messages,
+    "Message events of the optional engagement source (engagement/<day>/messages*.csv): "
+    "channel, campaign, journey, event (conf/interactions.yaml), first time per message and "
+    "event; record_key from the customer reference.",
+)
+silver_service_contacts = _silver_asset(
+    SILVER_SERVICE_CONTACTS,
+    SERVICE_CONTACTS,
+    build_service_contacts,
+    "Calls, chats and tickets of the optional service source (service/<day>/contacts*.csv): "
+    "typed, vocabularies of conf/interactions.yaml; the caller resolved by reference or by "
+    "the standardised phone of silver person_records (the phone is not kept).",
+    extra_deps=(SILVER_PERSON_RECORDS,),
+    build_with=lambda lake, bronze: build_service_contacts(
+        bronze, lake.read(SILVER_PERSON_RECORDS)
+    ),
+)
+
 
 @dg.asset(
     key=SILVER_PERSON_RECORDS.asset_key,
@@ -194,6 +227,8 @@ SILVER_ASSETS = [
     silver_loyalty_points,
     person_records,
     silver_consent_events,
+    silver_engagement_messages,
+    silver_service_contacts,
 ]
 SILVER_JOB = dg.define_asset_job(
     "silver_job",

@@ -53,6 +53,7 @@ from c360.spark import build_spark_session
 from c360.tables import (
     FEATURE_INPUT_TABLES,
     GOLD_FEATURE_CATALOG,
+    OPTIONAL_FEATURE_INPUTS,
     SILVER_TRANSACTIONS,
 )
 from features.catalog import catalog_table
@@ -93,7 +94,11 @@ def prepare_inputs(args: argparse.Namespace, work: Path) -> tuple[date, dict[str
     seconds it took."""
     seconds = {}
     existing = Lakehouse(work / "lake", spark=None, writer="delta-rs")
-    ready = all(existing.exists(table) for table in FEATURE_INPUT_TABLES)
+    ready = all(
+        existing.exists(table)
+        for table in FEATURE_INPUT_TABLES
+        if table not in OPTIONAL_FEATURE_INPUTS
+    )
     started = time.perf_counter()
     if args.synthetic:
         if not ready:

@@ -56,6 +56,12 @@ class SourceEntity:
     person_system: str | None = None
     # columns the entity may carry besides the required ones (missing: null in silver)
     optional_columns: tuple[str, ...] = ()
+    # a column naming the person by phone alone (service contacts): erasure and the
+    # suppression list match it by standardised phone (c360.privacy_rules)
+    phone_column: str | None = None
+    # the columns that identify one landed row when key_column alone does not (a message has
+    # one row per event); empty: key_column does
+    row_key: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -149,6 +155,38 @@ CONSENT_EVENTS = SourceEntity(
     person_columns=("source_system", "source_record_id"),
 )  # fmt: skip
 
+# The optional interaction sources (issue 20; vocabularies in conf/interactions.yaml). A row names
+# its person as transactions do (customer_ref_type crm | erp | loyalty, customer_ref the record ID).
+# Engagement: one row per message event (sent, delivered, opened, ...); event_ts ISO 8601.
+ENGAGEMENT_MESSAGES = SourceEntity(
+    source="engagement",
+    entity="messages",
+    file_globs=("messages*.csv",),
+    file_format="csv",
+    required_columns=(
+        "message_id", "customer_ref_type", "customer_ref", "channel", "campaign_id",
+        "journey_id", "message_key", "event", "event_ts",
+    ),
+    key_column="message_id",
+    person_columns=("customer_ref_type", "customer_ref"),
+    row_key=("message_id", "event"),
+)  # fmt: skip
+# Service: one row per call, chat or ticket; a caller may be known only by `phone` (resolved
+# through silver person records' standardised phone). satisfaction 1-5, duration_s seconds.
+SERVICE_CONTACTS = SourceEntity(
+    source="service",
+    entity="contacts",
+    file_globs=("contacts*.csv",),
+    file_format="csv",
+    required_columns=(
+        "contact_id", "customer_ref_type", "customer_ref", "phone", "kind", "direction",
+        "started_at", "duration_s", "category", "outcome", "satisfaction",
+    ),
+    key_column="contact_id",
+    person_columns=("customer_ref_type", "customer_ref"),
+    phone_column="phone",
+)  # fmt: skip
+
 SOURCE_ENTITIES: tuple[SourceEntity, ...] = (
     CRM_CONTACTS,
     ERP_CUSTOMERS,
@@ -156,6 +194,8 @@ SOURCE_ENTITIES: tuple[SourceEntity, ...] = (
     LOYALTY_MEMBERS,
     LOYALTY_POINTS,
     CONSENT_EVENTS,
+    ENGAGEMENT_MESSAGES,
+    SERVICE_CONTACTS,
 )
 SOURCES: tuple[str, ...] = tuple(dict.fromkeys(e.source for e in SOURCE_ENTITIES))
 

@@ -166,6 +166,10 @@ def row_hashes(entity: SourceEntity, rows: pa.Table, salt: bytes) -> list[set[st
     columns = (
         IDENTITY_COLUMNS_BY_SOURCE.get(entity.source) if entity in PERSON_SOURCES.values() else None
     )
+    if entity.phone_column and entity.phone_column in rows.column_names:
+        for i, raw in enumerate(rows.column(entity.phone_column).to_pylist()):
+            if (value := standardised_identifier("phone", raw)) is not None:
+                hashes[i].add(identifier_hash("phone", value, salt))
     for field in HASHED_FIELDS if columns is not None else ():
         column = getattr(columns, field, None)
         if column is None or column not in rows.column_names:

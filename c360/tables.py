@@ -35,6 +35,9 @@ class PersonKey:
     kind: PersonKind
     columns: tuple[str, ...] = ()
     source_system: str | None = None
+    # columns holding a phone as landed: rows whose standardised phone is the person's are theirs
+    # too (a caller known only by phone; c360.privacy)
+    phone_columns: tuple[str, ...] = ()
 
 
 NO_PERSON = PersonKey("none")
@@ -86,10 +89,12 @@ BRONZE_LINEAGE_SCHEMA = pa.schema(
 
 
 def bronze_person_key(entity: SourceEntity) -> PersonKey:
-    """How a bronze table names a person: its own record ID, or a reference to a record."""
+    """How a bronze table names a person: its own record ID, or a reference to a record
+    (and, for a source with a ``phone_column``, that phone)."""
     if not entity.person_columns:
         return NO_PERSON
-    return PersonKey("source_record", entity.person_columns, entity.person_system)
+    phones = (entity.phone_column,) if entity.phone_column else ()
+    return PersonKey("source_record", entity.person_columns, entity.person_system, phones)
 
 
 def bronze_table(entity: SourceEntity) -> Table:
@@ -337,6 +342,56 @@ SILVER_CONSENT_EVENTS_SCHEMA = _schema(
     *SOURCE_LINEAGE_FIELDS,
 )
 
+# The optional interaction sources (issue 20; conf/interactions.yaml). value_issues lists the
+# values kept although not in the vocabulary ("channel: not in conf/interactions.yaml").
+SILVER_ENGAGEMENT_MESSAGES = Table(
+    "silver", "engagement_messages", keys=("event_id",),
+    description="message events (sent, delivered, opened, ...): first time per message and event",
+    person=PersonKey("record_key", ("record_key",)),
+)  # fmt: skip
+SILVER_ENGAGEMENT_MESSAGES_SCHEMA = _schema(
+    ("event_id", pa.string()),  # "<message_id>:<event>": one row per message and event
+    ("message_id", pa.string()),
+    ("customer_ref_type", pa.string()),  # crm | erp | loyalty
+    ("customer_ref", pa.string()),
+    ("record_key", pa.string()),  # "<customer_ref_type>:<customer_ref>"; null: unresolved
+    ("channel", pa.string()),  # email | sms | zalo | push (else flagged)
+    ("campaign_id", pa.string()),
+    ("journey_id", pa.string()),
+    ("message_key", pa.string()),  # the message within its journey ("welcome_1")
+    # sent | delivered | opened | clicked | bounced | unsubscribed | replied
+    ("event", pa.string()),
+    ("event_ts", UTC_TIMESTAMP),  # the first time of the event for the message
+    ("event_date", pa.date32()),  # local calendar day
+    ("value_issues", pa.list_(pa.string())),
+    *SOURCE_LINEAGE_FIELDS,
+)
+SILVER_SERVICE_CONTACTS = Table(
+    "silver", "service_contacts", keys=("contact_id",),
+    description="calls, chats and tickets; the caller resolved by reference or by phone",
+    person=PersonKey("record_key", ("record_key",)),
+)  # fmt: skip
+SILVER_SERVICE_CONTACTS_SCHEMA = _schema(
+    ("contact_id", pa.string()),
+    ("customer_ref_type", pa.string()),
+    ("customer_ref", pa.string()),
+    # the person's record: from the reference, else the one silver person record with the
+    # standardised phone (the phone itself is not kept); null: unresolved
+    ("record_key", pa.string()),
+    ("resolved_by", pa.string()),  # "customer_ref" | "phone" | null
+    ("kind", pa.string()),  # call | chat | ticket
+    ("direction", pa.string()),  # inbound | outbound (else flagged)
+    ("started_at", UTC_TIMESTAMP),
+    ("started_date", pa.date32()),  # local calendar day
+    ("duration_s", pa.int64()),
+    ("category", pa.string()),
+    ("outcome", pa.string()),
+    ("unresolved", pa.bool_()),  # a ticket whose outcome is an unresolved one
+    ("satisfaction", pa.int32()),  # 1-5; null when not rated
+    ("value_issues", pa.list_(pa.string())),
+    *SOURCE_LINEAGE_FIELDS,
+)
+
 # The schema of every silver table, by table name.
 SILVER_SCHEMAS: dict[str, pa.Schema] = {
     SILVER_CRM_CONTACTS.name: SILVER_CRM_CONTACTS_SCHEMA,
@@ -346,6 +401,8 @@ SILVER_SCHEMAS: dict[str, pa.Schema] = {
     SILVER_LOYALTY_POINTS.name: SILVER_LOYALTY_POINTS_SCHEMA,
     SILVER_PERSON_RECORDS.name: SILVER_PERSON_RECORDS_SCHEMA,
     SILVER_CONSENT_EVENTS.name: SILVER_CONSENT_EVENTS_SCHEMA,
+    SILVER_ENGAGEMENT_MESSAGES.name: SILVER_ENGAGEMENT_MESSAGES_SCHEMA,
+    SILVER_SERVICE_CONTACTS.name: SILVER_SERVICE_CONTACTS_SCHEMA,
 }
 
 # ---- gold --------------------------------------------------------------------------------
@@ -489,7 +546,11 @@ FEATURE_INPUT_TABLES: tuple[Table, ...] = (
     SILVER_LOYALTY_MEMBERS,
     GOLD_IDENTITY_MAP,
     GOLD_GOLDEN_RECORDS,
+    SILVER_ENGAGEMENT_MESSAGES,
+    SILVER_SERVICE_CONTACTS,
 )
+# Inputs of optional sources: an empty frame when the table was never written.
+OPTIONAL_FEATURE_INPUTS: tuple[Table, ...] = (SILVER_ENGAGEMENT_MESSAGES, SILVER_SERVICE_CONTACTS)
 
 # ---- segments (issue 18; docs/segments.md) -----------------------------------------------
 GOLD_SEGMENT_MEMBERS = Table(

@@ -1,6 +1,6 @@
 """Customer buckets: the snapshot is built and written one range of ``customer_id`` at a time.
 
-A 1M-customer snapshot of 2,784 features is 2.8 billion cells, so the driver must never hold
+A 1M-customer snapshot of 3,020 features is 2.8 billion cells, so the driver must never hold
 the population's wide rows, nor the engine's long values behind them. The build ranges
 customers by ``customer_id`` (ranges, not hashes: each file of the snapshot then covers one
 id range and its statistics prune a reader of one customer to one file) into buckets of

@@ -41,10 +41,10 @@ from pyspark.sql.pandas.types import to_arrow_schema
 from features import customer, customer_inputs, engine, transport
 from features.assemble import Snapshot, assemble_snapshot, join_on_customer, snapshot_schema
 from features.buckets import bucket_boundaries, customers_per_bucket
-from features.events import FeatureInputs, loyalty_events, member_cards, transaction_events
+from features.events import FeatureInputs, member_cards, source_events
 from features.plan import FeaturePlan
 from features.prepare import engine_rows
-from features.spec import POINTS_SOURCE, SOURCES, TX_SOURCE, FeatureDefinition, FeatureSpec
+from features.spec import SOURCES, FeatureDefinition, FeatureSpec
 
 # ``_cluster`` of the per-customer inputs passed through the build's Spark job; the engine's
 # clusters are 0, 1, ... and its per-customer rows -1, -2 (one per source).
@@ -221,15 +221,13 @@ def _spark_output(
     summary and the profile travel as Arrow IPC batches like the engine's results.
     """
     spec = plan.spec
-    tx_events = transaction_events(inputs.transactions, inputs.identity_map, as_of, spec.timezone)
-    points = loyalty_events(inputs.loyalty_points, inputs.identity_map, as_of, spec.point_signs)
+    events = source_events(inputs, spec, as_of)
     cards = member_cards(inputs.loyalty_members, inputs.identity_map, as_of, spec.timezone)
     passed_through = {
         CARD_SUMMARY_ROWS: customer_inputs.card_summary(cards, spec),
         PROFILE_ROWS: customer_inputs.profile_columns(inputs.golden_records, as_of, spec.timezone),
     }
-    frames = [engine_rows(plan, tx_events, TX_SOURCE, boundaries),
-              engine_rows(plan, points, POINTS_SOURCE, boundaries),
+    frames = [*[engine_rows(plan, events[source], source, boundaries) for source in SOURCES],
               *[frame.mapInArrow(transport.ship_function(cluster, boundaries),
                                  transport.OUTPUT_DDL)
                 for cluster, frame in passed_through.items()]]  # fmt: skip

@@ -9,12 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
+from pyspark.sql.pandas.types import from_arrow_schema
 
 from c360.lakehouse import Lakehouse
 from c360.local_time import local_date
-from c360.tables import FEATURE_INPUT_TABLES
+from c360.tables import FEATURE_INPUT_TABLES, OPTIONAL_FEATURE_INPUTS, SILVER_SCHEMAS
 
 # Each event's key in its silver table (transaction_id, entry_id): the engine orders a
 # customer's events by (day, this id), so sums run in the same order whatever the partitioning.
@@ -31,11 +32,51 @@ class FeatureInputs:
     loyalty_members: DataFrame
     identity_map: DataFrame
     golden_records: DataFrame
+    # the optional interaction sources (issue 20): None reads as no events
+    engagement_messages: DataFrame | None = None
+    service_contacts: DataFrame | None = None
 
 
 def read_feature_inputs(lake: Lakehouse) -> FeatureInputs:
-    """Read the silver and gold inputs of the feature build from the lakehouse."""
-    return FeatureInputs(**{table.name: lake.read(table) for table in FEATURE_INPUT_TABLES})
+    """Read the silver and gold inputs of the feature build from the lakehouse (an optional
+    source's table that was never written is left out: no events)."""
+    return FeatureInputs(
+        **{
+            table.name: lake.read(table)
+            for table in FEATURE_INPUT_TABLES
+            if table not in OPTIONAL_FEATURE_INPUTS or lake.exists(table)
+        }
+    )
+
+
+def _or_empty(frame: DataFrame | None, like: DataFrame, table: str) -> DataFrame:
+    """``frame``, or an empty frame with the silver schema of ``table`` when it is None."""
+    if frame is not None:
+        return frame
+    return like.sparkSession.createDataFrame([], from_arrow_schema(SILVER_SCHEMAS[table]))
+
+
+def source_events(inputs: FeatureInputs, spec, as_of: date) -> dict[str, DataFrame]:
+    """The point-in-time event frame of every windowed-family source, by source name."""
+    like = inputs.transactions
+    return {
+        "transactions": transaction_events(
+            inputs.transactions, inputs.identity_map, as_of, spec.timezone
+        ),
+        "loyalty_points": loyalty_events(
+            inputs.loyalty_points, inputs.identity_map, as_of, spec.point_signs
+        ),
+        "engagement": engagement_events(
+            _or_empty(inputs.engagement_messages, like, "engagement_messages"),
+            inputs.identity_map,
+            as_of,
+        ),
+        "service": service_events(
+            _or_empty(inputs.service_contacts, like, "service_contacts"),
+            inputs.identity_map,
+            as_of,
+        ),
+    }
 
 
 def customer_keys(identity_map: DataFrame) -> DataFrame:
@@ -153,4 +194,68 @@ def member_cards(
         F.when(known, F.col("updated_date")).alias("updated_date"),
         F.when(known, F.col("tier")).alias("tier"),
         F.when(known, F.col("status")).alias("status"),
+    )
+
+
+def engagement_events(messages: DataFrame, identity_map: DataFrame, as_of: date) -> DataFrame:
+    """Message events dated before ``as_of`` of resolved customers (one row per message and
+    event, silver's first time of it).
+
+    ``email_journey`` is the journey of an email (null for other channels); ``campaign_rank``
+    numbers the customer's campaigns by their first message before D, 1 = the latest (the
+    campaign ID breaks a tie), so "the last N campaigns" is known at D alone.
+    """
+    resolved = messages.where(F.col("event_date") < F.lit(as_of)).join(
+        customer_keys(identity_map), "record_key"
+    )
+    epoch = F.unix_timestamp("event_ts")
+    first_of_campaign = F.min(epoch).over(Window.partitionBy("customer_id", "campaign_id"))
+    with_first = resolved.withColumn("_campaign_first", first_of_campaign)
+    latest_first = Window.partitionBy("customer_id").orderBy(
+        F.col("_campaign_first").desc(), F.col("campaign_id").desc()
+    )
+    ranked = F.when(
+        F.col("campaign_id").isNotNull(),
+        F.dense_rank().over(latest_first),
+    )
+    return with_first.select(
+        "customer_id",
+        F.col("event_id").alias(EVENT_ID),
+        days_before(F.col("event_date"), as_of).alias("days_ago"),
+        epoch.alias("event_epoch"),
+        "message_id",
+        "channel",
+        "campaign_id",
+        "journey_id",
+        "message_key",
+        "event",
+        F.when(F.col("channel") == "email", F.col("journey_id")).alias("email_journey"),
+        ranked.alias("campaign_rank"),
+        (F.col("event") == "unsubscribed").cast("int").alias("unsubscribe"),
+        "event_date",
+    )
+
+
+def service_events(contacts: DataFrame, identity_map: DataFrame, as_of: date) -> DataFrame:
+    """Calls, chats and tickets started before ``as_of`` of resolved customers.
+
+    ``unresolved`` (1/0) is the ticket's latest landed status: silver keeps one version per
+    contact, so a ticket updated on or after D shows that update (docs/features.md).
+    """
+    resolved = contacts.where(F.col("started_date") < F.lit(as_of)).join(
+        customer_keys(identity_map), "record_key"
+    )
+    return resolved.select(
+        "customer_id",
+        F.col("contact_id").alias(EVENT_ID),
+        days_before(F.col("started_date"), as_of).alias("days_ago"),
+        F.unix_timestamp("started_at").alias("event_epoch"),
+        "kind",
+        "direction",
+        "category",
+        "outcome",
+        F.col("unresolved").cast("int").alias("unresolved"),
+        "satisfaction",
+        "duration_s",
+        "started_date",
     )

@@ -18,15 +18,19 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from features import engine, sql
-from features.events import FeatureInputs, loyalty_events, member_cards, transaction_events
+from features.events import (
+    FeatureInputs,
+    loyalty_events,
+    member_cards,
+    source_events,
+    transaction_events,
+)
 from features.internal import INTERNAL_MEASURES, lifetime_window
 from features.plan import FeaturePlan
 from features.prepare import flagged, slice_key_expr, window_condition_sql
 from features.spec import (
     ALL,
-    POINTS_SOURCE,
     SOURCES,
-    TX_SOURCE,
     FeatureDefinition,
     FeatureSpec,
     expand,
@@ -121,14 +125,7 @@ def features_without_events(
     """
     features = features if features is not None else expand(spec)
     plan = FeaturePlan(spec, features)
-    events = {
-        TX_SOURCE: transaction_events(
-            inputs.transactions, inputs.identity_map, as_of, spec.timezone
-        ),
-        POINTS_SOURCE: loyalty_events(
-            inputs.loyalty_points, inputs.identity_map, as_of, spec.point_signs
-        ),
-    }
+    events = source_events(inputs, spec, as_of)
     needed: dict[str, set[tuple[str, str]]] = {source: set() for source in SOURCES}
     slice_keys: dict[str, set[str]] = {source: set() for source in SOURCES}
     inputs_by_feature = {}

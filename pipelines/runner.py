@@ -23,7 +23,7 @@ from c360.contract import LandingZoneError, UnknownFilesPolicy, landed_days, sca
 from c360.lakehouse import Lakehouse
 from c360.local_time import as_of_partition_key, default_as_of_date
 from c360.lock import LakehouseLockedError, hold_lakehouse
-from c360.tables import FEATURE_INPUT_TABLES, Table
+from c360.tables import FEATURE_INPUT_TABLES, OPTIONAL_FEATURE_INPUTS, Table
 from pipelines.definitions import build_definitions
 from pipelines.stages import STAGES, Stage, run_tags
 from quality.expectations import validate_quality_config
@@ -308,7 +308,11 @@ def _require_feature_inputs(lakehouse_root: Path) -> None:
     """Fail naming the missing input tables and the stages to run first."""
     # reads the Delta logs only: no Spark session needed to tell whether the tables exist
     lake = Lakehouse(lakehouse_root, spark=None, writer="delta-rs")
-    missing = [table for table in FEATURE_INPUT_TABLES if not lake.exists(table)]
+    missing = [
+        table
+        for table in FEATURE_INPUT_TABLES
+        if table not in OPTIONAL_FEATURE_INPUTS and not lake.exists(table)
+    ]
     if missing:
         stages = sorted({_writer_stage(t) for t in missing}, key=[s.name for s in STAGES].index)
         raise RunFailure(

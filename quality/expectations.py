@@ -34,6 +34,7 @@ from pyspark.sql import functions as F
 
 from c360.config import CONF_DIR, ConfigError
 from c360.profile_fields import load_profile_fields
+from c360.interactions import load_vocabularies
 from c360.tables import (
     SILVER_LOYALTY_POINTS,
     SILVER_LOYALTY_POINTS_SCHEMA,
@@ -244,6 +245,8 @@ def silver_table_rules() -> dict[str, TableRules]:
         SILVER_PERSON_RECORDS_SCHEMA, SILVER_PERSON_RECORDS.keys
     )
     rules["consent_events"] = TableRules.of(SILVER_SCHEMAS["consent_events"], ("event_id",))
+    for name, key in (("engagement_messages", "event_id"), ("service_contacts", "contact_id")):
+        rules[name] = TableRules.of(SILVER_SCHEMAS[name], (key,))
     return rules
 
 
@@ -316,6 +319,7 @@ def validate_quality_config(
     load_suites(suites_file)
     load_value_rules(values_file or VALUES_FILE)
     load_profile_fields()
+    load_vocabularies()
 
 
 @dataclass(frozen=True)

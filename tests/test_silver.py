@@ -94,7 +94,7 @@ def test_suites_load_for_every_silver_table():
     suites = load_suites()
     assert set(suites) == {
         "crm_contacts", "erp_customers", "loyalty_members", "transactions", "loyalty_points",
-        "person_records", "consent_events",
+        "person_records", "consent_events", "engagement_messages", "service_contacts",
     }  # fmt: skip
     # the shared identity fragment is spliced into each person table's suite
     assert any(s.kwargs.get("column") == "phone_e164" for s in suites["crm_contacts"])

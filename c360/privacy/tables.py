@@ -127,11 +127,38 @@ def _raw_predicate(lake: Lakehouse, table: Table, person: Person) -> str | None:
     return " OR ".join(clauses) or None
 
 
+def _phone_predicate(lake: Lakehouse, table: Table, person: Person) -> str | None:
+    """Rows whose phone column (as landed) standardises to one of the person's phones."""
+    phones = person.identifiers.get("phone", set())
+    columns = table.person.phone_columns if table.person else ()
+    if not phones or not columns:
+        return None
+    data = lake.arrow_dataset(table).to_table(columns=list(columns))
+    clauses = []
+    for column in columns:
+        landed = {
+            v
+            for v in data.column(column).to_pylist()
+            if standardised_identifier("phone", v) in phones
+        }
+        if landed:
+            clauses.append(_in(column, landed))
+    return " OR ".join(clauses) or None
+
+
 def person_predicate(lake: Lakehouse, table: Table, person: Person) -> str | None:
     """SQL selecting the person's rows in ``table`` (None: the table holds none of them)."""
     key = table.person
     if key is None:
         raise UnknownTableError(f"{table.qualified_name}: no person= declared in c360/tables.py")
+    by_key = _key_predicate(lake, table, person)
+    by_phone = _phone_predicate(lake, table, person)
+    both = [p for p in (by_key, by_phone) if p]
+    return " OR ".join(f"({p})" for p in both) if len(both) > 1 else (both[0] if both else None)
+
+
+def _key_predicate(lake: Lakehouse, table: Table, person: Person) -> str | None:
+    key = table.person
     if key.kind == "customer_id":
         ids = person.customer_ids
         return " OR ".join(_in(c, ids) for c in key.columns) if ids else None

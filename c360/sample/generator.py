@@ -29,6 +29,7 @@ from c360.sample.consent import (
 )
 from c360.sample.consent_events import consent_events_of_day
 from c360.sample.extracts import master_extracts
+from c360.sample.interactions import interactions_of_day
 from c360.sample.noise import NoiseLog, ProfileNoiseSettings
 from c360.sample.people import Population, build_population
 from c360.sample.profile_columns import landed_profile_columns, person_profiles
@@ -132,7 +133,7 @@ def generate_landing_zone(
     persons = population.persons
     extracts, consent, noise_log = _noisy_extracts(config, persons, records, activity, timeline)
     clock.done("noise", f"{len(noise_log):,} noise applications")
-    files, rows = _write_landing_days(config, out, day_dates, extracts, activity, records)
+    files, rows = _write_landing_days(config, out, day_dates, extracts, activity, records, persons)
     clock.done("write", f"{len(files):,} files, {sum(rows.values()):,} rows under {out}")
     truth_rows, noise_counts = _write_truth(
         config, truth, population, records, consent, noise_log, rows
@@ -225,6 +226,7 @@ def _write_landing_days(
     extracts: dict[str, dict[int, pd.DataFrame]],
     activity: Activity,
     records: dict[str, pd.DataFrame],
+    persons: pd.DataFrame,
 ) -> tuple[list[Path], dict[str, int]]:
     """Every source's files of every day, each day folder closed by _SUCCESS; files and rows."""
     files: list[Path] = []
@@ -245,6 +247,9 @@ def _write_landing_days(
         events = consent_events_of_day(records, day_index, day, config.seed)
         files.append(write_extract(out, CONSENT_EVENTS, day, events, "csv"))
         rows[CONSENT_EVENTS.name] = rows.get(CONSENT_EVENTS.name, 0) + len(events)
+        for entity, frame in interactions_of_day(persons, records, day_index, day, config.seed):
+            files.append(write_extract(out, entity, day, frame, "csv"))
+            rows[entity.name] = rows.get(entity.name, 0) + len(frame)
         for source in SOURCES:
             mark_complete(out, source, day)
     return files, rows

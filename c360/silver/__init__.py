@@ -2,7 +2,8 @@
 
 Silver tables are rebuilt from all of bronze on every run, so re-running a day or ingesting
 days out of order gives the same silver tables. :mod:`.events` builds transactions and loyalty
-points, :mod:`.persons` the person tables and ``person_records``, :mod:`.columns` holds their
+points, :mod:`.consent` consent events, :mod:`.interactions` engagement messages and service
+contacts, :mod:`.persons` the person tables and ``person_records``, :mod:`.columns` holds their
 Spark column helpers, and :mod:`.publish` writes, audits and publishes each table (the
 expectations of ``conf/expectations.yaml`` are applied by :mod:`quality.audit`).
 """

@@ -17,13 +17,16 @@ from pyspark.sql import functions as F
 from c360.lakehouse import Lakehouse
 from c360.profile_fields import load_profile_fields
 from c360.quarantine import replace_silver_rejects
+from c360.silver.interactions import resolution_figures
 from c360.silver.persons import build_person_records, person_records_build
 from c360.tables import (
     PROFILE_FIELDS,
     SILVER_CONSENT_EVENTS,
+    SILVER_ENGAGEMENT_MESSAGES,
     SILVER_LOYALTY_POINTS,
     SILVER_PERSON_RECORDS,
     SILVER_PERSON_TABLES,
+    SILVER_SERVICE_CONTACTS,
     SILVER_TRANSACTIONS,
     Table,
 )
@@ -39,8 +42,12 @@ SILVER_TABLES: dict[str, Table] = {
         SILVER_LOYALTY_POINTS,
         SILVER_PERSON_RECORDS,
         SILVER_CONSENT_EVENTS,
+        SILVER_ENGAGEMENT_MESSAGES,
+        SILVER_SERVICE_CONTACTS,
     )
 }
+# Interaction tables whose rows may name nobody known: their figures count those rows.
+RESOLVED_TABLES = (SILVER_ENGAGEMENT_MESSAGES.name, SILVER_SERVICE_CONTACTS.name)
 # Silver tables an audit reads, per table (the reference flags of quality.expectations).
 REFERENCES = {"transactions": ["person_records"], "loyalty_points": ["loyalty_members"]}
 # Never shown in a preview (the UI's metadata must hold no personal data).
@@ -104,6 +111,8 @@ def publish(
             "rows_accounted": True,  # check_accounting raises otherwise
             **profile_flag_counts(staged.rows),
         }
+        if build.table.name in RESOLVED_TABLES:
+            figures |= resolution_figures(staged.rows)
         return Published(build.table, result, figures, preview_markdown(staged.rows))
     finally:
         result.release()

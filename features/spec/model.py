@@ -30,7 +30,9 @@ POINT_SIGNS = ("positive", "negative", "as_landed")
 # The event sources the windowed families aggregate (a family's ``source``), in build order.
 TX_SOURCE = "transactions"
 POINTS_SOURCE = "loyalty_points"
-SOURCES = (TX_SOURCE, POINTS_SOURCE)
+ENGAGEMENT_SOURCE = "engagement"  # silver/engagement_messages (issue 20)
+SERVICE_SOURCE = "service"  # silver/service_contacts
+SOURCES = (TX_SOURCE, POINTS_SOURCE, ENGAGEMENT_SOURCE, SERVICE_SOURCE)
 # Columns of each source's event frame (features/events.py) that measures may aggregate.
 EVENT_COLUMNS: dict[str, frozenset[str]] = {
     TX_SOURCE: frozenset(
@@ -44,6 +46,19 @@ EVENT_COLUMNS: dict[str, frozenset[str]] = {
         {
             "points_signed", "points_magnitude", "event_type", "event_date", "reference",
             "event_epoch", "days_ago",
+        }
+    ),
+    ENGAGEMENT_SOURCE: frozenset(
+        {
+            "message_id", "channel", "campaign_id", "journey_id", "message_key", "event",
+            "email_journey", "campaign_rank", "unsubscribe", "event_date", "event_epoch",
+            "days_ago",
+        }
+    ),
+    SERVICE_SOURCE: frozenset(
+        {
+            "kind", "direction", "category", "outcome", "unresolved", "satisfaction",
+            "duration_s", "started_date", "event_epoch", "days_ago",
         }
     ),
 }  # fmt: skip

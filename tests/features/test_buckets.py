@@ -81,14 +81,14 @@ def random_lake(spark, tmp_path_factory) -> Lakehouse:
 
 
 def test_bucketed_build_equals_the_one_bucket_build_in_every_column(random_lake, tmp_path):
-    spec = load_spec()  # the full spec: all 2,784 columns
+    spec = load_spec()  # the full spec: all 3,020 columns
     inputs = read_feature_inputs(random_lake)
     whole = build_customer_features(inputs, spec, AS_OF)
     bucketed = build_customer_features(inputs, spec, AS_OF, bucket_customers=45, staging=tmp_path)
     assert whole.bucket_count == 1
     assert bucketed.bucket_count == 7  # 300 customers, 45 a bucket
     one, many = whole.table, bucketed.table
-    assert one.num_rows == CUSTOMERS and one.num_columns == 2 + 2784
+    assert one.num_rows == CUSTOMERS and one.num_columns == 2 + 3020
     assert many.schema == one.schema
     for name in one.column_names:  # bit for bit (no NaN: nulls are nulls)
         assert many.column(name).equals(one.column(name)), name

@@ -38,7 +38,7 @@ def test_spec_expands_into_at_least_1500_documented_features(features):
     families = {f.family for f in features}
     assert families == {
         "transactions", "recency", "trends", "refunds", "vouchers", "loyalty_points",
-        "rfm", "clv", "loyalty_status", "profile",
+        "rfm", "clv", "loyalty_status", "profile", "engagement", "campaigns", "service",
     }  # fmt: skip
 
 

@@ -145,8 +145,8 @@ def test_a_folder_inside_a_day_folder_and_an_unknown_source_are_reported(land):
     warnings = scan_landing_zone(raw).check([date(2026, 11, 1)], "warn")
     assert [w.split(":")[0] for w in warnings] == ["CRM", "notes.txt", f"crm/{DAY}/old"]
     assert (
-        "a folder that is not a source folder (sources: crm, erp, transactions, loyalty, consent)"
-        in (warnings[0])
+        "a folder that is not a source folder (sources: crm, erp, transactions, loyalty, consent, "
+        "engagement, service)" in (warnings[0])
     )
     with pytest.raises(LandingZoneError, match="3 problems in the landing zone"):
         scan_landing_zone(raw).check([date(2026, 11, 1)], "error")

@@ -86,8 +86,8 @@ def test_generate_prints_stages_and_summary_without_personal_data(tmp_path, caps
     lines = out.strip().splitlines()
     stages = ["people", "records", "activity", "noise", "write", "truth"]
     assert [line.split()[1] for line in lines[:-1]] == stages
-    # 6 entities x 2 days (the consent source of issue 17 added two files)
-    assert lines[-1].startswith("[generate] done: 12 files")
+    # 8 entities x 2 days (consent of issue 17, engagement and service of issue 20)
+    assert lines[-1].startswith("[generate] done: 16 files")
     manifest = json.loads((truth / "manifest.json").read_text())
     assert manifest["config"]["noise"]["typo"] == 0.5
     assert manifest["config"]["start"] == "2025-02-03"

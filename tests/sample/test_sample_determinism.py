@@ -15,9 +15,9 @@ def test_same_seed_gives_identical_bytes(make_landing, tmp_path):
     first = make_landing(tmp_path / "a", people=400, days=2, history_days=60, seed=5)
     second = make_landing(tmp_path / "b", people=400, days=2, history_days=60, seed=5)
     tree_a, tree_b = _tree(tmp_path / "a"), _tree(tmp_path / "b")
-    # Per day: crm, erp, transactions, consent one file + marker each; loyalty two files +
-    # marker. Then the six truth files.
-    assert len(tree_a) == (2 + 2 + 2 + 3 + 2) * 2 + 6
+    # Per day: crm, erp, transactions, consent, engagement, service one file + marker each;
+    # loyalty two files + marker. Then the six truth files.
+    assert len(tree_a) == (2 + 2 + 2 + 3 + 2 + 2 + 2) * 2 + 6
     assert tree_a == tree_b
     assert first.summary.rows == second.summary.rows
 

@@ -1,4 +1,4 @@
-"""The shared pipeline run (tests/conftest.py) ends with the segments stage: the three example
+"""The shared pipeline run (tests/conftest.py) ends with the segments stage: the example
 segments of conf/segments.yaml, checked against members computed with pandas."""
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ def test_the_run_materialises_the_example_segments(pipeline_run):
     counts = metadata["segment_members"]
     assert set(counts) == {
         "marketing_south_active_email", "sales_loyal_lapsed_sms", "service_recent_refunds",
+        "marketing_welcome_openers_email",
     }  # fmt: skip
     assert "gold/segment_members: " in format_summary(pipeline_run.summary)
     lake = Lakehouse(pipeline_run.lake_root, spark=None, writer="delta-rs")
@@ -32,7 +33,13 @@ def test_the_run_materialises_the_example_segments(pipeline_run):
     features = (
         lake.arrow_dataset(GOLD_CUSTOMER_FEATURES)
         .to_table(
-            columns=["customer_id", "tx_count_d90", "ref_refund_count_d90", "ref_cancel_count_d90"],
+            columns=[
+                "customer_id",
+                "tx_count_d90",
+                "ref_refund_count_d90",
+                "ref_cancel_count_d90",
+                "eng_opened_ejrn_welcome_d7",
+            ],
             filter=pads.field("as_of_date") == as_of,
         )
         .to_pandas()
@@ -48,3 +55,6 @@ def test_the_run_materialises_the_example_segments(pipeline_run):
     service = joined[(joined["ref_refund_count_d90"] > 0) | (joined["ref_cancel_count_d90"] > 0)]
     assert by_segment.get("service_recent_refunds", set()) == set(service.index)
     assert counts["service_recent_refunds"] > 0
+    # a journey condition through the engagement features (issue 20)
+    openers = joined[(joined["eng_opened_ejrn_welcome_d7"] >= 1) & joined["consent_email"].eq(True)]
+    assert by_segment.get("marketing_welcome_openers_email", set()) == set(openers.index)
