@@ -33,8 +33,8 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from c360.config import CONF_DIR, ConfigError
-from c360.profile_fields import load_profile_fields
 from c360.interactions import load_vocabularies
+from c360.profile_fields import load_profile_fields
 from c360.tables import (
     SILVER_LOYALTY_POINTS,
     SILVER_LOYALTY_POINTS_SCHEMA,
