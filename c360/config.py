@@ -176,6 +176,27 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     return loaded
 
 
+def read_yaml_rules(path: Path) -> dict[str, Any]:
+    """A conf/ rules file as a mapping; a clear :class:`ConfigError` naming the file otherwise."""
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: cannot be read as YAML: {exc}") from exc
+    if not isinstance(loaded, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level")
+    return loaded
+
+
+def validation_message(error: ValidationError, path: Path, what: str) -> str:
+    """``<path>: invalid <what>:`` and one line per problem, naming its key (never raw input:
+    rules files hold no PII, but the message format is shared with ones that might)."""
+    lines = []
+    for problem in error.errors():
+        key = ".".join(str(part) for part in problem["loc"]) or "(top level)"
+        lines.append(f"  {key}: {problem['msg'].removeprefix('Value error, ')}")
+    return f"{path}: invalid {what}:\n" + "\n".join(lines)
+
+
 def _describe(error: ValidationError, source: str) -> str:
     lines = []
     for problem in error.errors():

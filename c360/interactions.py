@@ -10,10 +10,9 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from c360.config import CONF_DIR, ConfigError
+from c360.config import CONF_DIR, ConfigError, read_yaml_rules, validation_message
 
 INTERACTIONS_FILE = CONF_DIR / "interactions.yaml"
 
@@ -95,19 +94,9 @@ class InteractionVocabularies(BaseModel):
 @functools.lru_cache(maxsize=4)
 def _load(path: Path) -> InteractionVocabularies:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{path}: cannot be read as YAML: {exc}") from exc
-    try:
-        return InteractionVocabularies.model_validate(raw)
+        return InteractionVocabularies.model_validate(read_yaml_rules(path))
     except ValidationError as exc:
-        problems = [
-            f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: "
-            f"{e['msg'].removeprefix('Value error, ')}"
-            for e in exc.errors()
-        ]
-        message = f"{path}: invalid interaction vocabularies:\n  " + "\n  ".join(problems)
-        raise ConfigError(message) from None
+        raise ConfigError(validation_message(exc, path, "interaction vocabularies")) from None
 
 
 def load_vocabularies(path: Path | None = None) -> InteractionVocabularies:

@@ -21,10 +21,9 @@ from pathlib import Path
 from typing import Literal
 
 import pyarrow as pa
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from c360.config import CONF_DIR, ConfigError
+from c360.config import CONF_DIR, ConfigError, read_yaml_rules, validation_message
 from c360.contract import CONSENT_EVENTS, PERSON_SOURCES, PROFILE_COLUMNS, SOURCE_SYSTEMS
 from c360.standardise.folding import fold
 from c360.tables import (
@@ -256,29 +255,16 @@ def _appended(schema: pa.Schema, fields: list[tuple[str, pa.DataType]]) -> pa.Sc
     return schema
 
 
-def _describe(error: ValidationError, path: Path) -> str:
-    lines = []
-    for problem in error.errors():
-        key = ".".join(str(part) for part in problem["loc"]) or "(top level)"
-        lines.append(f"  {key}: {problem['msg']}")
-    return f"{path}: invalid profile fields:\n" + "\n".join(lines)
-
-
 @functools.lru_cache(maxsize=4)
 def _load(path: Path) -> ProfileFieldRules:
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{path}: cannot be read as YAML: {exc}") from exc
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: expected a mapping with vocabularies and custom_fields")
+    raw = read_yaml_rules(path)
     vocabularies = raw.get("vocabularies")
     if isinstance(vocabularies, dict):  # codes directly under the field name
         raw = {**raw, "vocabularies": {k: {"codes": v} for k, v in vocabularies.items()}}
     try:
         return ProfileFieldRules.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc, path)) from exc
+        raise ConfigError(validation_message(exc, path, "profile fields")) from exc
 
 
 def load_profile_fields(path: Path = PROFILE_FIELDS_FILE) -> ProfileFieldRules:
