@@ -113,6 +113,9 @@ def _current_frame(clusters: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFra
         ["source_system", "source_record_id", "cluster_id", "match_probability"]
     ].copy()
     current["record_key"] = current["source_system"] + ":" + current["source_record_id"]
+    # The keys' rank in string order: pandas reduces strings per group in Python (one call per
+    # group, minutes at 1M clusters), integers in one vectorised pass.
+    current["key_rank"] = pd.factorize(current["record_key"], sort=True)[0]
     return current.merge(
         previous[["record_key", "customer_id", "first_seen"]], on="record_key", how="left"
     )
@@ -123,12 +126,15 @@ def _home_candidates(carried: pd.DataFrame) -> dict[object, list[str]]:
     smallest record key)."""
     parts = (
         carried.groupby(["customer_id", "cluster_id"])
-        .agg(records=("record_key", "size"), first_key=("record_key", "min"))
+        .agg(records=("key_rank", "size"), first_key=("key_rank", "min"))
         .reset_index()
         .sort_values(["customer_id", "records", "first_key"], ascending=[True, False, True])
     )
-    homes = parts.drop_duplicates("customer_id")[["customer_id", "cluster_id"]]
-    return homes.groupby("cluster_id")["customer_id"].apply(list).to_dict()
+    homes = parts.drop_duplicates("customer_id")
+    candidates: dict[object, list[str]] = {}
+    for cluster, customer_id in zip(homes["cluster_id"], homes["customer_id"], strict=True):
+        candidates.setdefault(cluster, []).append(customer_id)
+    return candidates
 
 
 def _moved_by_cluster(carried: pd.DataFrame) -> dict[object, dict[str, int]]:
@@ -147,7 +153,7 @@ def _number_clusters(
     """Walk the clusters in order of their smallest record key: a home keeps its oldest
     previous ID (the others merge into it), any other cluster gets a new ID (a split when it
     carries records of a previous ID, else a new customer)."""
-    id_age = previous.groupby("customer_id")["first_seen"].min()
+    id_age = previous.groupby("customer_id")["first_seen"].min().to_dict()
     carried = joined.dropna(subset=["customer_id"])
     candidates = _home_candidates(carried)
     moved_by_cluster = _moved_by_cluster(carried)
@@ -156,8 +162,8 @@ def _number_clusters(
         _max_counter(issued_ids) if issued_ids is not None else 0,
     )
     numbering = _Numbering(counter=counter, cluster_ids={}, history=[])
-    sizes = joined.groupby("cluster_id").size()
-    cluster_order = joined.groupby("cluster_id")["record_key"].min().sort_values().index
+    sizes = joined.groupby("cluster_id").size().to_dict()
+    cluster_order = joined.groupby("cluster_id")["key_rank"].min().sort_values().index
     for cluster in cluster_order.tolist():
         size = int(sizes[cluster])
         owners = sorted(candidates.get(cluster, []), key=lambda cid: (id_age.get(cid), cid))
