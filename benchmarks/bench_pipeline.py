@@ -210,34 +210,41 @@ def measure_one_size(
     result_file: Path,
     stages: list[str] | None = None,
     next_day: bool = False,
+    resume: bool = False,
 ) -> int:
     """Generate and run the pipeline for one size; write figures to ``result_file`` as it goes.
 
     The result file is rewritten after every stage, so a size stopped by the watchdog still
     reports the stages it finished. ``stages`` limits the run to those stages; ``next_day``
     generates one more landing day and runs it after the first run (figures under
-    ``next_day``). Returns the process exit code.
+    ``next_day``). ``resume`` keeps the work dir and the finished stages of an earlier,
+    failed or stopped run of the size and runs only the stages it did not finish. Returns the
+    process exit code.
     """
     from pipelines.runner import RunFailure, run_pipeline
 
     quiet_logs()
     os.environ.pop("DAGSTER_HOME", None)  # an ephemeral instance: keep benchmark runs out of the UI
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
     result: dict[str, Any] = {"status": "running", "stages": {}}
+    if resume:
+        result, stages = resumed_result(result_file, work, stages)
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
 
     def save() -> None:
         result_file.write_text(json.dumps(result, indent=2, default=str))
 
     with PeakMemory() as memory:
-        generated = days + (1 if next_day else 0)
-        print(f"[generate] {people:,} people, {generated} days: running", flush=True)
-        started = time.perf_counter()
-        result.update(run_generate(people, generated, seed, work))
-        seconds = time.perf_counter() - started
-        result["stages"]["generate"] = {"seconds": round(seconds, 2), **memory.peaks_mb()}
-        print(f"[generate] done in {seconds:.1f} s, {result['landing_rows']:,} rows", flush=True)
-        save()
+        if not resume:
+            generated = days + (1 if next_day else 0)
+            print(f"[generate] {people:,} people, {generated} days: running", flush=True)
+            started = time.perf_counter()
+            result.update(run_generate(people, generated, seed, work))
+            seconds = time.perf_counter() - started
+            result["stages"]["generate"] = {"seconds": round(seconds, 2), **memory.peaks_mb()}
+            print(f"[generate] done in {seconds:.1f} s, {result['landing_rows']:,} rows")
+            save()
         peaks: dict[str, dict] = {}
         overrides = {
             "raw_root": str(work / "raw"),
@@ -270,7 +277,7 @@ def measure_one_size(
             }
         result.update(run_figures(summary))
         result["disk_mb"] = round(directory_mb(work), 1)
-        if stages is not None:
+        if stages is not None and not resume:
             result["stages_run"] = list(stages)
         save()
         if next_day:
@@ -286,6 +293,23 @@ def measure_one_size(
     result["status"] = "ok"
     save()
     return 0
+
+
+def resumed_result(
+    result_file: Path, work: Path, stages: list[str] | None
+) -> tuple[dict[str, Any], list[str]]:
+    """An earlier run's figures (its finished stages kept) and the stages still to run."""
+    from pipelines.stages import STAGES
+
+    if not result_file.exists() or not (work / "raw").exists():
+        raise SystemExit(f"--resume: no earlier run in {work} ({result_file.name} or raw/ missing)")
+    result = json.loads(result_file.read_text())
+    done = set(result.get("stages", {}))
+    remaining = [s.name for s in STAGES if s.name not in done and (not stages or s.name in stages)]
+    result.pop("reason", None)
+    result.update(status="running", resumed_stages=remaining)
+    print(f"[resume] kept {', '.join(result['stages'])}; running {', '.join(remaining)}")
+    return result, remaining
 
 
 # ---------------------------------------------------------------------------------------------
@@ -408,13 +432,15 @@ def run_size(people: int, args: argparse.Namespace, work: Path) -> dict[str, Any
     """Run one size in a subprocess, stopped after ``args.max_minutes``; its figures."""
     work.mkdir(parents=True, exist_ok=True)
     result_file, stderr_log = work.with_suffix(".json"), work.with_suffix(".stderr.log")
-    result_file.unlink(missing_ok=True)
+    if not args.resume:
+        result_file.unlink(missing_ok=True)
     command = [
         sys.executable, str(Path(__file__).resolve()), "--one-size", str(people),
         "--days", str(args.days), "--seed", str(args.seed),
         "--work-dir", str(work), "--result-file", str(result_file),
         *(["--stages", ",".join(args.stages)] if args.stages else []),
         *(["--next-day"] if args.next_day else []),
+        *(["--resume"] if args.resume else []),
     ]  # fmt: skip
     started = time.perf_counter()
     with stderr_log.open("w") as stderr:
@@ -663,6 +689,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="generate one more landing day and run it after the first run (figures: next_day)",
     )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="with --work-dir: keep an earlier failed or stopped run's data and finished "
+        "stages, run the rest",
+    )
     parser.add_argument("--one-size", type=int, help=argparse.SUPPRESS)  # the per-size subprocess
     parser.add_argument("--result-file", type=Path, help=argparse.SUPPRESS)
     return parser
@@ -680,6 +712,7 @@ def main(argv: list[str] | None = None) -> int:
             args.result_file,
             args.stages,
             args.next_day,
+            args.resume,
         )
     run_sizes(args)
     return 0

@@ -97,10 +97,13 @@ def build_spark_session(settings: SparkSettings) -> SparkSession:
         # filters; results are the same without it.
         .config("spark.sql.constraintPropagation.enabled", "false")
         .config("spark.jars", ",".join(jars))
-        # A driver out of heap cannot recover: exit, so the run fails instead of hanging.
+        # A driver out of heap cannot recover: exit, so the run fails instead of hanging. A
+        # periodic G1 collection when the JVM is idle (JEP 346) hands its unused heap back to
+        # the machine, e.g. to DuckDB during identity (at 1M people the idle driver kept 9 GB).
         .config(
             "spark.driver.extraJavaOptions",
-            f"-Dlog4j2.configurationFile={LOG4J_CONF} -XX:+ExitOnOutOfMemoryError",
+            f"-Dlog4j2.configurationFile={LOG4J_CONF} -XX:+ExitOnOutOfMemoryError "
+            "-XX:G1PeriodicGCInterval=15000",
         )
     )
     for key, value in settings.extra_conf.items():

@@ -111,10 +111,13 @@ def save_charts(
     if threshold is not None:
         written.update(save_threshold_chart(result, reports_dir, threshold, truth))
 
+    # LIMIT in the query: a top-N the engine keeps in bounded memory (sorting every scored pair
+    # to take a few ran DuckDB out of its memory limit at 1M people).
     sample = result.predictions.query_sql(
-        "SELECT * FROM {this} ORDER BY abs(match_weight), record_key_l, record_key_r"
+        "SELECT * FROM {this} ORDER BY abs(match_weight), record_key_l, record_key_r "
+        f"LIMIT {int(waterfall_pairs)}"
     )
-    pairs = sample.as_record_list(limit=waterfall_pairs)
+    pairs = sample.as_record_list()
     sample.drop_table_from_database_and_remove_from_cache()
     if pairs:
         linker.visualisations.waterfall_chart(pairs, remove_sensitive_data=True).save_offline_chart(
