@@ -226,8 +226,9 @@ def measure_one_size(
     quiet_logs()
     os.environ.pop("DAGSTER_HOME", None)  # an ephemeral instance: keep benchmark runs out of the UI
     result: dict[str, Any] = {"status": "running", "stages": {}}
+    day_one_stages = stages
     if resume:
-        result, stages = resumed_result(result_file, work, stages)
+        result, day_one_stages = resumed_result(result_file, work, stages)
     else:
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir(parents=True)
@@ -261,7 +262,7 @@ def measure_one_size(
                 overrides,
                 days=landing_days(days),
                 progress=stage_progress(memory, peaks, stage_done),
-                stages=stages,
+                stages=day_one_stages,
             )
         except RunFailure as exc:
             result.update(status="failed", reason=str(exc))
