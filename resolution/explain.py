@@ -57,29 +57,31 @@ def _links_sql(
     threshold: float,
     refused_per_record: int,
 ) -> str:
-    """Accepted edges and the top refused pairs per record, one portable SQL statement."""
+    """Accepted edges and the top refused pairs per record, one portable SQL statement.
+
+    The pairs are picked on their keys, weights and clusters only, and the comparison columns
+    (a hundred or so per pair) joined back to the picked few: ranking every scored pair with
+    all its columns spilled some 70 GB to disk at 1M people.
+    """
     guard = guard_sql(config, in_model)
     evidence = guard_sql(config, in_model, config.guard.model_copy(update={"contradictions": {}}))
     columns = [c for c in _columns(pairs) if c.startswith(("gamma_", "mw_", "bf_"))]
     names = ["record_key_l", "record_key_r", "match_weight", "match_probability", *columns]
-    picked, qualified = ", ".join(names), ", ".join(f"p.{name}" for name in names)
+    qualified = ", ".join(f"p.{name}" for name in names)
     return f"""
-        WITH scored AS (
-            SELECT {qualified}, cl.cluster_id AS cluster_l, cr.cluster_id AS cluster_r,
-                   CASE WHEN p.match_probability < {threshold!r} THEN 'below_threshold'
-                        WHEN NOT ({evidence}) THEN 'guard.personal_evidence'
-                        WHEN NOT ({guard}) THEN 'guard.contradictions'
-                        ELSE 'guard.split_conflicting_clusters' END AS refusal
+        WITH keyed AS (
+            SELECT p.record_key_l, p.record_key_r, p.match_weight, p.match_probability,
+                   cl.cluster_id AS cluster_l, cr.cluster_id AS cluster_r
             FROM {pairs.physical_name} p
             JOIN {clusters.physical_name} cl ON cl.record_key = p.record_key_l
             JOIN {clusters.physical_name} cr ON cr.record_key = p.record_key_r
         ),
         refused AS (
-            SELECT {picked}, refusal, record_key_l AS filed_under FROM scored
-            WHERE cluster_l <> cluster_r
+            SELECT record_key_l, record_key_r, match_weight, record_key_l AS filed_under
+            FROM keyed WHERE cluster_l <> cluster_r
             UNION ALL
-            SELECT {picked}, refusal, record_key_r AS filed_under FROM scored
-            WHERE cluster_l <> cluster_r
+            SELECT record_key_l, record_key_r, match_weight, record_key_r AS filed_under
+            FROM keyed WHERE cluster_l <> cluster_r
         ),
         ranked AS (
             SELECT *, row_number() OVER (
@@ -87,14 +89,26 @@ def _links_sql(
                 ORDER BY match_weight DESC, record_key_l, record_key_r
             ) AS rank
             FROM refused
+        ),
+        picked AS (
+            SELECT record_key_l, record_key_r, 'accepted' AS link, record_key_l AS filed_under
+            FROM keyed
+            WHERE cluster_l = cluster_r AND match_probability >= {threshold!r}
+            UNION ALL
+            SELECT record_key_l, record_key_r, 'refused' AS link, filed_under
+            FROM ranked WHERE rank <= {refused_per_record}
         )
-        SELECT {picked}, 'accepted' AS link, CAST(NULL AS STRING) AS reason,
-               record_key_l AS filed_under
-        FROM scored
-        WHERE cluster_l = cluster_r AND match_probability >= {threshold!r} AND {guard}
-        UNION ALL
-        SELECT {picked}, 'refused' AS link, refusal AS reason, filed_under
-        FROM ranked WHERE rank <= {refused_per_record}
+        SELECT {qualified}, k.link,
+               CASE WHEN k.link = 'accepted' THEN CAST(NULL AS STRING)
+                    WHEN p.match_probability < {threshold!r} THEN 'below_threshold'
+                    WHEN NOT ({evidence}) THEN 'guard.personal_evidence'
+                    WHEN NOT ({guard}) THEN 'guard.contradictions'
+                    ELSE 'guard.split_conflicting_clusters' END AS reason,
+               k.filed_under
+        FROM picked k
+        JOIN {pairs.physical_name} p
+          ON p.record_key_l = k.record_key_l AND p.record_key_r = k.record_key_r
+        WHERE k.link = 'refused' OR ({guard})
         """
 
 
