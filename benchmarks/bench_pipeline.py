@@ -236,6 +236,9 @@ def measure_one_size(
     def save() -> None:
         result_file.write_text(json.dumps(result, indent=2, default=str))
 
+    if resume:
+        save()  # the earlier run's failure is no longer this run's status
+
     with PeakMemory() as memory:
         if not resume:
             generated = days + (1 if next_day else 0)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from splink.internals.splink_dataframe import SplinkDataFrame
@@ -145,29 +144,44 @@ def _tf_columns(table: pa.Table) -> list[str]:
 
 def _comparisons(table: pa.Table, levels: dict[str, dict[int, str]]) -> pa.ListArray:
     """Per pair, one struct per comparison (level, gamma, weight), then one per term-frequency
-    adjustment (``tf:<column>``; 0 where it did not apply). Built column-wise: no Python row
-    objects, whatever the number of pairs."""
+    adjustment (``tf:<column>``; 0 where it did not apply). Built column-wise, the strings as
+    codes into a few distinct labels: no Python object per pair and comparison, whatever the
+    number of pairs (object arrays of a few million pairs ran the driver out of memory)."""
     n = table.num_rows
-    names, labels, gammas, weights = [], [], [], []
+    words: dict[str, int] = {}  # every distinct name and level label -> its code
+
+    def code(word: str) -> int:
+        return words.setdefault(word, len(words))
+
+    name_codes, label_codes, gammas, weights = [], [], [], []
     for name, by_value in levels.items():
         gamma = pc.fill_null(pc.cast(table[f"gamma_{name}"], pa.int32()), -1).to_numpy()
-        lookup = pd.Series(gamma).map(by_value)
-        names.append(np.full(n, name, dtype=object))
-        labels.append(lookup.where(lookup.notna(), pd.Series(gamma).astype(str)).to_numpy())
+        values = np.unique(gamma)
+        labels = np.array([code(by_value.get(int(v), str(int(v)))) for v in values], np.int32)
+        name_codes.append(np.full(n, code(name), np.int32))
+        label_codes.append(labels[np.searchsorted(values, gamma)])
         gammas.append(gamma.astype(np.float64))
         weights.append(_weights(table, name))
     for adjusted in _tf_columns(table):
-        names.append(np.full(n, "tf:" + adjusted.removeprefix("tf_adj_"), dtype=object))
-        labels.append(np.full(n, "term frequency", dtype=object))
+        name_codes.append(np.full(n, code("tf:" + adjusted.removeprefix("tf_adj_")), np.int32))
+        label_codes.append(np.full(n, code("term frequency"), np.int32))
         gammas.append(np.full(n, np.nan))
         weights.append(_weights(table, adjusted))
-    width = len(names)
+    width = len(name_codes)
+    dictionary = pa.array(list(words), pa.string())
+
+    def strings(codes: list[np.ndarray]) -> pa.Array:
+        flat = np.column_stack(codes).ravel() if width else np.array([], np.int32)
+        return pa.DictionaryArray.from_arrays(pa.array(flat, pa.int32()), dictionary).cast(
+            pa.string()
+        )
+
     gamma_values = np.column_stack(gammas).ravel() if width else np.array([])
     values = pa.StructArray.from_arrays(
         [
-            pa.array(np.column_stack(names).ravel() if width else [], pa.string()),
-            pa.array(np.column_stack(labels).ravel() if width else [], pa.string()),
-            pa.array(gamma_values, pa.float64(), from_pandas=True).cast(pa.int32()),
+            strings(name_codes),
+            strings(label_codes),
+            pa.array(gamma_values, pa.float64(), mask=np.isnan(gamma_values)).cast(pa.int32()),
             pa.array(np.column_stack(weights).ravel() if width else [], pa.float64()),
         ],
         fields=list(IDENTITY_LINK_COMPARISON),
