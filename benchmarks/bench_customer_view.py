@@ -44,13 +44,13 @@ import pyarrow.compute as pc
 import requests
 
 from c360.customer_view.config import load_customer_view_config
-from c360.customer_view.consent import GOLD_CONSENT_HISTORY
 from c360.customer_view.explanation import explain_customer
 from c360.customer_view.lookup import find_customers
 from c360.customer_view.profile import customer_profile
 from c360.customer_view.store import ViewStore
 from c360.customer_view.web import running_server
 from c360.tables import (
+    GOLD_CONSENT_HISTORY,
     GOLD_CUSTOMER_FEATURES,
     GOLD_GOLDEN_RECORDS,
     GOLD_IDENTITY_LINKS,
