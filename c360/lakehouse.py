@@ -34,7 +34,7 @@ from typing import Any, Literal
 import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as pads
-from deltalake import DeltaTable, write_deltalake
+from deltalake import DeltaTable, WriterProperties, write_deltalake
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.pandas.types import from_arrow_schema
 
@@ -140,6 +140,7 @@ class DeltaBackend(ABC):
         mode: Literal["append", "overwrite"],
         partition_by: Sequence[str],
         predicate: str | None,
+        row_group_rows: int | None = None,
     ) -> None: ...
 
     @abstractmethod
@@ -175,7 +176,7 @@ class DeltaRsBackend(DeltaBackend):
         frame = self.spark.read.schema(spark_schema).option("basePath", str(path)).parquet(*files)
         return frame.select(*[f"`{name}`" for name in arrow_schema.names])
 
-    def write(self, data, path, mode, partition_by, predicate) -> None:
+    def write(self, data, path, mode, partition_by, predicate, row_group_rows=None) -> None:
         arrow = self._to_arrow(data)
         exists = DeltaTable.is_deltatable(str(path))
         write_deltalake(
@@ -185,6 +186,9 @@ class DeltaRsBackend(DeltaBackend):
             partition_by=list(partition_by) or None,
             predicate=predicate if exists else None,
             schema_mode=_schema_mode(exists, mode, predicate),
+            writer_properties=(
+                WriterProperties(max_row_group_size=row_group_rows) if row_group_rows else None
+            ),
         )
 
     def merge(self, data, path, keys) -> MergeResult:
@@ -241,7 +245,8 @@ class DeltaSparkBackend(DeltaBackend):
             reader = reader.option("versionAsOf", version)
         return reader.load(str(path))
 
-    def write(self, data, path, mode, partition_by, predicate) -> None:
+    def write(self, data, path, mode, partition_by, predicate, row_group_rows=None) -> None:
+        # row_group_rows is not passed on: Spark sizes Parquet row groups in bytes.
         writer = self._to_spark(data).write.format("delta").mode(mode)
         if partition_by:
             writer = writer.partitionBy(*partition_by)
@@ -386,7 +391,9 @@ class Lakehouse:
         path = self._path(table)
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self.backend.write(data, path, mode, table.partition_by, predicate)
+            self.backend.write(
+                data, path, mode, table.partition_by, predicate, table.row_group_rows
+            )
         except LakehouseError:
             raise
         except Exception as exc:
