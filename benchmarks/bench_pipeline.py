@@ -247,7 +247,9 @@ def measure_one_size(
             result.update(run_generate(people, generated, seed, work))
             seconds = time.perf_counter() - started
             result["stages"]["generate"] = {"seconds": round(seconds, 2), **memory.peaks_mb()}
-            print(f"[generate] done in {seconds:.1f} s, {result['landing_rows']:,} rows")
+            print(
+                f"[generate] done in {seconds:.1f} s, {result['landing_rows']:,} rows", flush=True
+            )
             save()
         peaks: dict[str, dict] = {}
         overrides = {

@@ -64,3 +64,21 @@ def test_stages_parse_and_the_first_run_lands_the_first_days_only():
     with pytest.raises(argparse.ArgumentTypeError, match="unknown stages"):
         bench.parse_stages("bronze,gold")
     assert bench.landing_days(2) == [date(2025, 10, 1), date(2025, 10, 2)]
+
+
+def test_resume_keeps_finished_stages_and_runs_the_rest(tmp_path):
+    work = tmp_path / "people_1000"
+    (work / "raw").mkdir(parents=True)
+    result_file = work.with_suffix(".json")
+    finished = {"generate": {"seconds": 1.0}, "bronze": {"seconds": 2.0}}
+    result_file.write_text(
+        bench.json.dumps({"status": "failed", "reason": "killed", "stages": finished})
+    )
+    result, remaining = bench.resumed_result(result_file, work, None)
+    assert result["stages"] == finished and result["status"] == "running"
+    assert "reason" not in result
+    assert remaining[0] == "privacy" and "bronze" not in remaining and "identity" in remaining
+    _, only = bench.resumed_result(result_file, work, ["bronze", "identity"])
+    assert only == ["identity"]
+    with pytest.raises(SystemExit, match="--resume: no earlier run"):
+        bench.resumed_result(tmp_path / "missing.json", work, None)
