@@ -153,12 +153,18 @@ class GuardConfig(_Section):
     conflict_threshold: float = Field(0.999, gt=0, lt=1)
 
 
+class PredictionConfig(_Section):
+    # Scored pairs below this match probability are not kept (None: every blocked pair is).
+    keep_pairs_from_match_probability: float | None = Field(0.01, gt=0, lt=1)
+
+
 class IdentityConfig(_Section):
     """The whole of ``conf/identity.yaml``."""
 
     model: ModelConfig = Field(default_factory=ModelConfig)
     prepare: PrepareConfig = Field(default_factory=PrepareConfig)
     training: TrainingConfig
+    prediction: PredictionConfig = Field(default_factory=PredictionConfig)
     blocking_rules: tuple[tuple[str, ...] | SqlRule, ...]
     comparisons: tuple[ComparisonSpec, ...]
     guard: GuardConfig

@@ -19,7 +19,7 @@ from splink import Linker
 from splink.internals.splink_dataframe import SplinkDataFrame
 
 from resolution.clustering import ClusteringCounts, cluster_records
-from resolution.config import IdentityConfig
+from resolution.config import IdentityConfig, IdentityConfigError
 from resolution.linker import MatchingBackend
 from resolution.model import ModelError, TrainedModel, latest_version, load_model, save_model
 from resolution.prepare import prepare_records
@@ -51,7 +51,7 @@ class MatchResult:
         """Figures for run metadata and the benchmark."""
         return {
             "records": self.clusters.num_rows,
-            "pairs_scored": self.pairs_scored,
+            "pairs_scored": self.pairs_scored,  # kept: at or above the pair floor
             "edges_above_threshold": self.clustering.edges_above_threshold,
             "edges_refused_by_guard": self.clustering.edges_refused_by_guard,
             "conflicting_clusters_split": self.clustering.conflicting_clusters,
@@ -142,7 +142,9 @@ def match_records(
     started = time.perf_counter()
     registered = backend.register(prepared, "person_records")
     linker = backend.linker(registered, model.settings_for(backend.dialect))
-    predictions = linker.inference.predict()
+    predictions = linker.inference.predict(
+        threshold_match_probability=pair_floor(config, threshold)
+    )
     pairs_scored = int(backend.scalar(predictions, "SELECT count(*) AS n FROM {this}"))
     seconds["predict"] = round(time.perf_counter() - started, 3)
 
@@ -175,12 +177,29 @@ def match_records(
     )
 
 
+def pair_floor(config: IdentityConfig, threshold: float) -> float | None:
+    """The match probability below which scored pairs are not kept (None: all are kept).
+
+    Raises:
+        IdentityConfigError: the floor is not below the clustering threshold.
+    """
+    floor = config.prediction.keep_pairs_from_match_probability
+    if floor is not None and floor >= threshold:
+        raise IdentityConfigError(
+            f"prediction.keep_pairs_from_match_probability ({floor}) must be below the "
+            f"clustering threshold identity.match_probability_threshold ({threshold}): "
+            "clustering needs every pair at the threshold"
+        )
+    return floor
+
+
 def scored_pairs(match: MatchResult) -> SplinkDataFrame | None:
-    """Every pair the run scored, as a table in the matching backend (never pulled whole into
-    Python): Splink's predictions, ``record_key_l`` / ``record_key_r``, ``match_weight``,
-    ``match_probability`` and, per comparison, ``gamma_<name>`` (its level) and
-    ``bf_<name>`` (its Bayes factor), plus the matching columns. Query it with
-    ``query_sql("... FROM {this} WHERE ...")`` and bring back only what is written
-    (``match.backend.to_arrow``). None for a match result built without predictions.
+    """Every pair the run scored and kept (at or above :func:`pair_floor`), as a table in the
+    matching backend (never pulled whole into Python): Splink's predictions,
+    ``record_key_l`` / ``record_key_r``, ``match_weight``, ``match_probability`` and, per
+    comparison, ``gamma_<name>`` (its level) and ``bf_<name>`` (its Bayes factor), plus the
+    matching columns. Query it with ``query_sql("... FROM {this} WHERE ...")`` and bring back
+    only what is written (``match.backend.to_arrow``). None for a match result built without
+    predictions.
     """
     return match.predictions

@@ -9,6 +9,7 @@ import pytest
 from splink.clustering import cluster_pairwise_predictions_at_threshold
 
 from resolution.clustering import cluster_records, guard_sql
+from resolution.config import IdentityConfigError
 from resolution.evaluation import evaluate_clusters
 from resolution.linker import DuckDBBackend
 from resolution.model import ModelError, latest_version, load_model, save_model
@@ -542,3 +543,30 @@ def test_training_sample_is_a_stable_share_of_the_records():
     assert training_sample(records, 5_000).equals(sample)  # the same records every run
     assert training_sample(records, None) is records
     assert training_sample(records, 30_000) is records  # fewer records than the cap: all
+
+
+def test_the_pair_floor_drops_only_pairs_clustering_never_reads(
+    synthetic_records, identity_config, trained_model
+):
+    records, _ = synthetic_records
+    keep_all = _with_floor(identity_config, None)
+    floor = identity_config.prediction.keep_pairs_from_match_probability
+    every = match_records(records, DuckDBBackend(), keep_all, THRESHOLD, model=trained_model)
+    kept = match_records(records, DuckDBBackend(), identity_config, THRESHOLD, model=trained_model)
+    every_scores, kept_scores = _scores(every), _scores(kept)
+    assert kept_scores == {pair: p for pair, p in every_scores.items() if p >= floor}
+    assert kept.pairs_scored == len(kept_scores) < every.pairs_scored  # the floor dropped some
+    assert kept.clusters.equals(every.clusters)
+    assert kept.clustering == every.clustering
+
+
+def test_a_pair_floor_at_the_threshold_is_refused(synthetic_records, identity_config):
+    records, _ = synthetic_records
+    too_high = _with_floor(identity_config, THRESHOLD)
+    with pytest.raises(IdentityConfigError, match="must be below the clustering threshold"):
+        match_records(records, DuckDBBackend(), too_high, THRESHOLD)
+
+
+def _with_floor(config, floor):
+    prediction = config.prediction.model_copy(update={"keep_pairs_from_match_probability": floor})
+    return config.model_copy(update={"prediction": prediction})
