@@ -13,6 +13,7 @@ The scored pairs are read through :func:`resolution.pipeline.scored_pairs` only.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -33,6 +34,7 @@ from resolution.pipeline import MatchResult, scored_pairs
 log = logging.getLogger(__name__)
 
 REFUSED_PER_RECORD = 3  # the most similar pairs kept apart, per record
+LINK_BATCH_ROWS = 50_000  # rows per streamed batch: ~30 comparisons each, a few hundred MB
 NULL_LEVEL = "null"
 
 
@@ -51,12 +53,14 @@ def _columns(frame: SplinkDataFrame) -> list[str]:
 def _links_sql(
     pairs: SplinkDataFrame,
     clusters: SplinkDataFrame,
+    customers: SplinkDataFrame,
     config: IdentityConfig,
     in_model: set[str],
     threshold: float,
     refused_per_record: int,
 ) -> str:
-    """Accepted edges and the top refused pairs per record, one portable SQL statement.
+    """Accepted edges and the top refused pairs per record, one portable SQL statement, in the
+    table's order (bucket, customer, link, pair) with each row's customers joined on.
 
     The pairs are picked on their keys, weights and clusters only, and the comparison columns
     (a hundred or so per pair) joined back to the picked few: ranking every scored pair with
@@ -97,17 +101,21 @@ def _links_sql(
             SELECT record_key_l, record_key_r, 'refused' AS link, filed_under
             FROM ranked WHERE rank <= {refused_per_record}
         )
-        SELECT {qualified}, k.link,
+        SELECT c.customer_bucket, c.customer_id, {qualified}, k.link,
                CASE WHEN k.link = 'accepted' THEN CAST(NULL AS STRING)
                     WHEN p.match_probability < {threshold!r} THEN 'below_threshold'
                     WHEN NOT ({evidence}) THEN 'guard.personal_evidence'
                     WHEN NOT ({guard}) THEN 'guard.contradictions'
                     ELSE 'guard.split_conflicting_clusters' END AS reason,
-               k.filed_under
+               cl.customer_id AS customer_id_l, cr.customer_id AS customer_id_r
         FROM picked k
         JOIN {pairs.physical_name} p
           ON p.record_key_l = k.record_key_l AND p.record_key_r = k.record_key_r
+        JOIN {customers.physical_name} c ON c.record_key = k.filed_under
+        LEFT JOIN {customers.physical_name} cl ON cl.record_key = p.record_key_l
+        LEFT JOIN {customers.physical_name} cr ON cr.record_key = p.record_key_r
         WHERE k.link = 'refused' OR ({guard})
+        ORDER BY c.customer_bucket, c.customer_id, k.link, p.record_key_l, p.record_key_r
         """
 
 
@@ -197,8 +205,10 @@ def identity_links(
     threshold: float,
     run_id: str,
     refused_per_record: int = REFUSED_PER_RECORD,
-) -> pa.Table:
-    """The rows of ``gold/identity_links`` for one run (sorted by customer, then pair).
+    batch_rows: int = LINK_BATCH_ROWS,
+) -> pa.RecordBatchReader:
+    """The rows of ``gold/identity_links`` for one run, streamed in the table's order (bucket,
+    then customer, link and pair): the links of a million people do not fit in memory whole.
 
     Args:
         match: the run's match result (scored pairs and final clusters in the backend).
@@ -207,50 +217,52 @@ def identity_links(
         threshold: the clustering threshold the run used.
         run_id: the run's id, kept on every row.
         refused_per_record: refused pairs kept per record (most similar first).
+        batch_rows: rows per record batch (Python holds one batch and its comparisons).
     """
     pairs, clusters = _scored_pairs(match), match.splink_clusters
+    backend = match.backend
+    if backend is None:
+        raise ValueError("the match result names no backend to read its pairs from")
     in_model = {c["output_column_name"] for c in match.model.splink_model["comparisons"]}
-    sql = _links_sql(pairs, clusters, config, in_model, threshold, refused_per_record)
-    result = pairs.db_api.query_sql(sql)
-    try:
-        table = result.as_pyarrow_table()  # bounded: edges plus a few refused pairs per record
-    finally:
-        result.drop_table_from_database_and_remove_from_cache()
-    return _to_links(table, identity_map, _level_names(config, in_model), run_id)
+    levels = _level_names(config, in_model)
+    customers = backend.materialise(_record_customers(identity_map), "link_customers")
+    sql = _links_sql(pairs, clusters, customers, config, in_model, threshold, refused_per_record)
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        try:
+            for batch in backend.query_batches(sql, batch_rows):
+                yield from _to_links(batch, levels, run_id)
+        finally:
+            customers.drop_table_from_database_and_remove_from_cache(force_non_splink_table=True)
+
+    return pa.RecordBatchReader.from_batches(GOLD_IDENTITY_LINKS_SCHEMA, batches())
 
 
 def _record_customers(identity_map: pa.Table) -> pa.Table:
-    """``record_key, customer_id`` of the run's identity map."""
+    """``record_key, customer_id, customer_bucket`` of the run's identity map."""
     keys = pc.binary_join_element_wise(
         identity_map["source_system"], identity_map["source_record_id"], ":"
     )
-    return pa.table({"record_key": keys, "customer_id": identity_map["customer_id"]})
-
-
-def _customer_column(table: pa.Table, customers: pa.Table, key: str, name: str) -> pa.Table:
-    """``table`` with ``name``: the customer of the record in column ``key`` (null: none)."""
-    position = pc.index_in(table[key], value_set=customers["record_key"])
-    return table.append_column(name, pc.take(customers["customer_id"], position))
+    customer_ids = identity_map["customer_id"]
+    unique_ids = pc.unique(customer_ids)
+    unique_buckets = pa.array([identity_link_bucket(c) for c in unique_ids.to_pylist()], pa.int32())
+    buckets = pc.take(unique_buckets, pc.index_in(customer_ids, value_set=unique_ids))
+    return pa.table({"record_key": keys, "customer_id": customer_ids, "customer_bucket": buckets})
 
 
 def _to_links(
-    table: pa.Table, identity_map: pa.Table, levels: dict[str, dict[int, str]], run_id: str
-) -> pa.Table:
-    """The scored pairs as ``gold/identity_links`` rows, sorted by customer, link, pair."""
-    customers = _record_customers(identity_map)
-    base = table.select(["filed_under", "link", "reason", "record_key_l", "record_key_r",
-                         "match_weight", "match_probability"])  # fmt: skip
-    base = base.append_column("comparisons", _comparisons(table, levels))
-    for key, name in (("filed_under", "customer_id"), ("record_key_l", "customer_id_l"),
-                      ("record_key_r", "customer_id_r")):  # fmt: skip
-        base = _customer_column(base, customers, key, name)
-    base = base.filter(pc.is_valid(base["customer_id"]))  # records the map does not hold
-    buckets = [identity_link_bucket(c) for c in base["customer_id"].to_pylist()]
-    base = base.append_column("customer_bucket", pa.array(buckets, pa.int32()))
-    base = base.append_column("run_id", pa.array([run_id] * base.num_rows, pa.string()))
-    base = base.sort_by([("customer_id", "ascending"), ("link", "ascending"),
-                         ("record_key_l", "ascending"), ("record_key_r", "ascending")])  # fmt: skip
-    return base.select(GOLD_IDENTITY_LINKS_SCHEMA.names).cast(GOLD_IDENTITY_LINKS_SCHEMA)
+    batch: pa.RecordBatch, levels: dict[str, dict[int, str]], run_id: str
+) -> list[pa.RecordBatch]:
+    """One batch of the links query as ``gold/identity_links`` rows (its order kept)."""
+    table = pa.Table.from_batches([batch])
+    rows = table.select(["customer_bucket", "customer_id", "link", "reason", "record_key_l",
+                         "record_key_r", "customer_id_l", "customer_id_r", "match_weight",
+                         "match_probability"])  # fmt: skip
+    rows = rows.append_column("comparisons", _comparisons(table, levels))
+    rows = rows.append_column("run_id", pa.array([run_id] * rows.num_rows, pa.string()))
+    return (
+        rows.select(GOLD_IDENTITY_LINKS_SCHEMA.names).cast(GOLD_IDENTITY_LINKS_SCHEMA).to_batches()
+    )
 
 
 def write_identity_links(
@@ -259,6 +271,14 @@ def write_identity_links(
 ) -> int:  # fmt: skip
     """Replace ``gold/identity_links`` with this run's explanation; returns its row count."""
     links = identity_links(match, identity_map, config, threshold, run_id)
-    lake.overwrite(links, GOLD_IDENTITY_LINKS)
-    log.info("wrote %d identity links (%s)", links.num_rows, GOLD_IDENTITY_LINKS.qualified_name)
-    return links.num_rows
+    rows = 0
+
+    def counted() -> Iterator[pa.RecordBatch]:
+        nonlocal rows
+        for batch in links:
+            rows += batch.num_rows
+            yield batch
+
+    lake.overwrite(pa.RecordBatchReader.from_batches(links.schema, counted()), GOLD_IDENTITY_LINKS)
+    log.info("wrote %d identity links (%s)", rows, GOLD_IDENTITY_LINKS.qualified_name)
+    return rows

@@ -60,6 +60,15 @@ class MatchingBackend(ABC):
         self._registered += 1
         return self.db_api.register(self._input(table), table_name=f"{name}_{self._registered}")
 
+    def materialise(self, table: pa.Table, name: str) -> SplinkDataFrame:
+        """``table`` copied into a table of the backend, visible to :meth:`query_batches` (a
+        registered Arrow table is a view of one connection only)."""
+        registered = self.register(table, name)
+        try:
+            return self.query(f"SELECT * FROM {registered.physical_name}")
+        finally:
+            registered.drop_table_from_database_and_remove_from_cache(force_non_splink_table=True)
+
     def _input(self, table: pa.Table) -> Any:
         return table
 
@@ -74,6 +83,12 @@ class MatchingBackend(ABC):
     def query(self, sql: str) -> SplinkDataFrame:
         """Run ``sql`` (portable SQL over registered tables' physical names) into a new table."""
         return self.db_api.query_sql(sql)
+
+    @abstractmethod
+    def query_batches(self, sql: str, batch_rows: int) -> Iterator[pa.RecordBatch]:
+        """Run ``sql`` (over the backend's tables: Splink's and :meth:`materialise`'s) and yield its
+        rows in order, as Arrow batches of at most ``batch_rows`` rows (outputs too large to hold
+        whole: the identity links)."""
 
     @abstractmethod
     def sql_to_arrow(self, sql: str, tables: dict[str, pa.Table]) -> pa.Table:
@@ -158,6 +173,16 @@ class DuckDBBackend(MatchingBackend):
     def to_arrow(self, frame: SplinkDataFrame) -> pa.Table:
         return frame.as_pyarrow_table()
 
+    def query_batches(self, sql: str, batch_rows: int) -> Iterator[pa.RecordBatch]:
+        # DuckDB streams the result: it holds the batch being fetched, not the whole result
+        # (an ORDER BY sorts within memory_limit and spills the rest to temp_directory).
+        # A cursor of its own: the shared connection stays free for Splink's work meanwhile.
+        cursor = self._connection.cursor()
+        try:
+            yield from cursor.sql(sql).to_arrow_reader(batch_rows)
+        finally:
+            cursor.close()
+
     def sql_to_arrow(self, sql: str, tables: dict[str, pa.Table]) -> pa.Table:
         import duckdb
 
@@ -203,6 +228,11 @@ class SparkBackend(MatchingBackend):
 
     def to_arrow(self, frame: SplinkDataFrame) -> pa.Table:
         return frame.as_spark_dataframe().toArrow()
+
+    def query_batches(self, sql: str, batch_rows: int) -> Iterator[pa.RecordBatch]:
+        # The result is collected to the driver as Arrow (size the cluster's driver for it),
+        # then handed on a batch at a time.
+        yield from self.spark.sql(sql).toArrow().to_batches(max_chunksize=batch_rows)
 
     def sql_to_arrow(self, sql: str, tables: dict[str, pa.Table]) -> pa.Table:
         for name, table in tables.items():
