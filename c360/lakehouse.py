@@ -388,6 +388,7 @@ class Lakehouse:
         predicate: str | None = None,
     ) -> None:
         _check_timestamps(data, table)
+        data = _laid_out(data, table)
         path = self._path(table)
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -490,6 +491,23 @@ class Lakehouse:
     def drop(self, table: Table) -> None:
         """Delete a table and its files (tests, rebuilds)."""
         shutil.rmtree(self._path(table), ignore_errors=True)
+
+
+def _laid_out(data: TableData, table: Table) -> TableData:
+    """``data`` sorted by the table's ``sort_by`` columns, then its keys (ties in a fixed order).
+
+    A RecordBatchReader is written as it streams: its producer orders it.
+    """
+    if not table.sort_by:
+        return data
+    order = list(dict.fromkeys([*table.sort_by, *table.keys]))
+    if isinstance(data, DataFrame):
+        return data.orderBy(*[c for c in order if c in data.columns])
+    if isinstance(data, pd.DataFrame):
+        data = pa.Table.from_pandas(data, preserve_index=False)
+    if isinstance(data, pa.Table):
+        return data.sort_by([(c, "ascending") for c in order if c in data.column_names])
+    return data
 
 
 def _check_timestamps(data: TableData, table: Table) -> None:

@@ -10,6 +10,7 @@ import duckdb
 import pandas as pd
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from deltalake import DeltaTable
 
@@ -273,3 +274,73 @@ def test_delta_spark_writer_round_trip_and_cross_read(spark, tmp_path):
     rs_reader = Lakehouse(tmp_path / "lake", spark, writer="delta-rs")
     names = sorted(r.full_name for r in rs_reader.read(PEOPLE).collect())
     assert names == ["Trần Văn Đức", "X"]
+
+
+SORTED = Table(
+    "silver", "sorted_for_point_reads", partition_by=("day",), keys=("event_id",),
+    sort_by=("person_id",), row_group_rows=4,
+)  # fmt: skip
+
+
+def _sorted_rows(count: int) -> pa.Table:
+    """Rows landed in no particular order: person ids descending, two days interleaved."""
+    return pa.table(
+        {
+            "event_id": [f"e{i:03d}" for i in range(count)],
+            "person_id": [f"p{(count - i) % 7}" for i in range(count)],
+            "day": [date(2026, 11, 1 + i % 2) for i in range(count)],
+        }
+    )
+
+
+def _row_group_ranges(lake: Lakehouse, table: Table) -> list[list[tuple[str, str, int]]]:
+    """Per live file: (min, max, rows) of ``person_id`` in each row group."""
+    import pyarrow.parquet as pq
+
+    out = []
+    for uri in DeltaTable(lake.location(table)).file_uris():
+        metadata = pq.ParquetFile(uri.removeprefix("file://")).metadata
+        column = metadata.schema.names.index("person_id")
+        groups = [metadata.row_group(i) for i in range(metadata.num_row_groups)]
+        out.append(
+            [
+                (g.column(column).statistics.min, g.column(column).statistics.max, g.num_rows)
+                for g in groups
+            ]
+        )
+    return out
+
+
+@pytest.mark.parametrize("source", ["arrow", "spark", "pandas"])
+def test_sort_by_writes_each_partition_sorted_in_small_row_groups(spark, rs_lake, source):
+    rows = _sorted_rows(30)
+    data = {"arrow": rows, "pandas": rows.to_pandas(), "spark": spark.createDataFrame(rows)}
+    rs_lake.overwrite(data[source], SORTED)
+    files = _row_group_ranges(rs_lake, SORTED)
+    assert len(files) == 2  # one per day
+    for groups in files:
+        assert [g[2] for g in groups] == [4, 4, 4, 3]  # 15 rows per day, 4 per group
+        bounds = [bound for low, high, _ in groups for bound in (low, high)]
+        assert bounds == sorted(bounds)  # groups hold disjoint, ascending ranges of person_id
+    back = rs_lake.read_arrow(SORTED).sort_by("event_id")
+    assert back.select(rows.column_names).equals(rows)  # nothing lost or changed
+
+
+def test_sort_by_breaks_ties_by_the_keys_so_identical_inputs_write_identical_files(rs_lake):
+    rows = _sorted_rows(30)
+
+    def days_as_written() -> dict[date, pa.Table]:
+        table = rs_lake.read_arrow(SORTED)  # file order between days is the reader's
+        return {
+            d: table.filter(pc.field("day") == d) for d in (date(2026, 11, 1), date(2026, 11, 2))
+        }
+
+    rs_lake.overwrite(rows, SORTED)
+    first = days_as_written()
+    rs_lake.overwrite(rows.take(list(reversed(range(30)))), SORTED)  # same rows, other order
+    second = days_as_written()
+    for day, written in first.items():
+        assert written.equals(second[day])
+        order = list(zip(written["person_id"].to_pylist(), written["event_id"].to_pylist(),
+                         strict=True))  # fmt: skip
+        assert order == sorted(order)  # by person, then by event
