@@ -9,8 +9,8 @@ exponent of each stage's time, log(t2/t1) / log(n2/n1): 1.0 is linear, 2.0 quadr
 
 Each size runs in its own subprocess (its own Spark session, its own memory figures), stopped
 after ``--max-minutes``. Before a size starts, its memory and disk needs are estimated (see
-``estimate_needs``); a size that does not fit the machine is recorded as skipped, with the
-reason, and the next size runs (``--force`` runs it anyway). Results merge by size into
+``estimate_needs``); a size that does not fit the machine runs with a warning (``--skip-unfit``:
+recorded as skipped with the reason instead). Results merge by size into
 benchmarks/results/pipeline.json: a new run of a size replaces the earlier one.
 
 Usage::
@@ -168,6 +168,14 @@ def run_figures(summary: Any) -> dict[str, Any]:
     }
 
 
+def merged_figures(earlier: dict[str, Any], figures: dict[str, Any]) -> dict[str, Any]:
+    """``figures`` with the gaps (stages a resumed run did not run) filled from ``earlier``."""
+    rows = {k: v if v is not None else earlier.get("rows", {}).get(k)
+            for k, v in figures["rows"].items()}  # fmt: skip
+    kept = {k: v if v is not None else earlier.get(k) for k, v in figures.items() if k != "rows"}
+    return {"rows": rows, **kept}
+
+
 def landing_days(days: int) -> list[date]:
     """The first ``days`` landing days the generator writes (from START_DAY)."""
     return [START_DAY + timedelta(days=offset) for offset in range(days)]
@@ -262,30 +270,31 @@ def measure_one_size(
             result["stages"].update(peaks)  # finished stages survive a later failure or timeout
             save()
 
-        try:
-            summary = run_pipeline(
-                overrides,
-                days=landing_days(days),
-                progress=stage_progress(memory, peaks, stage_done),
-                stages=day_one_stages,
-            )
-        except RunFailure as exc:
-            result.update(status="failed", reason=str(exc))
+        if day_one_stages != []:  # [] on a resume whose first run finished: the next day only
+            try:
+                summary = run_pipeline(
+                    overrides,
+                    days=landing_days(days),
+                    progress=stage_progress(memory, peaks, stage_done),
+                    stages=day_one_stages,
+                )
+            except RunFailure as exc:
+                result.update(status="failed", reason=str(exc))
+                save()
+                print(f"failed: {exc}", file=sys.stderr)
+                return 1
+            for stage in summary.stages:
+                result["stages"][stage.stage] = {
+                    "seconds": round(stage.seconds, 2),
+                    **peaks.get(stage.stage, {}),
+                    "checks_passed": stage.checks_passed,
+                    "checks_failed": stage.checks_failed,
+                }
+            result.update(merged_figures(result, run_figures(summary)))
+            result["disk_mb"] = round(directory_mb(work), 1)
+            if stages is not None and not resume:
+                result["stages_run"] = list(stages)
             save()
-            print(f"failed: {exc}", file=sys.stderr)
-            return 1
-        for stage in summary.stages:
-            result["stages"][stage.stage] = {
-                "seconds": round(stage.seconds, 2),
-                **peaks.get(stage.stage, {}),
-                "checks_passed": stage.checks_passed,
-                "checks_failed": stage.checks_failed,
-            }
-        result.update(run_figures(summary))
-        result["disk_mb"] = round(directory_mb(work), 1)
-        if stages is not None and not resume:
-            result["stages_run"] = list(stages)
-        save()
         if next_day:
             try:
                 result["next_day"] = run_next_day(

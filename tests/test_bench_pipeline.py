@@ -82,3 +82,30 @@ def test_resume_keeps_finished_stages_and_runs_the_rest(tmp_path):
     assert only == ["identity"]
     with pytest.raises(SystemExit, match="--resume: no earlier run"):
         bench.resumed_result(tmp_path / "missing.json", work, None)
+
+
+def test_a_resumed_run_keeps_the_figures_of_stages_it_did_not_run():
+    earlier = {
+        "rows": {"records": 1200, "customers": None, "transactions": 900},
+        "match_f1": None,
+    }
+    resumed = {
+        "rows": {"records": None, "customers": 1000, "transactions": None},
+        "match_f1": 0.99,
+        "match_recall": None,
+    }
+    merged = bench.merged_figures(earlier, resumed)
+    assert merged["rows"] == {"records": 1200, "customers": 1000, "transactions": 900}
+    assert merged["match_f1"] == 0.99 and merged["match_recall"] is None
+
+
+def test_a_resume_with_every_first_day_stage_done_runs_the_next_day_only(tmp_path):
+    from pipelines.stages import STAGES
+
+    work = tmp_path / "people_1000"
+    (work / "raw").mkdir(parents=True)
+    result_file = work.with_suffix(".json")
+    finished = {"generate": {"seconds": 1.0}} | {s.name: {"seconds": 1.0} for s in STAGES}
+    result_file.write_text(bench.json.dumps({"status": "ok", "stages": finished}))
+    _, remaining = bench.resumed_result(result_file, work, None)
+    assert remaining == []  # measure_one_size then skips day one and runs --next-day alone
