@@ -488,7 +488,7 @@ GOLDEN_CONSENT_SCHEMA = _schema(
 GOLD_GOLDEN_RECORDS = Table(
     "gold", "golden_records", keys=("customer_id",),
     person=PersonKey("customer_id", ("customer_id",)),
-    row_group_rows=16_384,  # written sorted by customer_id: a profile reads one row group
+    sort_by=("customer_id",), row_group_rows=POINT_READ_ROWS,
 )  # fmt: skip
 # The columns every consumer may rely on; identity resolution may add more (the custom fields
 # of conf/profile_fields.yaml, each with `<name>_source`, come last). Each surviving field `f`
