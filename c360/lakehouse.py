@@ -500,14 +500,24 @@ def _laid_out(data: TableData, table: Table) -> TableData:
     """
     if not table.sort_by:
         return data
-    order = list(dict.fromkeys([*table.sort_by, *table.keys]))
-    if isinstance(data, DataFrame):
-        return data.orderBy(*[c for c in order if c in data.columns])
+    if isinstance(data, pa.RecordBatchReader):
+        return data
     if isinstance(data, pd.DataFrame):
         data = pa.Table.from_pandas(data, preserve_index=False)
-    if isinstance(data, pa.Table):
-        return data.sort_by([(c, "ascending") for c in order if c in data.column_names])
-    return data
+    columns = data.columns if isinstance(data, DataFrame) else data.column_names
+    missing = [c for c in table.sort_by if c not in columns]
+    if missing:
+        raise LakehouseError(
+            table,
+            "write",
+            f"the data has no {missing} column, which the table is sorted by (Table.sort_by); "
+            "add it to the data or change the table's definition in c360/tables.py",
+        )
+    # Keys the data lacks (a narrower write) only lose the fixed order of ties.
+    order = [c for c in dict.fromkeys([*table.sort_by, *table.keys]) if c in columns]
+    if isinstance(data, DataFrame):
+        return data.orderBy(*order)
+    return data.sort_by([(c, "ascending") for c in order])
 
 
 def _check_timestamps(data: TableData, table: Table) -> None:

@@ -41,9 +41,9 @@ from pyspark.sql.pandas.types import to_arrow_schema
 from features import customer, customer_inputs, engine, transport
 from features.assemble import Snapshot, assemble_snapshot, join_on_customer, snapshot_schema
 from features.buckets import bucket_boundaries, customers_per_bucket
-from features.events import FeatureInputs, member_cards, source_events
+from features.events import FeatureInputs, member_cards, source_events, source_input_rows
 from features.plan import FeaturePlan
-from features.prepare import engine_rows
+from features.prepare import engine_partitions, engine_rows
 from features.spec import SOURCES, FeatureDefinition, FeatureSpec
 
 # ``_cluster`` of the per-customer inputs passed through the build's Spark job; the engine's
@@ -222,12 +222,18 @@ def _spark_output(
     """
     spec = plan.spec
     events = source_events(inputs, spec, as_of)
+    minimum = int(inputs.transactions.sparkSession.conf.get("spark.sql.shuffle.partitions"))
+    partitions = {
+        source: engine_partitions(rows, spec.snapshot.engine_events_per_partition, minimum)
+        for source, rows in source_input_rows(inputs).items()
+    }
     cards = member_cards(inputs.loyalty_members, inputs.identity_map, as_of, spec.timezone)
     passed_through = {
         CARD_SUMMARY_ROWS: customer_inputs.card_summary(cards, spec),
         PROFILE_ROWS: customer_inputs.profile_columns(inputs.golden_records, as_of, spec.timezone),
     }
-    frames = [*[engine_rows(plan, events[source], source, boundaries) for source in SOURCES],
+    frames = [*[engine_rows(plan, events[source], source, boundaries, partitions[source])
+                for source in SOURCES],
               *[frame.mapInArrow(transport.ship_function(cluster, boundaries),
                                  transport.OUTPUT_DDL)
                 for cluster, frame in passed_through.items()]]  # fmt: skip

@@ -79,6 +79,18 @@ def source_events(inputs: FeatureInputs, spec, as_of: date) -> dict[str, DataFra
     }
 
 
+def source_input_rows(inputs: FeatureInputs) -> dict[str, int]:
+    """Rows of the table behind each source of :func:`source_events` (an upper bound of its
+    events: the point-in-time filter only drops some), counted from the files."""
+    tables = {
+        "transactions": inputs.transactions,
+        "loyalty_points": inputs.loyalty_points,
+        "engagement": inputs.engagement_messages,
+        "service": inputs.service_contacts,
+    }
+    return {source: 0 if frame is None else frame.count() for source, frame in tables.items()}
+
+
 def customer_keys(identity_map: DataFrame) -> DataFrame:
     """``record_key -> customer_id`` from the identity map (``<source_system>:<record id>``)."""
     return identity_map.select(

@@ -78,13 +78,28 @@ def engine_input(plan: FeaturePlan, events: DataFrame, source: str) -> DataFrame
     )  # fmt: skip
 
 
+def engine_partitions(event_rows: int, events_per_partition: int, minimum: int) -> int:
+    """Customer partitions for ``event_rows`` events: at most ``events_per_partition`` events
+    each on average, and never fewer than ``minimum`` (Spark's shuffle partitions)."""
+    return max(minimum, -(-event_rows // events_per_partition))
+
+
 def engine_rows(
-    plan: FeaturePlan, events: DataFrame, source: str, boundaries: Boundaries = ()
+    plan: FeaturePlan,
+    events: DataFrame,
+    source: str,
+    boundaries: Boundaries = (),
+    partitions: int | None = None,
 ) -> DataFrame:
     """The engine's output rows for one source (see :data:`features.transport.OUTPUT_DDL`),
-    computed per partition of customers by :mod:`features.engine`, shipped by bucket."""
-    return (
-        engine_input(plan, events, source)
-        .repartition("customer_id")
-        .mapInArrow(engine.partition_function(plan.jobs[source], boundaries), OUTPUT_DDL)
+    computed per partition of customers by :mod:`features.engine` (``partitions`` of them,
+    default Spark's shuffle partitions), shipped by bucket."""
+    columns = engine_input(plan, events, source)
+    by_customer = (
+        columns.repartition(partitions, "customer_id")
+        if partitions
+        else columns.repartition("customer_id")
+    )
+    return by_customer.mapInArrow(
+        engine.partition_function(plan.jobs[source], boundaries), OUTPUT_DDL
     )

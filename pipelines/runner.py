@@ -4,6 +4,9 @@ Each stage is one Dagster run of a layer's job. Partitioned stages cover all req
 landing days in a single run (single-run backfill policy), so a backfill is one Spark job.
 """
 
+import ctypes
+import ctypes.util
+import gc
 import logging
 import os
 import time
@@ -15,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import pyarrow as pa
 
 from assets.features import FEATURES_JOB
 from assets.partitions import AS_OF_DATES, LANDING_DAYS, partition_range_tags
@@ -218,8 +222,28 @@ def _execute(
         outcomes.append(outcome)
         if not result.success:
             raise RunFailure(f"{run.failure} failed: {_failure_reason(result)}")
+        del result
+        _release_memory()
         progress(f"{prefix}: done in {outcome.seconds:.1f} s, {len(outcome.assets)} assets")
     return outcomes
+
+
+def _release_memory() -> None:
+    """Hand the memory a finished stage freed back to the system before the next one starts.
+
+    Every stage runs in this process, and what a stage leaves behind is freed late: garbage
+    in reference cycles waits for the collector, and the allocators keep freed pages for
+    reuse (Arrow's mimalloc pool, glibc's heap, where DuckDB and numpy allocate). In the 1M
+    benchmark the process entered day two's identity stage at 8.1 GB and fell to 4.0 GB only
+    minutes into it.
+    """
+    gc.collect()
+    pa.default_memory_pool().release_unused()
+    libc_name = ctypes.util.find_library("c")
+    if libc_name:
+        libc = ctypes.CDLL(libc_name)
+        if hasattr(libc, "malloc_trim"):  # glibc only
+            libc.malloc_trim(0)
 
 
 def _add_partitions(instance: dg.DagsterInstance, name: str, keys: list[str]) -> None:

@@ -326,6 +326,14 @@ def test_sort_by_writes_each_partition_sorted_in_small_row_groups(spark, rs_lake
     assert back.select(rows.column_names).equals(rows)  # nothing lost or changed
 
 
+def test_a_write_without_the_sort_column_is_refused_and_the_table_unchanged(rs_lake):
+    rows = _sorted_rows(10)
+    rs_lake.overwrite(rows, SORTED)
+    with pytest.raises(LakehouseError, match=r"no \['person_id'\] column.*sort_by"):
+        rs_lake.overwrite(rows.drop_columns(["person_id"]), SORTED)
+    assert rs_lake.read_arrow(SORTED).num_rows == 10
+
+
 def test_sort_by_breaks_ties_by_the_keys_so_identical_inputs_write_identical_files(rs_lake):
     rows = _sorted_rows(30)
 

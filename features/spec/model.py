@@ -218,10 +218,14 @@ class SnapshotSettings:
     ``memory_budget_mb`` bounds the driver memory one bucket of customers may take: the build
     ranges customers by ``customer_id`` into buckets of that size (:mod:`features.buckets`).
     ``row_group_rows`` is the Parquet row-group size of the snapshot's files.
+    ``engine_events_per_partition`` bounds the events one engine task (a Python worker) holds:
+    each source's events are spread over enough customer partitions (never fewer than Spark's
+    shuffle partitions).
     """
 
     memory_budget_mb: int = 2048
     row_group_rows: int = 1024
+    engine_events_per_partition: int = 250_000
 
 
 @dataclass(frozen=True)

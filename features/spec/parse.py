@@ -54,7 +54,8 @@ def _snapshot(raw: Any) -> SnapshotSettings:
         return SnapshotSettings()
     if not isinstance(raw, Mapping):
         raise SpecError(f"snapshot: expected a mapping, got {raw!r}")
-    known = {"memory_budget_mb": "megabytes", "row_group_rows": "rows"}
+    known = {"memory_budget_mb": "megabytes", "row_group_rows": "rows",
+             "engine_events_per_partition": "events"}  # fmt: skip
     if unknown := sorted(set(raw) - set(known)):
         raise SpecError(f"snapshot: unknown keys {unknown}; expected {sorted(known)}")
     values = {}

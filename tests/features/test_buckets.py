@@ -24,7 +24,8 @@ from c360.lakehouse import Lakehouse
 from c360.tables import GOLD_CUSTOMER_FEATURES
 from features.buckets import bucket_boundaries, customers_per_bucket
 from features.compiler import build_customer_features
-from features.events import read_feature_inputs
+from features.events import read_feature_inputs, source_input_rows
+from features.prepare import engine_partitions
 from features.spec import DEFAULT_SPEC_PATH, SnapshotSettings, SpecError, load_spec
 from features.writer import remove_orphans, table_path, write_snapshot
 
@@ -116,6 +117,31 @@ def test_two_builds_in_another_row_order_and_partitioning_are_identical(spark, r
     assert second.num_rows == CUSTOMERS
     for name in first.column_names:
         assert second.column(name).equals(first.column(name)), name
+
+
+def test_more_engine_partitions_than_spark_s_default_give_the_same_snapshot(spark, random_lake):
+    spec = load_spec()
+    inputs = read_feature_inputs(random_lake)
+    default = build_customer_features(inputs, spec, AS_OF).table
+    transactions = source_input_rows(inputs)["transactions"]
+    per_partition = transactions // 6
+    shuffle_partitions = int(spark.conf.get("spark.sql.shuffle.partitions"))
+    assert engine_partitions(transactions, per_partition, shuffle_partitions) > shuffle_partitions
+    small_tasks = dataclasses.replace(
+        spec,
+        snapshot=dataclasses.replace(spec.snapshot, engine_events_per_partition=per_partition),
+    )
+    split = build_customer_features(inputs, small_tasks, AS_OF).table
+    assert split.num_rows == CUSTOMERS
+    for name in default.column_names:  # bit for bit
+        assert split.column(name).equals(default.column(name)), name
+
+
+def test_engine_partitions_bound_the_events_per_task():
+    assert engine_partitions(6_251_507, 250_000, 4) == 26
+    assert engine_partitions(625_000, 250_000, 4) == 4  # never below Spark's shuffle partitions
+    assert engine_partitions(0, 250_000, 4) == 4
+    assert engine_partitions(250_001, 250_000, 1) == 2
 
 
 def _write(lake, spec, as_of, per_bucket, tmp_path):
@@ -226,6 +252,7 @@ def test_the_bucket_size_comes_from_the_memory_budget():
         ({"memory_budget_mb": 0}, "snapshot.memory_budget_mb: expected a positive whole number"),
         ({"row_group_rows": "1k"}, "snapshot.row_group_rows: expected a positive whole number"),
         ({"memory_budget": 100}, "snapshot: unknown keys"),
+        ({"engine_events_per_partition": 0}, "snapshot.engine_events_per_partition: expected a"),
     ],
 )
 def test_bad_snapshot_settings_are_refused_at_load(tmp_path, snapshot, message):
