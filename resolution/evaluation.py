@@ -128,6 +128,13 @@ def truth_coverage(identity_map: pd.DataFrame, truth: pd.DataFrame) -> float:
     return float(record_ids.isin(truth["record_id"]).mean())
 
 
+def truth_of_present_records(identity_map: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
+    """The truth rows of the records in the map: the charts' true pairs then count only pairs
+    the run could have found (a truth written ahead of the landed days knows more records)."""
+    record_ids = identity_map["source_system"] + ":" + identity_map["source_record_id"]
+    return truth[truth["record_id"].isin(record_ids)]
+
+
 def truth_warning(coverage: float) -> str | None:
     """A warning when the truth covers too few of the run's records to judge it."""
     if coverage >= MIN_TRUTH_COVERAGE:

@@ -42,6 +42,7 @@ from resolution.evaluation import (
     evaluate_identity_map,
     read_truth,
     truth_coverage,
+    truth_of_present_records,
     truth_warning,
 )
 from resolution.linker import MatchingBackend
@@ -153,7 +154,12 @@ def resolve_identities(
             metrics.f1,
         )
     charts = (
-        save_charts(match, reports_dir, threshold=threshold, truth=truth)
+        save_charts(
+            match,
+            reports_dir,
+            threshold=threshold,
+            truth=None if truth is None else truth_of_present_records(ids.identity_map, truth),
+        )
         if reports_dir is not None
         else {}
     )

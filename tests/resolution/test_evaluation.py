@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from resolution.evaluation import evaluate_clusters
+from resolution.evaluation import evaluate_clusters, truth_of_present_records
 
 
 def frame(column: str, groups: dict[str, str]) -> pd.DataFrame:
@@ -46,3 +46,13 @@ def test_recall_one_third():
     metrics = evaluate_clusters(predicted, truth)
     assert metrics.precision == 1.0
     assert metrics.recall == pytest.approx(1 / 3, abs=1e-6)
+
+
+def test_the_charts_truth_keeps_only_the_records_of_the_map():
+    truth = frame("person_id", {"crm:1": "P1", "erp:1": "P1", "crm:9": "P1", "crm:2": "P2"})
+    identity_map = pd.DataFrame(
+        {"source_system": ["crm", "erp", "crm"], "source_record_id": ["1", "1", "2"],
+         "customer_id": ["C1", "C1", "C2"]}
+    )  # fmt: skip
+    present = truth_of_present_records(identity_map, truth)
+    assert present["record_id"].tolist() == ["crm:1", "erp:1", "crm:2"]  # crm:9 not landed yet
