@@ -16,6 +16,7 @@ from pyspark.sql.pandas.types import from_arrow_schema
 from c360.lakehouse import Lakehouse
 from c360.local_time import local_date
 from c360.tables import FEATURE_INPUT_TABLES, OPTIONAL_FEATURE_INPUTS, SILVER_SCHEMAS
+from features.spec import ENGAGEMENT_SOURCE, POINTS_SOURCE, SERVICE_SOURCE, TX_SOURCE
 
 # Each event's key in its silver table (transaction_id, entry_id): the engine orders a
 # customer's events by (day, this id), so sums run in the same order whatever the partitioning.
@@ -83,10 +84,10 @@ def source_input_rows(inputs: FeatureInputs) -> dict[str, int]:
     """Rows of the table behind each source of :func:`source_events` (an upper bound of its
     events: the point-in-time filter only drops some), counted from the files."""
     tables = {
-        "transactions": inputs.transactions,
-        "loyalty_points": inputs.loyalty_points,
-        "engagement": inputs.engagement_messages,
-        "service": inputs.service_contacts,
+        TX_SOURCE: inputs.transactions,
+        POINTS_SOURCE: inputs.loyalty_points,
+        ENGAGEMENT_SOURCE: inputs.engagement_messages,
+        SERVICE_SOURCE: inputs.service_contacts,
     }
     return {source: 0 if frame is None else frame.count() for source, frame in tables.items()}
 

@@ -112,10 +112,7 @@ def read_truth(truth_root: Path) -> pd.DataFrame:
 def evaluate_identity_map(identity_map: pd.DataFrame, truth: pd.DataFrame) -> MatchMetrics:
     """Evaluate a gold/identity_map frame (customer_id as the cluster) against the truth."""
     predicted = pd.DataFrame(
-        {
-            "record_id": identity_map["source_system"] + ":" + identity_map["source_record_id"],
-            "cluster_id": identity_map["customer_id"],
-        }
+        {"record_id": _record_ids(identity_map), "cluster_id": identity_map["customer_id"]}
     )
     return evaluate_clusters(predicted, truth)
 
@@ -124,15 +121,18 @@ def truth_coverage(identity_map: pd.DataFrame, truth: pd.DataFrame) -> float:
     """Share of the map's records that the truth knows (1.0 for an empty map)."""
     if not len(identity_map):
         return 1.0
-    record_ids = identity_map["source_system"] + ":" + identity_map["source_record_id"]
-    return float(record_ids.isin(truth["record_id"]).mean())
+    return float(_record_ids(identity_map).isin(truth["record_id"]).mean())
 
 
 def truth_of_present_records(identity_map: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
     """The truth rows of the records in the map: the charts' true pairs then count only pairs
     the run could have found (a truth written ahead of the landed days knows more records)."""
-    record_ids = identity_map["source_system"] + ":" + identity_map["source_record_id"]
-    return truth[truth["record_id"].isin(record_ids)]
+    return truth[truth["record_id"].isin(_record_ids(identity_map))]
+
+
+def _record_ids(identity_map: pd.DataFrame) -> pd.Series:
+    """The map's records in the truth's ``record_id`` form (``<source_system>:<id>``)."""
+    return identity_map["source_system"] + ":" + identity_map["source_record_id"]
 
 
 def truth_warning(coverage: float) -> str | None:
