@@ -165,6 +165,14 @@ def run_figures(summary: Any) -> dict[str, Any]:
         "match_f1": figure("gold/identity_map", "match_f1"),
         "match_precision": figure("gold/identity_map", "match_precision"),
         "match_recall": figure("gold/identity_map", "match_recall"),
+        "identity_pairs_kept": figure("gold/identity_map", "pairs_scored"),
+        # Where the identity stage's time goes: prepare, train or load_model, predict, cluster.
+        "identity_step_seconds": {
+            key.removeprefix("seconds_"): value
+            for key, value in metadata.get("gold/identity_map", {}).items()
+            if key.startswith("seconds_")
+        }
+        or None,
     }
 
 

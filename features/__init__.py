@@ -6,10 +6,10 @@ import graph has no cycle (``tests/features/test_import_graph.py`` checks both w
 
 1. ``spec`` (package: ``model`` < ``validate`` < ``parse``; ``expand``): the spec's vocabulary,
    validation and expansion into column definitions; ``sql``: Spark SQL text helpers;
-   ``transport``: the Arrow IPC stream between Spark workers and the driver; ``events``: the
-   point-in-time event frames (the no-leakage rule); ``writer``: the snapshot's Parquet files
-   and their one Delta commit.
-2. ``engine``: numpy aggregation of one partition of events; ``internal``: the aggregates the
+   ``transport``: the Arrow IPC stream between Spark workers and the driver; ``writer``: the
+   snapshot's Parquet files and their one Delta commit.
+2. ``events``: the point-in-time event frames of the spec's sources (the no-leakage rule);
+   ``engine``: numpy aggregation of one partition of events; ``internal``: the aggregates the
    customer-level families read; ``catalog``: ``gold/feature_catalog`` rows; ``checks``: the
    snapshot's degenerate-column check; ``customer_inputs``: the card summary and golden-record
    profile (Spark); ``buckets``: customer buckets (ranges of ``customer_id``) and their size.
@@ -26,8 +26,8 @@ Only the core (``c360``) is imported from outside the package; see docs/features
 
 # Bottom first; names are modules (or subpackages) of ``features``.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("spec", "sql", "transport", "events", "writer"),
-    ("engine", "internal", "catalog", "checks", "customer_inputs", "buckets"),
+    ("spec", "sql", "transport", "writer"),
+    ("events", "engine", "internal", "catalog", "checks", "customer_inputs", "buckets"),
     ("plan", "customer"),
     ("prepare", "assemble"),
     ("compiler", "evidence"),
