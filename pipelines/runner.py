@@ -4,9 +4,6 @@ Each stage is one Dagster run of a layer's job. Partitioned stages cover all req
 landing days in a single run (single-run backfill policy), so a backfill is one Spark job.
 """
 
-import ctypes
-import ctypes.util
-import gc
 import logging
 import os
 import time
@@ -18,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-import pyarrow as pa
 
 from assets.features import FEATURES_JOB
 from assets.partitions import AS_OF_DATES, LANDING_DAYS, partition_range_tags
@@ -27,6 +23,7 @@ from c360.contract import LandingZoneError, UnknownFilesPolicy, landed_days, sca
 from c360.lakehouse import Lakehouse
 from c360.local_time import as_of_partition_key, default_as_of_date
 from c360.lock import LakehouseLockedError, hold_lakehouse
+from c360.memory import release_unused_memory
 from c360.tables import FEATURE_INPUT_TABLES, OPTIONAL_FEATURE_INPUTS, Table
 from pipelines.definitions import build_definitions
 from pipelines.stages import STAGES, Stage, run_tags
@@ -223,27 +220,9 @@ def _execute(
         if not result.success:
             raise RunFailure(f"{run.failure} failed: {_failure_reason(result)}")
         del result
-        _release_memory()
+        release_unused_memory()  # a stage's freed memory, before the next stage starts
         progress(f"{prefix}: done in {outcome.seconds:.1f} s, {len(outcome.assets)} assets")
     return outcomes
-
-
-def _release_memory() -> None:
-    """Hand the memory a finished stage freed back to the system before the next one starts.
-
-    Every stage runs in this process, and what a stage leaves behind is freed late: garbage
-    in reference cycles waits for the collector, and the allocators keep freed pages for
-    reuse (Arrow's mimalloc pool, glibc's heap, where DuckDB and numpy allocate). In the 1M
-    benchmark the process entered day two's identity stage at 8.1 GB and fell to 4.0 GB only
-    minutes into it.
-    """
-    gc.collect()
-    pa.default_memory_pool().release_unused()
-    libc_name = ctypes.util.find_library("c")
-    if libc_name:
-        libc = ctypes.CDLL(libc_name)
-        if hasattr(libc, "malloc_trim"):  # glibc only
-            libc.malloc_trim(0)
 
 
 def _add_partitions(instance: dg.DagsterInstance, name: str, keys: list[str]) -> None:

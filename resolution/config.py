@@ -156,6 +156,9 @@ class GuardConfig(_Section):
 class PredictionConfig(_Section):
     # Scored pairs below this match probability are not kept (None: every blocked pair is).
     keep_pairs_from_match_probability: float | None = Field(0.01, gt=0, lt=1)
+    # An equality blocking rule's block holding more records than this is generic: that rule
+    # scores none of its pairs (resolution.blocking). None: every block is scored.
+    max_records_per_block: int | None = Field(None, ge=2)
 
 
 class IdentityConfig(_Section):

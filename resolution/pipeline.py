@@ -18,11 +18,13 @@ import pyarrow.compute as pc
 from splink import Linker
 from splink.internals.splink_dataframe import SplinkDataFrame
 
+from resolution.blocking import without_generic_blocks
 from resolution.clustering import ClusteringCounts, cluster_records
 from resolution.config import IdentityConfig, IdentityConfigError
 from resolution.linker import MatchingBackend
 from resolution.model import ModelError, TrainedModel, latest_version, load_model, save_model
 from resolution.prepare import prepare_records
+from resolution.settings import populated_columns, prediction_rule_dicts
 from resolution.training import train_model
 
 log = logging.getLogger(__name__)
@@ -37,6 +39,7 @@ class MatchResult:
     trained: bool
     pairs_scored: int
     clustering: ClusteringCounts
+    generic_blocks: int = 0  # blocks no rule scored (resolution.blocking)
     stage_seconds: dict[str, float] = field(default_factory=dict)
     linker: Linker | None = None
     predictions: SplinkDataFrame | None = None
@@ -52,6 +55,7 @@ class MatchResult:
         return {
             "records": self.clusters.num_rows,
             "pairs_scored": self.pairs_scored,  # kept: at or above the pair floor
+            "generic_blocks_left_out": self.generic_blocks,
             "edges_above_threshold": self.clustering.edges_above_threshold,
             "edges_refused_by_guard": self.clustering.edges_refused_by_guard,
             "conflicting_clusters_split": self.clustering.conflicting_clusters,
@@ -140,8 +144,19 @@ def match_records(
     seconds["train" if trained else "load_model"] = round(time.perf_counter() - started, 3)
 
     started = time.perf_counter()
+    prepared, blocking_rules, generic = without_generic_blocks(prepared, config)
+    settings = model.settings_for(backend.dialect)
+    # The run's rules, not the training run's: block sizes are this population's.
+    settings["blocking_rules_to_generate_predictions"] = prediction_rule_dicts(
+        blocking_rules,
+        populated_columns(prepared, config.training.min_populated_share),
+        backend.dialect,
+    )
+    seconds["block_keys"] = round(time.perf_counter() - started, 3)
+
+    started = time.perf_counter()
     registered = backend.register(prepared, "person_records")
-    linker = backend.linker(registered, model.settings_for(backend.dialect))
+    linker = backend.linker(registered, settings)
     predictions = linker.inference.predict(
         threshold_match_probability=pair_floor(config, threshold)
     )
@@ -168,6 +183,7 @@ def match_records(
         model=model,
         trained=trained,
         pairs_scored=pairs_scored,
+        generic_blocks=sum(g.blocks_left_out for g in generic),
         clustering=counts,
         stage_seconds=seconds,
         linker=linker,

@@ -14,6 +14,7 @@ Example:
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import pyarrow as pa
 from splink import SettingsCreator, block_on
@@ -95,6 +96,22 @@ def usable_rules(
         else:
             log.warning("blocking rule %s left out: a column is empty", rule)
     return kept
+
+
+def prediction_rule_dicts(
+    rules: tuple[tuple[str, ...] | SqlRule, ...], available: set[str], dialect: str
+) -> list[dict[str, Any]]:
+    """Splink's ``blocking_rules_to_generate_predictions`` for ``rules`` on this data.
+
+    Raises:
+        IdentityConfigError: no rule is usable on this data.
+    """
+    creators = usable_rules(rules, available)
+    if not creators:
+        raise IdentityConfigError(
+            f"no usable blocking rule; populated columns: {sorted(available)}"
+        )
+    return [creator.create_blocking_rule_dict(dialect) for creator in creators]
 
 
 def usable_rule_specs(
