@@ -55,8 +55,7 @@ def block_key(
         _ROW, pa.array(range(records.num_rows), pa.int64())
     )
     blocks = keyed.group_by(list(columns), use_threads=False).aggregate([([], "count_all")])
-    blocks = blocks.rename_columns([*columns, _COUNT])
-    blocks = blocks.filter(_no_null(blocks, columns))
+    blocks = blocks.rename_columns([*columns, _COUNT]).drop_null()  # no block on a NULL
     blocks = blocks.append_column(_BLOCK, pa.array(range(blocks.num_rows), pa.int64()))
     # A NULL never equals a NULL in the join: such records get no block.
     joined = keyed.join(blocks, list(columns), join_type="left outer", use_threads=False)
@@ -71,13 +70,6 @@ def block_key(
         largest_block=int(pc.max(blocks.column(_COUNT)).as_py() or 0),
     )
     return key.combine_chunks(), figures
-
-
-def _no_null(table: pa.Table, columns: tuple[str, ...]) -> pa.ChunkedArray:
-    mask = pc.is_valid(table.column(columns[0]))
-    for name in columns[1:]:
-        mask = pc.and_(mask, pc.is_valid(table.column(name)))
-    return mask
 
 
 def without_generic_blocks(
