@@ -15,7 +15,7 @@ from assets.policies import OWNERS, TRANSIENT_RETRY, retry_transient_only
 from assets.resources import LakehouseResource
 from c360.tables import FEATURE_INPUT_TABLES, GOLD_CUSTOMER_FEATURES, GOLD_FEATURE_CATALOG
 from features.catalog import catalog_table
-from features.checks import FeatureCheckReport, check_profile, snapshot_batches
+from features.checks import FeatureCheckReport, check_profile, snapshot_head
 from features.events import read_feature_inputs
 from features.evidence import features_without_events
 from features.snapshot import materialise_snapshot
@@ -130,9 +130,7 @@ def customer_features(
         min_customers=int(spec.checks.get("min_customers", 0)),
     )
     context.log.info(f"{as_of}: {report.summary()}")
-    batches = snapshot_batches(lake.arrow_dataset(GOLD_CUSTOMER_FEATURES), as_of)
-    first = next(iter(batches), None)
-    preview = first.slice(0, 5).select(first.schema.names[:12]).to_pandas() if first else None
+    preview = snapshot_head(lake.arrow_dataset(GOLD_CUSTOMER_FEATURES), as_of, rows=5, columns=12)
     return dg.MaterializeResult(
         metadata={
             "as_of_date": as_of.isoformat(),
@@ -144,7 +142,9 @@ def customer_features(
             "delta_version": snapshot.written.version,
             "non_constant_features": report.non_constant,
             "spec_version": spec.version,
-            "preview": dg.MetadataValue.md(preview.to_markdown() if preview is not None else ""),
+            "preview": dg.MetadataValue.md(
+                preview.to_pandas().to_markdown() if preview.num_rows else ""
+            ),
             "location": dg.MetadataValue.path(lake.location(GOLD_CUSTOMER_FEATURES)),
         },
         check_results=[_check_result(report)],

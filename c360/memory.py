@@ -7,6 +7,7 @@ import ctypes.util
 import gc
 
 import pyarrow as pa
+from pyspark import SparkContext
 
 
 def release_unused_memory() -> None:
@@ -24,3 +25,17 @@ def release_unused_memory() -> None:
         libc = ctypes.CDLL(libc_name)
         if hasattr(libc, "malloc_trim"):  # glibc only
             libc.malloc_trim(0)
+    _collect_spark_driver_garbage()
+
+
+def _collect_spark_driver_garbage() -> None:
+    """A full collection in this process's Spark driver JVM, if one runs.
+
+    G1 shrinks its heap to what a full collection leaves; the periodic collection of
+    :mod:`c360.spark` did not: at 1M people the idle driver kept 6.2 GB through the segments
+    stage (which needs no Spark). A full collection took it from 7.0 GB to 0.9 GB.
+    """
+    context = SparkContext._active_spark_context
+    jvm = getattr(context, "_jvm", None)
+    if jvm is not None:
+        jvm.System.gc()

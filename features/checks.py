@@ -200,9 +200,26 @@ def _catalog_names(lake: Lakehouse) -> list[str]:
     return lake.read_arrow(GOLD_FEATURE_CATALOG).column("name").to_pylist()
 
 
+def _snapshot_filter(as_of: date) -> pc.Expression:
+    return pc.field("as_of_date") == pa.scalar(as_of, pa.date32())
+
+
 def snapshot_batches(dataset: pads.Dataset, as_of: date) -> Iterable[pa.RecordBatch]:
     """Batches of one as_of_date partition of the feature table."""
-    return dataset.to_batches(filter=pc.field("as_of_date") == pa.scalar(as_of, pa.date32()))
+    return dataset.to_batches(filter=_snapshot_filter(as_of))
+
+
+def snapshot_head(dataset: pads.Dataset, as_of: date, rows: int, columns: int) -> pa.Table:
+    """The first ``rows`` rows of one snapshot, its first ``columns`` columns only.
+
+    Not the first batch of :func:`snapshot_batches`: an iterator left after one batch keeps
+    reading ahead in Arrow's threads; at 1M customers it still held 1.7 GB of whole-width
+    batches after the features stage had returned.
+    """
+    return dataset.head(
+        rows, columns=dataset.schema.names[:columns], filter=_snapshot_filter(as_of),
+        batch_readahead=1, fragment_readahead=1,
+    )  # fmt: skip
 
 
 def check_feature_table(

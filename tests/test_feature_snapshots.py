@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from c360.tables import GOLD_CUSTOMER_FEATURES, GOLD_IDENTITY_MAP, SILVER_TRANSACTIONS
+from features.checks import snapshot_head
 from pipelines.cli import main
 from pipelines.runner import RunFailure, build_feature_snapshots
 
@@ -66,6 +67,15 @@ def test_past_snapshot_is_built_next_to_the_latest(past_snapshot):
     latest_rows = len(_features(lake_root, LATEST, ["customer_id"]))
     assert past_rows == metadata["gold/customer_features"]["customers"] > 0
     assert latest_rows >= past_rows  # customers known before PAST are still known later
+
+    # the asset's preview: a few rows and columns of this snapshot, not of the daily one
+    dataset = table.to_pyarrow_dataset()
+    head = snapshot_head(dataset, PAST, rows=5, columns=12)
+    assert head.num_rows == 5 and head.schema.names == dataset.schema.names[:12]
+    assert "customer_id" in head.schema.names
+    assert (
+        head.column("customer_id").to_pylist()[0] in metadata["gold/customer_features"]["preview"]
+    )
 
 
 @pytest.mark.spark
