@@ -54,10 +54,11 @@ from synthetic import PeakMemory
 
 from c360.config import load_settings
 from c360.console import quiet_console
+from pipelines.stages import STAGES
 
 RESULTS = _HERE / "results" / "pipeline.json"
 START_DAY = date(2025, 10, 1)
-STAGE_ORDER = ("generate", "bronze", "silver", "identity", "features")
+STAGE_ORDER = ("generate", *(stage.name for stage in STAGES))  # generate, then the pipeline's
 MB = 2**20
 
 # Rough needs per size, used until the results file holds two measured sizes (then the two
@@ -322,8 +323,6 @@ def resumed_result(
     result_file: Path, work: Path, stages: list[str] | None
 ) -> tuple[dict[str, Any], list[str]]:
     """An earlier run's figures (its finished stages kept) and the stages still to run."""
-    from pipelines.stages import STAGES
-
     if not result_file.exists() or not (work / "raw").exists():
         raise SystemExit(f"--resume: no earlier run in {work} ({result_file.name} or raw/ missing)")
     result = json.loads(result_file.read_text())
@@ -634,6 +633,9 @@ def benchmark_size(
             stderr_log.unlink()
     if stderr_log.exists() and run["status"] != "ok":
         run["stderr_log"] = str(stderr_log)
+    if run["status"] == "ok" and run["stages"]:
+        # the estimate is made before the run: say how it compared with what was measured
+        run["estimate"]["measured_peak_mb"] = max(s["peak_rss_mb"] for s in run["stages"].values())
     return run
 
 
