@@ -14,8 +14,9 @@ delta-rs transaction (``DeltaTable.create_write_transaction``, or
   hard kill they stay as harmless orphans until :func:`remove_orphans` (delta-rs's full
   vacuum: ``Lakehouse.vacuum`` removes only files that a commit removed) deletes them.
 
-Python never holds more than one record batch of the wide table (pyarrow's writer buffers one
-row group); delta-rs's own writer buffered about 2.6 GB per 100k rows of this table.
+Python holds at most two record batches of the wide table, one being encoded in a thread
+while the next is assembled (pyarrow's writer buffers one row group); delta-rs's own writer
+buffered about 2.6 GB per 100k rows of this table.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import json
 import logging
 import uuid
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -122,6 +124,10 @@ def _write_file(
     file_schema = schema.remove(schema.get_field_index(PARTITION_COLUMN))
     writer: pq.ParquetWriter | None = None
     rows, first, last = 0, None, None
+    # Parquet encoding (pyarrow, without the GIL) runs in a thread while the next batch is
+    # assembled: at most one batch is being written and one built.
+    encoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="snapshot-writer")
+    pending: Future | None = None
     try:
         for batch in batches:
             if on_batch is not None:
@@ -137,9 +143,16 @@ def _write_file(
             first = ids[0].as_py() if first is None else first
             last = ids[-1].as_py()
             data = batch.drop_columns([PARTITION_COLUMN]).cast(file_schema)
-            writer.write_batch(data, row_group_size=row_group_rows)
+            if pending is not None:
+                pending.result()  # in order, and an encoding error surfaces here
+            pending = encoder.submit(writer.write_batch, data, row_group_size=row_group_rows)
             rows += batch.num_rows
+        if pending is not None:
+            pending.result()
     finally:
+        if pending is not None:
+            wait([pending])  # never close the file under a write in flight
+        encoder.shutdown(wait=True)
         if writer is not None:
             writer.close()
     if writer is None:
