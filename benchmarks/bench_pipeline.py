@@ -633,9 +633,10 @@ def benchmark_size(
             stderr_log.unlink()
     if stderr_log.exists() and run["status"] != "ok":
         run["stderr_log"] = str(stderr_log)
-    if run["status"] == "ok" and run["stages"]:
+    peaks = [s["peak_rss_mb"] for s in run["stages"].values() if "peak_rss_mb" in s]
+    if run["status"] == "ok" and peaks:
         # the estimate is made before the run: say how it compared with what was measured
-        run["estimate"]["measured_peak_mb"] = max(s["peak_rss_mb"] for s in run["stages"].values())
+        run["estimate"]["measured_peak_mb"] = max(peaks)
     return run
 
 

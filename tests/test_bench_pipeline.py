@@ -33,12 +33,14 @@ def test_a_size_the_estimate_says_does_not_fit_runs_with_a_warning_unless_asked_
     tmp_path, monkeypatch
 ):
     monkeypatch.setattr(bench, "why_it_does_not_fit", lambda *a: "does not fit this machine")
-    monkeypatch.setattr(bench, "run_size", lambda *a: {"status": "ok", "stages": {"bronze": {}}})
+    stages = {"bronze": {"peak_rss_mb": 900}, "silver": {"peak_rss_mb": 1200}}
+    monkeypatch.setattr(bench, "run_size", lambda *a: {"status": "ok", "stages": stages})
     results = {"machine": {"spark_driver_memory": "8g"}, "runs": {}}
     args = argparse.Namespace(days=2, seed=7, keep=True, skip_unfit=False)
     ran = bench.benchmark_size(1_000_000, args, tmp_path, results)
     assert ran["status"] == "ok"
     assert ran["estimate"]["warning"] == "does not fit this machine"
+    assert ran["estimate"]["measured_peak_mb"] == 1200  # the estimate beside what the run took
     skipped = bench.benchmark_size(
         1_000_000, argparse.Namespace(**{**vars(args), "skip_unfit": True}), tmp_path, results
     )
