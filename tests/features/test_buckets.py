@@ -19,14 +19,16 @@ import pytest
 import yaml
 from feature_tables import AS_OF, golden, identity, member, points, tx, write_tables
 from pyspark.sql import functions as F
+from pyspark.sql.pandas.types import from_arrow_schema
 
 from c360.lakehouse import Lakehouse
-from c360.tables import GOLD_CUSTOMER_FEATURES
+from c360.tables import GOLD_CUSTOMER_FEATURES, SILVER_SCHEMAS
 from features.buckets import bucket_boundaries, customers_per_bucket
-from features.compiler import build_customer_features
+from features.compiler import _spark_output, build_customer_features
 from features.events import read_feature_inputs, source_input_rows
+from features.plan import FeaturePlan
 from features.prepare import engine_partitions
-from features.spec import DEFAULT_SPEC_PATH, SnapshotSettings, SpecError, load_spec
+from features.spec import DEFAULT_SPEC_PATH, SnapshotSettings, SpecError, expand, load_spec
 from features.writer import remove_orphans, table_path, write_snapshot
 
 pytestmark = pytest.mark.spark
@@ -262,3 +264,26 @@ def test_bad_snapshot_settings_are_refused_at_load(tmp_path, snapshot, message):
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     with pytest.raises(SpecError, match=message):
         load_spec(path)
+
+
+def test_a_source_without_rows_gets_no_engine_stage_and_changes_nothing(spark, random_lake):
+    spec = load_spec()
+    absent = read_feature_inputs(random_lake)  # no engagement or service table at all
+    assert absent.engagement_messages is None and absent.service_contacts is None
+    empty = dataclasses.replace(
+        absent,
+        engagement_messages=spark.createDataFrame(
+            [], from_arrow_schema(SILVER_SCHEMAS["engagement_messages"])
+        ),
+    )
+    plan = FeaturePlan(spec, expand(spec))
+    output, _ = _spark_output(empty, plan, AS_OF, [])
+    physical = output._jdf.queryExecution().executedPlan().toString()
+    # transactions, loyalty points, the card summary and the profile; not the two empty sources
+    assert physical.count("MapInArrow") == 4
+    one = build_customer_features(absent, spec, AS_OF).table
+    other = build_customer_features(empty, spec, AS_OF).table
+    assert other.num_rows == CUSTOMERS
+    for name in one.column_names:
+        assert other.column(name).equals(one.column(name)), name
+    assert set(pc.unique(other.column("eng_sent_mch_email_d30")).to_pylist()) == {0}
