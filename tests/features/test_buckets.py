@@ -19,13 +19,12 @@ import pytest
 import yaml
 from feature_tables import AS_OF, golden, identity, member, points, tx, write_tables
 from pyspark.sql import functions as F
-from pyspark.sql.pandas.types import from_arrow_schema
 
 from c360.lakehouse import Lakehouse
-from c360.tables import GOLD_CUSTOMER_FEATURES, SILVER_SCHEMAS
+from c360.tables import GOLD_CUSTOMER_FEATURES
 from features.buckets import bucket_boundaries, customers_per_bucket
 from features.compiler import _spark_output, build_customer_features
-from features.events import read_feature_inputs, source_input_rows
+from features.events import _or_empty, read_feature_inputs, source_input_rows
 from features.plan import FeaturePlan
 from features.prepare import engine_partitions
 from features.spec import DEFAULT_SPEC_PATH, SnapshotSettings, SpecError, expand, load_spec
@@ -266,16 +265,12 @@ def test_bad_snapshot_settings_are_refused_at_load(tmp_path, snapshot, message):
         load_spec(path)
 
 
-def test_a_source_without_rows_gets_no_engine_stage_and_changes_nothing(spark, random_lake):
+def test_a_source_without_rows_gets_no_engine_stage_and_changes_nothing(random_lake):
     spec = load_spec()
     absent = read_feature_inputs(random_lake)  # no engagement or service table at all
     assert absent.engagement_messages is None and absent.service_contacts is None
-    empty = dataclasses.replace(
-        absent,
-        engagement_messages=spark.createDataFrame(
-            [], from_arrow_schema(SILVER_SCHEMAS["engagement_messages"])
-        ),
-    )
+    no_messages = _or_empty(None, absent.transactions, "engagement_messages")
+    empty = dataclasses.replace(absent, engagement_messages=no_messages)
     plan = FeaturePlan(spec, expand(spec))
     output, _ = _spark_output(empty, plan, AS_OF, [])
     physical = output._jdf.queryExecution().executedPlan().toString()
